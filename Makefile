@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-2.0
+# kscope build.  `make` builds build/kscope; `make run` and `make check`
+# first install any missing Debian packages (as root on Debian 12).
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+# BTF to generate vmlinux.h from; or give VMLINUX_H=path to use your own
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+PREFIX ?= /usr/local
+PYTHON ?= /usr/bin/python3
+
+B := build
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+	  -Iinclude -Isrc -Isrc/lib -I$(B)
+LDLIBS := -lbpf -lelf -lz -ldw
+STATIC_LDLIBS := -lbpf -ldw -lelf -lz -llzma -lbz2 -lzstd -lpthread
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+TOOLS := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
+SKELS := $(patsubst %,$(B)/%.skel.h,$(TOOLS))
+LIB_SRCS := $(wildcard src/lib/*.c)
+TOOL_SRCS := $(wildcard src/tools/*.c)
+LIB_OBJS := $(patsubst src/%.c,$(B)/%.o,$(LIB_SRCS))
+TOOL_OBJS := $(patsubst src/%.c,$(B)/%.o,$(TOOL_SRCS))
+MAIN_OBJ := $(B)/main.o
+WORKLOADS := $(patsubst tests/workloads/%.c,$(B)/workloads/%,\
+	       $(wildcard tests/workloads/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,\
+	       $(wildcard tests/unit/test_*.c))
+
+# Debian packages the build and the tests need
+BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	      libdw-dev liblzma-dev libbz2-dev libzstd-dev pkg-config make gcc
+TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
+	     qemu-system-x86 busybox-static cpio
+
+.PHONY: all deps test-deps run check unit integration vm clean install \
+	static workloads bench
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(B)/kscope
+
+deps:
+	@sh scripts/install-deps.sh $(BUILD_DEPS)
+
+test-deps:
+	@sh scripts/install-deps.sh $(BUILD_DEPS) $(TEST_DEPS)
+
+$(B) $(B)/lib $(B)/tools $(B)/workloads $(B)/unit:
+	@mkdir -p $@
+
+ifdef VMLINUX_H
+$(B)/vmlinux.h: $(VMLINUX_H) | $(B)
+	cp $< $@
+else
+$(B)/vmlinux.h: | $(B)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+endif
+
+$(B)/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/*.h $(B)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-Iinclude -I$(B) -c $< -o $@
+
+$(B)/%.skel.h: $(B)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(B)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h | $(B)/lib
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/tools/%.o: src/tools/%.c src/lib/kscope.h include/*.h $(SKELS) | $(B)/tools
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/main.o: src/main.c src/lib/kscope.h src/tools/tools.def | $(B)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/kscope: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# statically linked copy for the VM test tier's initramfs
+static: $(B)/kscope-static
+$(B)/kscope-static: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -o $@
+
+workloads: $(WORKLOADS)
+$(B)/workloads/%: tests/workloads/%.c tests/workloads/*.h | $(B)/workloads
+	$(CC) -O2 -g -Wall -Wextra -Werror -static -pthread $< -o $@
+
+$(B)/unit/%: tests/unit/%.c $(filter-out $(B)/lib/bpf.o,$(LIB_OBJS)) $(B)/lib/bpf.o | $(B)/unit
+	$(CC) $(CFLAGS) -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_TESTS)
+	@sh tests/run-unit.sh $(UNIT_TESTS)
+
+run: deps
+	$(MAKE) all
+	$(B)/kscope report -d 5
+
+# Every tier: unit (no root), host integration (root), VM (6.1, 6.12).
+# KSCOPE_SKIP_VM=1 skips the VM tier visibly for quick loops (never in CI).
+check: test-deps
+	$(MAKE) all static workloads $(UNIT_TESTS)
+	sh tests/run-unit.sh $(UNIT_TESTS)
+	$(PYTHON) -m pytest -ra -p no:cacheprovider tests
+
+install: $(B)/kscope
+	install -D -m 0755 $(B)/kscope $(DESTDIR)$(PREFIX)/sbin/kscope
+	for m in man/*.8; do \
+		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); \
+	done
+
+bench: all workloads
+	sh bench/run.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared kernel half: filters, drop counters, log2 histograms, stack
+ * capture and map helpers used by every tool's .bpf.c.
+ */
+#ifndef KS_COMMON_BPF_H
+#define KS_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "ks_common.h"
+
+#ifndef BPF_F_NO_PREALLOC
+#define BPF_F_NO_PREALLOC (1U << 0)
+#endif
+#ifndef BPF_NOEXIST
+#define BPF_NOEXIST 1
+#endif
+#ifndef BPF_F_FAST_STACK_CMP
+#define BPF_F_FAST_STACK_CMP (1ULL << 9)
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct ks_filter ks_filter = {};
+
+/* Holds the --cgroup target; bpf_current_task_under_cgroup() includes
+ * descendants, which is what a user filtering on a service's cgroup means. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} ks_cgroup SEC(".maps");
+
+/* Events not counted, per reason; user space sums the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_MAX_DROP_REASONS);
+	__type(key, u32);
+	__type(value, u64);
+} ks_drops SEC(".maps");
+
+/* Sized from --stack-depth and --max-entries by user space before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, KS_MAX_STACK_DEPTH * sizeof(u64));
+} ks_stacks SEC(".maps");
+
+static __always_inline void ks_drop(u32 reason)
+{
+	u64 *v = bpf_map_lookup_elem(&ks_drops, &reason);
+
+	if (v)
+		*v += 1;	/* per-CPU slot: no atomic needed */
+}
+
+static __always_inline bool ks_comm_matches(void)
+{
+	char comm[KS_COMM_LEN];
+	int i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < KS_COMM_LEN; i++) {
+		if (comm[i] != ks_filter.comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* True when the current task is excluded by -p/-t/-c/--cgroup. */
+static __always_inline bool ks_skip_task(void)
+{
+	if (ks_filter.tgid || ks_filter.tid) {
+		u64 id = bpf_get_current_pid_tgid();
+
+		if (ks_filter.tgid && (u32)(id >> 32) != ks_filter.tgid)
+			return true;
+		if (ks_filter.tid && (u32)id != ks_filter.tid)
+			return true;
+	}
+	if (ks_filter.comm_on && !ks_comm_matches())
+		return true;
+	if (ks_filter.cgroup_on &&
+	    bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1)
+		return true;
+	return false;
+}
+
+static __always_inline u32 ks_log2_slot(u64 v)
+{
+	u32 r = 0;
+
+	/* slot = number of significant bits, capped at the last slot */
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) { v >>= 1; r += 1; }
+	r += v;
+	return r < KS_HIST_SLOTS ? r : KS_HIST_SLOTS - 1;
+}
+
+/* Kernel stack id, or -1 with the failure counted. */
+static __always_inline s64 ks_kstack(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &ks_stacks, BPF_F_FAST_STACK_CMP);
+
+	if (id < 0) {
+		ks_drop(KS_DROP_STACK);
+		return -1;
+	}
+	return id;
+}
+
+static __always_inline s64 ks_ustack(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &ks_stacks,
+				  BPF_F_FAST_STACK_CMP | BPF_F_USER_STACK);
+
+	if (id < 0) {
+		ks_drop(KS_DROP_STACK);
+		return -1;
+	}
+	return id;
+}
+
+/*
+ * Find the value for key, inserting a zeroed one if absent.  A full map is
+ * counted as a drop rather than silently losing the event.
+ */
+static __always_inline void *ks_lookup_or_init(void *map, const void *key,
+					       const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	/* -EEXIST from a racing CPU is fine: the lookup below finds it */
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		ks_drop(KS_DROP_MAP_FULL);
+	return v;
+}
+
+#endif

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpages: page allocations (kmem:mm_page_alloc) per kernel stack, order
+ * and comm.  The tracepoint carries no call site, so a shallow stack is
+ * always taken and user space derives the site as the first frame outside
+ * the page allocator; -s shows the whole stack.
+ */
+#include "common.bpf.h"
+#include "kpages.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_DEFAULT_ENTRIES);
+	__type(key, struct kpages_key);
+	__type(value, struct kpages_val);
+} counts SEC(".maps");
+
+static __always_inline int record(void *ctx, u64 page, u32 order)
+{
+	static const struct kpages_val zero;
+	struct kpages_key key = {};
+	struct kpages_val *v;
+	s64 id;
+
+	if (!page || ks_skip_task())
+		return 0;
+	id = ks_kstack(ctx);
+	if (id < 0)
+		return 0;
+	key.stackid = id;
+	key.order = order;
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	v = ks_lookup_or_init(&counts, &key, &zero);
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->pages, 1ULL << (order & 63));
+	return 0;
+}
+
+SEC("raw_tp/mm_page_alloc")
+int page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	/* (struct page *page, unsigned int order, gfp_t, int migratetype) */
+	return record(ctx, ctx->args[0], (u32)ctx->args[1]);
+}
+
+SEC("tp/kmem/mm_page_alloc")
+int page_alloc_tp(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	/* pfn is -1UL when the allocation failed */
+	u64 pfn = BPF_CORE_READ(ctx, pfn);
+
+	return record(ctx, pfn != (u64)-1, BPF_CORE_READ(ctx, order));
+}

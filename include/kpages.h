@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KS_KPAGES_H
+#define KS_KPAGES_H
+
+#include "ks_common.h"
+
+struct kpages_key {
+	int stackid;		/* kernel stack; the site is derived from it */
+	unsigned int order;
+	char comm[KS_COMM_LEN];
+};
+
+struct kpages_val {
+	unsigned long long count;
+	unsigned long long pages;
+};
+
+#endif

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The open -> size -> load -> attach steps every tool shares, and reading
+ * maps back.  Filters and map sizes are set here by name so that no tool
+ * repeats them for its own skeleton type.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "kscope.h"
+
+int ks_bpf_set_rodata(struct bpf_object *obj, const char *var,
+		      const void *val, size_t size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map;
+	const struct btf_type *sec;
+	const struct btf_var_secinfo *vs;
+	size_t msize;
+	char *data = NULL;
+	int id, i;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *n = bpf_map__name(map);
+		size_t l = strlen(n);
+
+		if (bpf_map__is_internal(map) && l >= 7 &&
+		    !strcmp(n + l - 7, ".rodata")) {
+			data = (char *)bpf_map__initial_value(map, &msize);
+			break;
+		}
+	}
+	if (!data || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *t = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+			continue;
+		if (vs->size != size || vs->offset + size > msize)
+			return -EINVAL;
+		memcpy(data + vs->offset, val, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int ks_bpf_size_map(struct bpf_object *obj, const char *name, long entries,
+		    long value_size)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (!m)
+		return -ENOENT;
+	if (entries > 0 && bpf_map__set_max_entries(m, entries))
+		return -EINVAL;
+	if (value_size > 0 && bpf_map__set_value_size(m, value_size))
+		return -EINVAL;
+	return 0;
+}
+
+/* Room for the tracing frames stripped from the top of each stack, so
+ * the user still gets --stack-depth frames of their own code. */
+#define KS_TRACING_FRAMES 4
+
+static int ks_stack_slots(const struct ks_run *r)
+{
+	int n = r->o.stack_depth + KS_TRACING_FRAMES;
+
+	return n < KS_MAX_STACK_DEPTH ? n : KS_MAX_STACK_DEPTH;
+}
+
+int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
+{
+	struct ks_filter f = {
+		.tgid = r->o.pid,
+		.tid = r->o.tid,
+		.comm_on = r->o.has_comm,
+		.cgroup_on = r->o.cgroup != NULL,
+	};
+	bool stacks = r->o.stacks || r->tool->needs_stack_map;
+	int err;
+
+	r->obj = obj;
+	memcpy(f.comm, r->o.comm, sizeof(f.comm));
+	err = ks_bpf_set_rodata(obj, "ks_filter", &f, sizeof(f));
+	if (err) {
+		ks_err("internal: cannot set filters in BPF object (%s)",
+		       strerror(-err));
+		return -1;
+	}
+	/* without stacks the map stays at one entry: no memory wasted */
+	if (stacks)
+		ks_bpf_size_map(obj, "ks_stacks", r->o.max_entries,
+				ks_stack_slots(r) * sizeof(uint64_t));
+	else
+		ks_bpf_size_map(obj, "ks_stacks", 1, sizeof(uint64_t));
+	return 0;
+}
+
+void ks_bpf_only(struct bpf_object *obj, struct bpf_program *const *keep)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		bool on = false;
+
+		for (int i = 0; keep[i]; i++)
+			if (keep[i] == p)
+				on = true;
+		bpf_program__set_autoload(p, on);
+	}
+}
+
+static const char *load_hint(int err)
+{
+	switch (-err) {
+	case EPERM:
+		return " (need root or CAP_BPF+CAP_PERFMON; under lockdown "
+		       "some program types are refused)";
+	case ENOMEM:
+		return " (locked-memory or map size limit; try smaller "
+		       "--max-entries)";
+	default:
+		return "";
+	}
+}
+
+int ks_bpf_load(struct ks_run *r, struct bpf_object *obj)
+{
+	int err = bpf_object__load(obj);
+
+	if (err) {
+		ks_err("cannot load BPF programs in %s mode: %s%s [libbpf: %s]",
+		       ks_mode_name(r->mode), strerror(-err), load_hint(err),
+		       ks_libbpf_last());
+		return -1;
+	}
+	if (r->o.cgroup) {
+		int fd = ks_bpf_map_fd(r, "ks_cgroup");
+		int cg = open(r->o.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		uint32_t zero = 0;
+
+		if (cg < 0 || fd < 0 ||
+		    bpf_map_update_elem(fd, &zero, &cg, BPF_ANY)) {
+			ks_err("cannot set cgroup filter %s: %s", r->o.cgroup,
+			       strerror(errno));
+			if (cg >= 0)
+				close(cg);
+			return -1;
+		}
+		close(cg);
+	}
+	return 0;
+}
+
+static int keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
+{
+	long err = libbpf_get_error(l);
+
+	if (!l || err) {
+		ks_err("cannot attach %s in %s mode: %s [libbpf: %s]", what,
+		       ks_mode_name(r->mode), strerror(l ? -err : errno),
+		       ks_libbpf_last());
+		return -1;
+	}
+	if (r->nlinks >= (int)(sizeof(r->links) / sizeof(r->links[0]))) {
+		bpf_link__destroy(l);
+		ks_err("internal: too many probes");
+		return -1;
+	}
+	r->links[r->nlinks++] = l;
+	return 0;
+}
+
+int ks_bpf_attach(struct ks_run *r, struct bpf_program *p)
+{
+	return keep_link(r, bpf_program__attach(p), bpf_program__name(p));
+}
+
+int ks_bpf_attach_kprobe(struct ks_run *r, struct bpf_program *p,
+			 const char *func, bool ret)
+{
+	return keep_link(r, bpf_program__attach_kprobe(p, ret, func), func);
+}
+
+void ks_bpf_cleanup(struct ks_run *r)
+{
+	while (r->nlinks > 0)
+		bpf_link__destroy(r->links[--r->nlinks]);
+}
+
+int ks_bpf_map_fd(struct ks_run *r, const char *name)
+{
+	struct bpf_map *m;
+
+	if (!r->obj)
+		return -1;
+	m = bpf_object__find_map_by_name(r->obj, name);
+	return m ? bpf_map__fd(m) : -1;
+}
+
+int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
+		size_t *n)
+{
+	size_t cap = 256, cnt = 0;
+	char *k = malloc(cap * ksz), *v = malloc(cap * vsz);
+	char *prev = NULL;
+
+	if (!k || !v)
+		goto oom;
+	for (;;) {
+		if (cnt == cap) {
+			char *nk = realloc(k, cap * 2 * ksz);
+			char *nv;
+
+			if (!nk)
+				goto oom;
+			k = nk;
+			nv = realloc(v, cap * 2 * vsz);
+			if (!nv)
+				goto oom;
+			v = nv;
+			cap *= 2;
+		}
+		if (bpf_map_get_next_key(fd, prev, k + cnt * ksz))
+			break;
+		prev = k + cnt * ksz;
+		/* a key deleted under us is skipped, not an error */
+		if (bpf_map_lookup_elem(fd, prev, v + cnt * vsz) == 0)
+			cnt++;
+	}
+	*keys = k;
+	*vals = v;
+	*n = cnt;
+	return 0;
+oom:
+	free(k);
+	free(v);
+	return -ENOMEM;
+}
+
+void ks_map_clear(int fd, size_t ksz)
+{
+	char *key = malloc(ksz), *next = malloc(ksz);
+
+	if (!key || !next)
+		goto out;
+	/* always restart from the first key: deleting breaks iteration */
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		if (bpf_map_delete_elem(fd, key))
+			break;
+out:
+	free(key);
+	free(next);
+}
+
+/* Frames of the tracing machinery itself (the BPF program, the
+ * tracepoint glue), which sit on top of every captured stack. */
+static bool tracing_frame(uint64_t ip)
+{
+	static const char *const prefixes[] = {
+		"bpf_trace_run", "__bpf_trace_", "perf_trace_", "perf_tp_",
+		"trace_event_raw_event_", "__traceiter_", "trace_call_bpf",
+		"bpf_prog_", "__bpf_prog_", "bpf_get_stack", "kprobe_",
+		"__kprobes_", "bpf_trampoline_", NULL,
+	};
+	const struct ks_ksym *s = ks_ksyms_lookup(ks_kernel_syms(), ip);
+
+	if (!s)
+		return false;
+	if (s->module && !strcmp(s->module, "bpf"))
+		return true;
+	for (int i = 0; prefixes[i]; i++)
+		if (!strncmp(s->name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max)
+{
+	int fd = ks_bpf_map_fd(r, "ks_stacks");
+	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
+	int n = 0, i = 0;
+
+	if (fd < 0 || stackid < 0 || bpf_map_lookup_elem(fd, &stackid, buf))
+		return 0;
+	while (i < ks_stack_slots(r) && buf[i] && tracing_frame(buf[i]))
+		i++;
+	for (; n < max && n < r->o.stack_depth && i < ks_stack_slots(r) &&
+	     buf[i]; i++)
+		ips[n++] = buf[i];
+	return n;
+}
+
+void ks_reset_counts(struct ks_run *r, const char *map, size_t ksz)
+{
+	int fd = ks_bpf_map_fd(r, map), sfd = ks_bpf_map_fd(r, "ks_stacks");
+
+	if (fd >= 0)
+		ks_map_clear(fd, ksz);
+	if (sfd >= 0)
+		ks_map_clear(sfd, sizeof(uint32_t));
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kscope's shared user-space library: everything a tool needs besides its
+ * BPF half and its printer lives behind this header, once.
+ */
+#ifndef KSCOPE_H
+#define KSCOPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <getopt.h>
+#include <sys/types.h>
+#include "ks_common.h"
+
+struct bpf_object;
+struct bpf_map;
+struct bpf_program;
+struct bpf_link;
+
+/* ---- exit codes -------------------------------------------------------- */
+#define KS_EXIT_OK	0
+#define KS_EXIT_RUNTIME	1
+#define KS_EXIT_USAGE	2
+
+/* ---- attach modes, in order of preference ----------------------------- */
+enum ks_mode {
+	KS_MODE_FENTRY = 0,
+	KS_MODE_KPROBE,
+	KS_MODE_RAW_TP,
+	KS_MODE_TRACEPOINT,
+	KS_MODE_MAX,
+	KS_MODE_AUTO = KS_MODE_MAX,
+};
+
+const char *ks_mode_name(enum ks_mode m);
+int ks_mode_parse(const char *s, enum ks_mode *m);
+
+/* What one mode can do on this kernel, filled by a tool's probe(). */
+struct ks_mode_avail {
+	bool supported;		/* the tool implements this mode at all */
+	bool available;		/* ... and the running kernel allows it */
+	char why[200];		/* reason when not available, or a note */
+	const char *measures;	/* what the numbers mean in this mode */
+};
+
+struct ks_probe {
+	struct ks_mode_avail m[KS_MODE_MAX];
+};
+
+/* Kernel capability probes, each cached after the first call. */
+bool ks_kernel_has_btf(void);
+/* fentry/fexit on func allowed?  Fills why on failure. */
+bool ks_can_fentry(const char *func, char *why, size_t len);
+bool ks_can_kprobe(const char *func, char *why, size_t len);
+/* raw tracepoint: the kernel's BTF has btf_trace_<name> */
+bool ks_can_raw_tp(const char *tp, char *why, size_t len);
+/* classic tracepoint category/name exists in tracefs */
+bool ks_can_tracepoint(const char *cat, const char *name, char *why,
+		       size_t len);
+/* the first of names that the kernel has as a traceable function */
+const char *ks_first_kfunc(const char *const *names);
+/* index (0-based, after the hidden void *__data) of the first argument of
+ * raw tracepoint tp whose type is "struct <type_name> *", or -1 */
+int ks_raw_tp_arg_index(const char *tp, const char *struct_name);
+/* number of arguments of raw tracepoint tp, or -1 */
+int ks_raw_tp_nargs(const char *tp);
+/* make sure tracefs is mounted; returns its path or NULL */
+const char *ks_tracefs(void);
+void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
+		 const char *why);
+
+/* ---- options ------------------------------------------------------------ */
+struct ks_opts {
+	pid_t pid;
+	pid_t tid;
+	char comm[KS_COMM_LEN];
+	bool has_comm;
+	const char *cgroup;
+	double duration;	/* -d; 0 = until Ctrl-C or count */
+	double interval;	/* 0 = one report at the end */
+	long count;		/* reports to print, 0 = unlimited */
+	bool json;
+	bool stacks;
+	int stack_depth;
+	enum ks_mode mode;
+	bool verbose;
+	int top;		/* rows to show, 0 = all */
+	long max_entries;
+	bool clear;		/* top-like tools clear the screen */
+};
+
+/* strict parsers: whole string must be a number in range */
+int ks_parse_long(const char *s, long min, long max, long *out);
+int ks_parse_double(const char *s, double min, double max, double *out);
+
+/* ---- JSON writer ---------------------------------------------------------- */
+struct ks_json {
+	FILE *f;
+	int depth;
+	bool need_comma[32];
+	bool after_key;
+};
+
+void ks_json_init(struct ks_json *j, FILE *f);
+void ks_json_obj_begin(struct ks_json *j);
+void ks_json_obj_end(struct ks_json *j);
+void ks_json_arr_begin(struct ks_json *j);
+void ks_json_arr_end(struct ks_json *j);
+void ks_json_key(struct ks_json *j, const char *k);
+void ks_json_str(struct ks_json *j, const char *s);
+void ks_json_strn(struct ks_json *j, const char *s, size_t n);
+void ks_json_u64(struct ks_json *j, uint64_t v);
+void ks_json_i64(struct ks_json *j, int64_t v);
+void ks_json_double(struct ks_json *j, double v, int decimals);
+void ks_json_bool(struct ks_json *j, bool v);
+void ks_json_null(struct ks_json *j);
+/* key + value shorthands */
+void ks_json_kstr(struct ks_json *j, const char *k, const char *v);
+void ks_json_ku64(struct ks_json *j, const char *k, uint64_t v);
+void ks_json_kdouble(struct ks_json *j, const char *k, double v, int dec);
+/* escape s into buf as a JSON string body; returns bytes needed */
+size_t ks_json_escape(char *buf, size_t len, const char *s, size_t n);
+
+/* ---- log2 histograms ------------------------------------------------------ */
+uint32_t ks_hist_slot(uint64_t v);
+uint64_t ks_hist_slot_min(uint32_t slot);
+uint64_t ks_hist_slot_max(uint32_t slot);
+uint64_t ks_hist_total(const uint64_t *slots, int n);
+/* bpftrace-style text histogram, with unit label for the value column */
+void ks_hist_print(FILE *f, const uint64_t *slots, int n, const char *unit,
+		   const char *indent);
+/* "hist": [{"min":..,"max":..,"count":..}, ...] from first to last used */
+void ks_hist_json(struct ks_json *j, const uint64_t *slots, int n);
+
+/* ---- kernel symbols ------------------------------------------------------- */
+struct ks_ksyms;
+struct ks_ksym {
+	uint64_t addr;
+	const char *name;
+	const char *module;	/* NULL for vmlinux */
+};
+
+struct ks_ksyms *ks_ksyms_load(const char *path); /* NULL: /proc/kallsyms */
+void ks_ksyms_free(struct ks_ksyms *k);
+const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k,
+				      uint64_t addr);
+const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *k,
+				       const char *name);
+/* "sym+0xoff [mod]" or hex address; returns buf */
+char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
+		   size_t len);
+/* the process-wide kallsyms, loaded on first use */
+const struct ks_ksyms *ks_kernel_syms(void);
+
+/* ---- runs: one tool instance ---------------------------------------------- */
+struct ks_run;
+struct ks_report;
+
+struct ks_tool {
+	const char *name;
+	const char *summary;
+	const char *args_help;	/* tool-specific option lines for -h */
+	const char *examples;	/* example lines for -h */
+	const char *tracing_what;	/* "kmalloc/kmem_cache_alloc" for header */
+	const struct option *long_opts;	/* extra long options */
+	const char *short_opts;		/* extra short options */
+	/* extra option; return 0, or -1 after ks_usage_error() */
+	int (*parse_opt)(struct ks_run *r, int c, const char *arg);
+	/* after options: tool-level checks (0 or -1 after an error) */
+	int (*validate)(struct ks_run *r);
+	double default_interval;	/* top-like tools: 1 s */
+	bool needs_stack_map;		/* uses ks_stacks even without -s */
+	void (*probe)(struct ks_probe *p);
+	/* open/load/attach in r->mode; return 0 or -1 (error printed) */
+	int (*start)(struct ks_run *r);
+	/* one report (entries only: header/trailer are the library's) */
+	void (*print)(struct ks_run *r, struct ks_report *rep);
+	/* clear counters after an interval report */
+	void (*reset)(struct ks_run *r);
+	void (*stop)(struct ks_run *r);
+	/* true when the run should end (e.g. traced process exited) */
+	bool (*finished)(struct ks_run *r);
+	const char *const *drop_names;	/* per drop reason index */
+};
+
+struct ks_run {
+	const struct ks_tool *tool;
+	struct ks_opts o;
+	enum ks_mode mode;
+	struct ks_probe probe;
+	struct bpf_object *obj;		/* set by start() for drops/filters */
+	void *tool_state;
+	uint64_t drops_prev[KS_MAX_DROP_REASONS];
+	double started;			/* monotonic s when attached */
+	double last_report;		/* monotonic s of previous report */
+	bool in_report;			/* part of `kscope report` */
+	bool stop_requested;
+	FILE *out;
+	struct bpf_link *links[64];
+	int nlinks;
+	int reports;			/* reports printed so far */
+};
+
+struct ks_report {
+	struct ks_run *r;
+	struct ks_json j;	/* valid when r->o.json */
+	double interval_s;
+	uint64_t drops[KS_MAX_DROP_REASONS];
+	uint64_t drops_total;
+	bool final;
+};
+
+/* entry point used by main for a tool: parse argv, run, return exit code */
+int ks_tool_main(const struct ks_tool *t, int argc, char **argv);
+/* pieces of ks_tool_main that `kscope report` reuses */
+void ks_run_init(struct ks_run *r, const struct ks_tool *t); /* defaults */
+int ks_run_start(struct ks_run *r);	/* choose mode, start; exit code */
+void ks_run_stop(struct ks_run *r);
+void ks_print_header(struct ks_run *r);
+
+/* bpf object lifecycle helpers used inside start() */
+int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj);
+int ks_bpf_load(struct ks_run *r, struct bpf_object *obj);
+int ks_bpf_attach(struct ks_run *r, struct bpf_program *p);
+int ks_bpf_attach_kprobe(struct ks_run *r, struct bpf_program *p,
+			 const char *func, bool ret);
+/* write a .rodata variable by name before load (any tool's object) */
+int ks_bpf_set_rodata(struct bpf_object *obj, const char *var,
+		      const void *val, size_t size);
+/* size a map before load; 0 leaves a field as it is */
+int ks_bpf_size_map(struct bpf_object *obj, const char *map, long entries,
+		    long value_size);
+/* detach every link (the tool then destroys its skeleton) */
+void ks_bpf_cleanup(struct ks_run *r);
+/* turn off autoload for every program except those in keep (NULL-ended) */
+void ks_bpf_only(struct bpf_object *obj, struct bpf_program *const *keep);
+int ks_bpf_map_fd(struct ks_run *r, const char *name);
+
+/* read every key/value of a hash map; caller frees *keys and *vals */
+int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
+		size_t *n);
+/* delete every key (interval reset) */
+void ks_map_clear(int fd, size_t ksz);
+/* clear the named map and the stack map (interval reset) */
+void ks_reset_counts(struct ks_run *r, const char *map, size_t ksz);
+/* kernel stack frames for a stack id; returns count */
+int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max);
+
+/* ---- report output -------------------------------------------------------- */
+void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final);
+void ks_report_end(struct ks_report *rep);
+/* "entries": [ ... ] around a tool's entries (no-ops in text mode) */
+void ks_report_entries_begin(struct ks_report *rep);
+void ks_report_entries_end(struct ks_report *rep);
+/* JSON: "stack": [..] of kernel frames; text: indented lines */
+void ks_report_kstack_json(struct ks_report *rep, int stackid);
+void ks_report_kstack_text(struct ks_report *rep, int stackid,
+			   const char *indent);
+/* printable copy of a kernel comm (escapes control bytes for text) */
+const char *ks_comm_text(const char *comm, char *buf, size_t len);
+/* human-readable bytes "12.3 KiB" */
+const char *ks_fmt_bytes(uint64_t b, char *buf, size_t len);
+
+/* ---- errors & diagnostics ------------------------------------------------- */
+void ks_set_prog(const char *prog);	/* "kscope kmem" */
+__attribute__((format(printf, 1, 2))) void ks_err(const char *fmt, ...);
+/* prints the error line, returns -1 (usage: caller exits 2) */
+__attribute__((format(printf, 1, 2))) int ks_usage_error(const char *fmt, ...);
+/* the last warning libbpf printed (for one-line errors) */
+const char *ks_libbpf_last(void);
+void ks_libbpf_setup(bool verbose);
+double ks_now(void);	/* CLOCK_MONOTONIC seconds */
+
+/* ---- tool table ---------------------------------------------------------- */
+extern const struct ks_tool *const ks_tools[];
+const struct ks_tool *ks_find_tool(const char *name);
+
+/* `kscope report` and `kscope features` */
+int ks_report_main(int argc, char **argv);
+int ks_features_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel symbols from /proc/kallsyms: read once into one string arena and
+ * one sorted array, then binary search.  Data symbols are kept too so
+ * static locks resolve to their names.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kscope.h"
+
+struct ks_ksyms {
+	struct ks_ksym *syms;
+	size_t n, cap;
+	char *arena;
+	size_t arena_len, arena_cap;
+	struct ks_ksym **by_name;	/* sorted by name, built lazily */
+};
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ks_ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* prefer vmlinux over module, then a stable order */
+	if (!x->module != !y->module)
+		return x->module ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static size_t arena_add(struct ks_ksyms *k, const char *s, size_t len)
+{
+	size_t off;
+
+	if (k->arena_len + len + 1 > k->arena_cap) {
+		size_t cap = k->arena_cap ? k->arena_cap * 2 : 1 << 20;
+		char *a;
+
+		while (cap < k->arena_len + len + 1)
+			cap *= 2;
+		a = realloc(k->arena, cap);
+		if (!a)
+			return (size_t)-1;
+		k->arena = a;
+		k->arena_cap = cap;
+	}
+	off = k->arena_len;
+	memcpy(k->arena + off, s, len);
+	k->arena[off + len] = '\0';
+	k->arena_len += len + 1;
+	return off;
+}
+
+struct ks_ksyms *ks_ksyms_load(const char *path)
+{
+	struct ks_ksyms *k;
+	char line[512];
+	FILE *f;
+
+	f = fopen(path ? path : "/proc/kallsyms", "re");
+	if (!f)
+		return NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		goto fail;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end, *name, *mod = NULL;
+		uint64_t addr;
+		char type;
+		size_t off, moff = (size_t)-1;
+
+		addr = strtoull(p, &end, 16);
+		if (end == p || *end != ' ')
+			continue;
+		type = end[1];
+		if (!type || end[2] != ' ')
+			continue;
+		name = end + 3;
+		name[strcspn(name, "\n")] = '\0';
+		/* module symbols end with "\t[mod]" */
+		p = strchr(name, '\t');
+		if (p) {
+			*p++ = '\0';
+			if (*p == '[') {
+				mod = p + 1;
+				mod[strcspn(mod, "]")] = '\0';
+			}
+		}
+		/* addresses hidden by kptr_restrict are all zero: useless */
+		if (!addr || type == 'a' || type == 'A' || type == 'U')
+			continue;
+		if (k->n == k->cap) {
+			size_t cap = k->cap ? k->cap * 2 : 65536;
+			struct ks_ksym *s = realloc(k->syms, cap * sizeof(*s));
+
+			if (!s)
+				goto fail;
+			k->syms = s;
+			k->cap = cap;
+		}
+		off = arena_add(k, name, strlen(name));
+		if (mod)
+			moff = arena_add(k, mod, strlen(mod));
+		if (off == (size_t)-1)
+			goto fail;
+		/* arena may move: store offsets now, pointers after load */
+		k->syms[k->n].addr = addr;
+		k->syms[k->n].name = (const char *)(uintptr_t)off;
+		k->syms[k->n].module = mod ? (const char *)(uintptr_t)(moff + 1)
+					   : NULL;
+		k->n++;
+	}
+	fclose(f);
+	for (size_t i = 0; i < k->n; i++) {
+		k->syms[i].name = k->arena + (uintptr_t)k->syms[i].name;
+		if (k->syms[i].module)
+			k->syms[i].module = k->arena +
+				(uintptr_t)k->syms[i].module - 1;
+	}
+	qsort(k->syms, k->n, sizeof(*k->syms), cmp_addr);
+	return k;
+fail:
+	if (f)
+		fclose(f);
+	ks_ksyms_free(k);
+	return NULL;
+}
+
+void ks_ksyms_free(struct ks_ksyms *k)
+{
+	if (!k)
+		return;
+	free(k->syms);
+	free(k->arena);
+	free(k->by_name);
+	free(k);
+}
+
+const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!k || !k->n || addr < k->syms[0].addr)
+		return NULL;
+	hi = k->n;
+	/* last symbol with sym.addr <= addr */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* skip back over aliases so vmlinux names win (sorted first) */
+	while (lo > 0 && k->syms[lo - 1].addr == k->syms[lo].addr)
+		lo--;
+	return &k->syms[lo];
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct ks_ksym *x = *(struct ks_ksym *const *)a;
+	const struct ks_ksym *y = *(struct ks_ksym *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *kc,
+				       const char *name)
+{
+	struct ks_ksyms *k = (struct ks_ksyms *)kc;
+	struct ks_ksym key = { .name = name }, *kp = &key, **hit;
+
+	if (!k || !k->n)
+		return NULL;
+	if (!k->by_name) {
+		k->by_name = malloc(k->n * sizeof(*k->by_name));
+		if (!k->by_name)
+			return NULL;
+		for (size_t i = 0; i < k->n; i++)
+			k->by_name[i] = &k->syms[i];
+		qsort(k->by_name, k->n, sizeof(*k->by_name), cmp_name);
+	}
+	hit = bsearch(&kp, k->by_name, k->n, sizeof(*k->by_name), cmp_name);
+	return hit ? *hit : NULL;
+}
+
+char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
+		   size_t len)
+{
+	const struct ks_ksym *s = ks_ksyms_lookup(k, addr);
+
+	if (!s)
+		snprintf(buf, len, "0x%" PRIx64, addr);
+	else if (s->module)
+		snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", s->name,
+			 addr - s->addr, s->module);
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, s->name, addr - s->addr);
+	return buf;
+}
+
+static struct ks_ksyms *kernel_syms;
+
+static void free_kernel_syms(void)
+{
+	ks_ksyms_free(kernel_syms);
+	kernel_syms = NULL;
+}
+
+const struct ks_ksyms *ks_kernel_syms(void)
+{
+	if (!kernel_syms) {
+		kernel_syms = ks_ksyms_load(NULL);
+		if (kernel_syms)
+			atexit(free_kernel_syms);
+	}
+	return kernel_syms;
+}

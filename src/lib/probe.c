@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the running kernel allows, found by asking it (BTF, tracefs, a
+ * trial fentry load, a trial kprobe) rather than by version numbers.
+ */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "kscope.h"
+
+static const char *const mode_names[KS_MODE_MAX] = {
+	[KS_MODE_FENTRY] = "fentry",
+	[KS_MODE_KPROBE] = "kprobe",
+	[KS_MODE_RAW_TP] = "raw_tp",
+	[KS_MODE_TRACEPOINT] = "tracepoint",
+};
+
+const char *ks_mode_name(enum ks_mode m)
+{
+	return m < KS_MODE_MAX ? mode_names[m] : "auto";
+}
+
+int ks_mode_parse(const char *s, enum ks_mode *m)
+{
+	for (int i = 0; i < KS_MODE_MAX; i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*m = i;
+			return 0;
+		}
+	}
+	if (!strcmp(s, "auto")) {
+		*m = KS_MODE_AUTO;
+		return 0;
+	}
+	return -1;
+}
+
+void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
+		 const char *why)
+{
+	m->supported = true;
+	m->available = ok;
+	m->measures = measures;
+	if (why && why != m->why)
+		snprintf(m->why, sizeof(m->why), "%s", why);
+}
+
+static struct btf *vmlinux_btf;
+static bool vmlinux_btf_tried;
+
+static void free_btf(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+}
+
+static const struct btf *kbtf(void)
+{
+	if (!vmlinux_btf_tried) {
+		vmlinux_btf_tried = true;
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (libbpf_get_error(vmlinux_btf))
+			vmlinux_btf = NULL;
+		else
+			atexit(free_btf);
+	}
+	return vmlinux_btf;
+}
+
+bool ks_kernel_has_btf(void)
+{
+	return kbtf() != NULL;
+}
+
+const char *ks_tracefs(void)
+{
+	static const char *path;
+	struct stat st;
+
+	if (path)
+		return path;
+	if (stat("/sys/kernel/tracing/events", &st) == 0)
+		return path = "/sys/kernel/tracing";
+	/* not mounted yet: mount it ourselves, as perf does */
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
+	    stat("/sys/kernel/tracing/events", &st) == 0)
+		return path = "/sys/kernel/tracing";
+	if (stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return path = "/sys/kernel/debug/tracing";
+	return NULL;
+}
+
+bool ks_can_tracepoint(const char *cat, const char *name, char *why,
+		       size_t len)
+{
+	const char *tfs = ks_tracefs();
+	char p[256];
+	struct stat st;
+
+	if (!tfs) {
+		snprintf(why, len, "tracefs is not mounted and cannot be "
+			 "mounted (CONFIG_TRACING off?)");
+		return false;
+	}
+	snprintf(p, sizeof(p), "%s/events/%s/%s/id", tfs, cat, name);
+	if (stat(p, &st)) {
+		snprintf(why, len, "tracepoint %s:%s does not exist on this "
+			 "kernel", cat, name);
+		return false;
+	}
+	return true;
+}
+
+static const struct btf_type *raw_tp_proto(const char *tp)
+{
+	const struct btf *btf = kbtf();
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	if (!btf)
+		return NULL;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return NULL;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type);		/* pointer */
+	if (!t || !btf_is_ptr(t))
+		return NULL;
+	t = btf__type_by_id(btf, t->type);		/* func proto */
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+bool ks_can_raw_tp(const char *tp, char *why, size_t len)
+{
+	if (!kbtf()) {
+		snprintf(why, len, "kernel has no BTF "
+			 "(/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)");
+		return false;
+	}
+	if (!raw_tp_proto(tp)) {
+		snprintf(why, len, "raw tracepoint %s does not exist on this "
+			 "kernel", tp);
+		return false;
+	}
+	return true;
+}
+
+int ks_raw_tp_nargs(const char *tp)
+{
+	const struct btf_type *t = raw_tp_proto(tp);
+
+	return t ? btf_vlen(t) - 1 : -1;	/* minus void *__data */
+}
+
+int ks_raw_tp_arg_index(const char *tp, const char *struct_name)
+{
+	const struct btf *btf = kbtf();
+	const struct btf_type *t = raw_tp_proto(tp);
+	const struct btf_param *p;
+
+	if (!t)
+		return -1;
+	p = btf_params(t);
+	for (int i = 1; i < btf_vlen(t); i++) {
+		const struct btf_type *a = btf__type_by_id(btf, p[i].type);
+
+		while (a && (btf_is_mod(a) || btf_is_typedef(a)))
+			a = btf__type_by_id(btf, a->type);
+		if (!a || !btf_is_ptr(a))
+			continue;
+		a = btf__type_by_id(btf, a->type);
+		while (a && btf_is_mod(a))
+			a = btf__type_by_id(btf, a->type);
+		if (a && btf_is_struct(a) &&
+		    !strcmp(btf__name_by_offset(btf, a->name_off), struct_name))
+			return i - 1;
+	}
+	return -1;
+}
+
+const char *ks_first_kfunc(const char *const *names)
+{
+	const struct btf *btf = kbtf();
+	const struct ks_ksyms *ks = ks_kernel_syms();
+
+	for (int i = 0; names[i]; i++) {
+		if (btf && btf__find_by_name_kind(btf, names[i],
+						  BTF_KIND_FUNC) >= 0)
+			return names[i];
+		if (!btf && ks && ks_ksyms_by_name(ks, names[i]))
+			return names[i];
+	}
+	return NULL;
+}
+
+/* One "return 0" program is enough to learn whether the kernel lets us
+ * attach a BPF trampoline to func. */
+bool ks_can_fentry(const char *func, char *why, size_t len)
+{
+	static int tracing_refused;	/* errno once the kernel said no */
+	const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = BPF_TRACE_FENTRY);
+	const struct btf *btf = kbtf();
+	int id, pfd, lfd;
+
+	if (!btf) {
+		snprintf(why, len, "kernel has no BTF (CONFIG_DEBUG_INFO_BTF)");
+		return false;
+	}
+	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	if (id < 0) {
+		snprintf(why, len, "function %s is not in the kernel's BTF", func);
+		return false;
+	}
+	if (tracing_refused)
+		goto refused;
+	opts.attach_btf_id = id;
+	pfd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2,
+			    &opts);
+	if (pfd < 0) {
+		tracing_refused = errno;
+		if (errno == EPERM || errno == EACCES || errno == EINVAL ||
+		    errno == 524 /* ENOTSUPP */)
+			goto refused;
+		snprintf(why, len, "cannot load fentry program for %s: %s",
+			 func, strerror(errno));
+		tracing_refused = 0;
+		return false;
+	}
+	lfd = bpf_link_create(pfd, 0, BPF_TRACE_FENTRY, NULL);
+	if (lfd < 0) {
+		int e = errno;
+
+		close(pfd);
+		snprintf(why, len, "kernel refuses fentry on %s: %s", func,
+			 strerror(e));
+		return false;
+	}
+	close(lfd);
+	close(pfd);
+	return true;
+refused:
+	snprintf(why, len, "kernel refuses BPF tracing programs (fentry/"
+		 "fexit): %s%s", strerror(tracing_refused),
+		 tracing_refused == EPERM ? " (lockdown, LSM or missing "
+		 "CAP_BPF/CAP_PERFMON)" : " (no BPF trampoline support?)");
+	return false;
+}
+
+static int kprobe_pmu_type(void)
+{
+	static int type = -2;
+	FILE *f;
+
+	if (type != -2)
+		return type;
+	type = -1;
+	f = fopen("/sys/bus/event_source/devices/kprobe/type", "re");
+	if (f) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+	}
+	return type;
+}
+
+bool ks_can_kprobe(const char *func, char *why, size_t len)
+{
+	struct perf_event_attr attr;
+	int type = kprobe_pmu_type(), fd;
+
+	if (type < 0) {
+		snprintf(why, len, "kernel has no kprobes (CONFIG_KPROBES / "
+			 "CONFIG_KPROBE_EVENTS off: no kprobe PMU in "
+			 "/sys/bus/event_source/devices)");
+		return false;
+	}
+	/* a trial kprobe tells blacklisted or missing functions apart */
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = type;
+	attr.config1 = (uint64_t)(uintptr_t)func;
+	fd = syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot place a kprobe on %s: %s", func,
+			 strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The driver every tool runs under: common options, mode choice, the
+ * "Tracing" header, the interval loop, signals and the final report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kscope.h"
+
+enum {
+	OPT_CGROUP = 1000,
+	OPT_STACK_DEPTH,
+	OPT_MAX_ENTRIES,
+};
+
+static const struct option common_long[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "tid", required_argument, NULL, 't' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "stacks", no_argument, NULL, 's' },
+	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "rows", required_argument, NULL, 'r' },
+	{ "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static const char common_short[] = "p:t:c:d:jsm:r:vh";
+
+static const char common_help[] =
+"  -p, --pid PID          trace this process only (filtered in BPF)\n"
+"  -t, --tid TID          trace this thread only\n"
+"  -c, --comm COMM        trace tasks with this exact name (max 15 bytes)\n"
+"      --cgroup PATH      trace tasks in this cgroup v2 directory and below\n"
+"  -d, --duration SECS    run this long, print the final report, exit\n"
+"  -j, --json             newline-delimited JSON, one object per report\n"
+"  -s, --stacks           key by kernel stack instead of call site\n"
+"      --stack-depth N    frames per stack, 1-127 (default 16)\n"
+"  -m, --mode MODE        force an attach mode: fentry, kprobe, raw_tp,\n"
+"                         tracepoint (default: the best available)\n"
+"  -r, --rows N           show the top N entries only (default: all)\n"
+"      --max-entries N    size of the in-kernel aggregation maps\n"
+"                         (default 10240)\n"
+"  -v, --verbose          libbpf diagnostics on stderr\n"
+"  -h, --help             this help\n"
+"  interval [count]       print a report every interval seconds, count\n"
+"                         times; each report covers its own interval\n";
+
+static void usage(const struct ks_tool *t, FILE *f)
+{
+	fprintf(f, "Usage: kscope %s [options] [interval [count]]\n\n%s\n\n",
+		t->name, t->summary);
+	fprintf(f, "Options:\n");
+	if (t->args_help)
+		fputs(t->args_help, f);
+	fputs(common_help, f);
+	if (t->examples)
+		fprintf(f, "\nExamples:\n%s", t->examples);
+}
+
+/* A tool's own short options win over common ones with the same letter
+ * (slabratetop -s sorts, it has no stacks). */
+static void build_optstrings(const struct ks_tool *t, char *shortopts,
+			     size_t slen, struct option *longopts, size_t nlong)
+{
+	const char *ts = t->short_opts ? t->short_opts : "";
+	size_t o = 0, n = 0;
+
+	for (const char *p = ts; *p && o + 1 < slen; p++)
+		shortopts[o++] = *p;
+	for (const char *p = common_short; *p && o + 2 < slen; p++) {
+		bool has_arg = p[1] == ':';
+
+		if (!strchr(ts, *p)) {
+			shortopts[o++] = *p;
+			if (has_arg)
+				shortopts[o++] = ':';
+		}
+		if (has_arg)
+			p++;
+	}
+	shortopts[o] = '\0';
+	for (const struct option *l = t->long_opts; l && l->name &&
+	     n + 1 < nlong; l++)
+		longopts[n++] = *l;
+	for (const struct option *l = common_long; l->name && n + 1 < nlong;
+	     l++) {
+		bool dup = false;
+
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(longopts[i].name, l->name))
+				dup = true;
+		if (!dup)
+			longopts[n++] = *l;
+	}
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+}
+
+static int check_pid(pid_t pid, const char *what)
+{
+	char p[64];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/proc/%d", (int)pid);
+	if (stat(p, &st)) {
+		ks_err("no such %s: %d", what, (int)pid);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_cgroup(struct ks_run *r)
+{
+	static char path[4096];
+	struct statfs sfs;
+	const char *cg = r->o.cgroup;
+
+	/* relative paths are relative to the cgroup2 mount */
+	if (cg[0] != '/')
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", cg);
+	else
+		snprintf(path, sizeof(path), "%s", cg);
+	if (statfs(path, &sfs)) {
+		ks_err("cgroup %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		ks_err("cgroup %s: not a cgroup v2 directory", path);
+		return -1;
+	}
+	r->o.cgroup = path;
+	return 0;
+}
+
+void ks_run_init(struct ks_run *r, const struct ks_tool *t)
+{
+	memset(r, 0, sizeof(*r));
+	r->tool = t;
+	r->out = stdout;
+	r->o.stack_depth = KS_DEFAULT_STACK_DEPTH;
+	r->o.mode = KS_MODE_AUTO;
+	r->o.max_entries = KS_DEFAULT_ENTRIES;
+	r->o.interval = t->default_interval;
+	r->o.clear = t->default_interval > 0;
+}
+
+/* returns 0, or an exit code */
+static int parse_args(struct ks_run *r, int argc, char **argv)
+{
+	const struct ks_tool *t = r->tool;
+	struct option longopts[64];
+	char shortopts[128];
+	long l;
+	int c, pos;
+
+	build_optstrings(t, shortopts, sizeof(shortopts), longopts,
+			 sizeof(longopts) / sizeof(longopts[0]));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (t->short_opts && c < 256 && c != '?' && c != ':' &&
+		    strchr(t->short_opts, c)) {
+			if (t->parse_opt(r, c, optarg))
+				return KS_EXIT_USAGE;
+			continue;
+		}
+		if (c >= 2000 && t->parse_opt) {	/* tool long-only */
+			if (t->parse_opt(r, c, optarg))
+				return KS_EXIT_USAGE;
+			continue;
+		}
+		switch (c) {
+		case 'p':
+			if (ks_parse_long(optarg, 1, INT32_MAX, &l))
+				return ks_usage_error("bad PID '%s'", optarg),
+				       KS_EXIT_USAGE;
+			r->o.pid = l;
+			break;
+		case 't':
+			if (ks_parse_long(optarg, 1, INT32_MAX, &l))
+				return ks_usage_error("bad TID '%s'", optarg),
+				       KS_EXIT_USAGE;
+			r->o.tid = l;
+			break;
+		case 'c':
+			if (strlen(optarg) >= KS_COMM_LEN)
+				return ks_usage_error("comm '%s' is longer "
+					"than the kernel's 15-byte task name",
+					optarg), KS_EXIT_USAGE;
+			if (!*optarg)
+				return ks_usage_error("empty comm"),
+				       KS_EXIT_USAGE;
+			memset(r->o.comm, 0, sizeof(r->o.comm));
+			memcpy(r->o.comm, optarg, strlen(optarg));
+			r->o.has_comm = true;
+			break;
+		case OPT_CGROUP:
+			r->o.cgroup = optarg;
+			break;
+		case 'd':
+			if (ks_parse_double(optarg, 0.001, 1e7, &r->o.duration))
+				return ks_usage_error("bad duration '%s' "
+					"(seconds, > 0)", optarg),
+				       KS_EXIT_USAGE;
+			break;
+		case 'j':
+			r->o.json = true;
+			break;
+		case 's':
+			r->o.stacks = true;
+			break;
+		case OPT_STACK_DEPTH:
+			if (ks_parse_long(optarg, 1, KS_MAX_STACK_DEPTH, &l))
+				return ks_usage_error("bad stack depth '%s' "
+					"(1-%d)", optarg, KS_MAX_STACK_DEPTH),
+				       KS_EXIT_USAGE;
+			r->o.stack_depth = l;
+			break;
+		case 'm':
+			if (ks_mode_parse(optarg, &r->o.mode))
+				return ks_usage_error("unknown mode '%s' "
+					"(fentry, kprobe, raw_tp, tracepoint, "
+					"auto)", optarg), KS_EXIT_USAGE;
+			break;
+		case 'r':
+			if (ks_parse_long(optarg, 1, 1000000, &l))
+				return ks_usage_error("bad row count '%s'",
+						      optarg), KS_EXIT_USAGE;
+			r->o.top = l;
+			break;
+		case OPT_MAX_ENTRIES:
+			if (ks_parse_long(optarg, 16, 1 << 24, &l))
+				return ks_usage_error("bad --max-entries '%s' "
+					"(16-16777216)", optarg),
+				       KS_EXIT_USAGE;
+			r->o.max_entries = l;
+			break;
+		case 'v':
+			r->o.verbose = true;
+			break;
+		case 'h':
+			usage(t, stdout);
+			return -1;	/* exit 0 */
+		case ':':
+			return ks_usage_error("option '%s' needs a value",
+					      argv[optind - 1]), KS_EXIT_USAGE;
+		default:
+			return ks_usage_error("unknown option '%s'",
+					      argv[optind - 1]), KS_EXIT_USAGE;
+		}
+	}
+	pos = optind;
+	if (pos < argc) {
+		if (ks_parse_double(argv[pos], 0.01, 1e7, &r->o.interval))
+			return ks_usage_error("bad interval '%s' (seconds, > 0)",
+					      argv[pos]), KS_EXIT_USAGE;
+		pos++;
+	}
+	if (pos < argc) {
+		if (ks_parse_long(argv[pos], 1, LONG_MAX, &r->o.count))
+			return ks_usage_error("bad count '%s'", argv[pos]),
+			       KS_EXIT_USAGE;
+		pos++;
+	}
+	if (pos < argc)
+		return ks_usage_error("unexpected argument '%s'", argv[pos]),
+		       KS_EXIT_USAGE;
+	if (r->o.stacks && r->o.stack_depth > KS_MAX_STACK_DEPTH)
+		return KS_EXIT_USAGE;
+	if (r->o.json)
+		r->o.clear = false;
+	if (r->o.pid && check_pid(r->o.pid, "process"))
+		return KS_EXIT_RUNTIME;
+	if (r->o.tid && check_pid(r->o.tid, "thread"))
+		return KS_EXIT_RUNTIME;
+	if (r->o.cgroup && check_cgroup(r))
+		return KS_EXIT_RUNTIME;
+	if (t->validate && t->validate(r))
+		return KS_EXIT_USAGE;
+	return 0;
+}
+
+/* Pick the forced mode, or the first available one in preference order. */
+static int choose_mode(struct ks_run *r)
+{
+	const struct ks_tool *t = r->tool;
+
+	t->probe(&r->probe);
+	if (r->o.mode != KS_MODE_AUTO) {
+		struct ks_mode_avail *m = &r->probe.m[r->o.mode];
+
+		if (!m->supported) {
+			ks_usage_error("%s has no %s mode", t->name,
+				       ks_mode_name(r->o.mode));
+			return KS_EXIT_USAGE;
+		}
+		if (!m->available) {
+			ks_err("%s mode unavailable: %s",
+			       ks_mode_name(r->o.mode), m->why);
+			return KS_EXIT_RUNTIME;
+		}
+		r->mode = r->o.mode;
+		return 0;
+	}
+	for (int i = 0; i < KS_MODE_MAX; i++) {
+		if (r->probe.m[i].supported && r->probe.m[i].available) {
+			r->mode = i;
+			return 0;
+		}
+	}
+	/* say why each supported mode is out */
+	{
+		char msg[1024];
+		size_t o = 0;
+
+		for (int i = 0; i < KS_MODE_MAX && o < sizeof(msg); i++)
+			if (r->probe.m[i].supported)
+				o += snprintf(msg + o, sizeof(msg) - o, "%s%s: %s",
+					      o ? "; " : "", ks_mode_name(i),
+					      r->probe.m[i].why);
+		ks_err("cannot run on this kernel: %s", msg);
+	}
+	return KS_EXIT_RUNTIME;
+}
+
+static void read_drops(struct ks_run *r, uint64_t *out)
+{
+	int fd = ks_bpf_map_fd(r, "ks_drops");
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	memset(out, 0, KS_MAX_DROP_REASONS * sizeof(*out));
+	if (fd < 0 || ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (uint32_t k = 0; k < KS_MAX_DROP_REASONS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
+
+static const char *drop_name(const struct ks_tool *t, int i)
+{
+	static const char *const common[] = { "map_full", "stack" };
+
+	if (i < KS_DROP_COMMON_MAX)
+		return common[i];
+	if (t->drop_names) {
+		for (int k = 0; k <= i - KS_DROP_COMMON_MAX; k++)
+			if (!t->drop_names[k])
+				return NULL;
+		return t->drop_names[i - KS_DROP_COMMON_MAX];
+	}
+	return NULL;
+}
+
+void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
+{
+	uint64_t now[KS_MAX_DROP_REASONS];
+	double t = ks_now();
+
+	memset(rep, 0, sizeof(*rep));
+	rep->r = r;
+	rep->final = final;
+	rep->interval_s = t - r->last_report;
+	r->last_report = t;
+	read_drops(r, now);
+	for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
+		/* cumulative in the kernel; each report shows its own part */
+		rep->drops[i] = now[i] - r->drops_prev[i];
+		r->drops_prev[i] = now[i];
+		rep->drops_total += rep->drops[i];
+	}
+	if (r->o.json) {
+		struct timespec ts;
+		struct tm tm;
+		char iso[40];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(iso + strlen(iso), sizeof(iso) - strlen(iso),
+			 ".%03ldZ", ts.tv_nsec / 1000000);
+		ks_json_init(&rep->j, r->out);
+		ks_json_obj_begin(&rep->j);
+		ks_json_kstr(&rep->j, "tool", r->tool->name);
+		ks_json_kstr(&rep->j, "time", iso);
+		ks_json_kdouble(&rep->j, "interval_s", rep->interval_s, 3);
+		ks_json_kstr(&rep->j, "mode", ks_mode_name(r->mode));
+		ks_json_key(&rep->j, "dropped");
+		ks_json_obj_begin(&rep->j);
+		for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
+			const char *n = drop_name(r->tool, i);
+
+			if (n)
+				ks_json_ku64(&rep->j, n, rep->drops[i]);
+		}
+		ks_json_obj_end(&rep->j);
+	} else if (r->o.interval > 0 && !r->in_report) {
+		time_t now_t = time(NULL);
+		struct tm tm;
+		char hms[16];
+
+		if (r->o.clear)
+			fputs("\033[H\033[2J", r->out);	/* no `clear` spawn */
+		localtime_r(&now_t, &tm);
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+		fprintf(r->out, "\n%s (%.1f s)\n", hms, rep->interval_s);
+	}
+}
+
+void ks_report_entries_begin(struct ks_report *rep)
+{
+	if (rep->r->o.json) {
+		ks_json_key(&rep->j, "entries");
+		ks_json_arr_begin(&rep->j);
+	}
+}
+
+void ks_report_entries_end(struct ks_report *rep)
+{
+	if (rep->r->o.json)
+		ks_json_arr_end(&rep->j);
+}
+
+void ks_report_end(struct ks_report *rep)
+{
+	struct ks_run *r = rep->r;
+
+	if (r->o.json) {
+		ks_json_obj_end(&rep->j);
+	} else if (rep->drops_total) {
+		fprintf(r->out, "Dropped %" PRIu64 " events:", rep->drops_total);
+		for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
+			const char *n = drop_name(r->tool, i);
+
+			if (n && rep->drops[i])
+				fprintf(r->out, " %s %" PRIu64, n,
+					rep->drops[i]);
+		}
+		fputc('\n', r->out);
+	}
+	fflush(r->out);
+	r->reports++;
+}
+
+void ks_report_kstack_json(struct ks_report *rep, int stackid)
+{
+	uint64_t ips[KS_MAX_STACK_DEPTH];
+	int n = ks_stack_frames(rep->r, stackid, ips, KS_MAX_STACK_DEPTH);
+	char buf[256];
+
+	ks_json_key(&rep->j, "stack");
+	ks_json_arr_begin(&rep->j);
+	for (int i = 0; i < n; i++)
+		ks_json_str(&rep->j, ks_ksyms_fmt(ks_kernel_syms(), ips[i],
+						  buf, sizeof(buf)));
+	ks_json_arr_end(&rep->j);
+}
+
+void ks_report_kstack_text(struct ks_report *rep, int stackid,
+			   const char *indent)
+{
+	uint64_t ips[KS_MAX_STACK_DEPTH];
+	int n = ks_stack_frames(rep->r, stackid, ips, KS_MAX_STACK_DEPTH);
+	char buf[256];
+
+	if (stackid < 0 || n == 0)
+		fprintf(rep->r->out, "%s[stack unavailable]\n", indent);
+	for (int i = 0; i < n; i++)
+		fprintf(rep->r->out, "%s%s\n", indent,
+			ks_ksyms_fmt(ks_kernel_syms(), ips[i], buf,
+				     sizeof(buf)));
+}
+
+static void report(struct ks_run *r, bool final)
+{
+	struct ks_report rep;
+
+	ks_report_begin(&rep, r, final);
+	r->tool->print(r, &rep);
+	ks_report_end(&rep);
+	if (!final && r->tool->reset)
+		r->tool->reset(r);
+}
+
+/* Wait until deadline (monotonic s) or a signal; true on a signal. */
+static bool wait_until(double deadline, const sigset_t *set)
+{
+	double left = deadline - ks_now();
+	struct timespec ts;
+
+	if (left <= 0)
+		return false;
+	ts.tv_sec = (time_t)left;
+	ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+	return sigtimedwait(set, NULL, &ts) > 0;
+}
+
+int ks_run_start(struct ks_run *r)
+{
+	int err;
+
+	err = choose_mode(r);
+	if (err)
+		return err;
+	if (r->tool->start(r)) {
+		ks_bpf_cleanup(r);
+		if (r->tool->stop)
+			r->tool->stop(r);
+		return KS_EXIT_RUNTIME;
+	}
+	r->started = r->last_report = ks_now();
+	return 0;
+}
+
+void ks_run_stop(struct ks_run *r)
+{
+	ks_bpf_cleanup(r);
+	if (r->tool->stop)
+		r->tool->stop(r);
+}
+
+void ks_print_header(struct ks_run *r)
+{
+	const char *measures = r->probe.m[r->mode].measures;
+
+	if (r->o.json)
+		return;
+	fprintf(r->out, "Tracing %s in %s mode%s%s", r->tool->tracing_what,
+		ks_mode_name(r->mode), measures ? " (" : "",
+		measures ? measures : "");
+	if (measures)
+		fputc(')', r->out);
+	if (r->o.duration > 0)
+		fprintf(r->out, " for %g s", r->o.duration);
+	fprintf(r->out, "... Hit Ctrl-C to end.\n");
+	fflush(r->out);
+}
+
+int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
+{
+	static char prog[64];
+	struct ks_run r;
+	sigset_t set;
+	double end, next;
+	int err;
+
+	snprintf(prog, sizeof(prog), "kscope %s", t->name);
+	ks_set_prog(prog);
+	ks_run_init(&r, t);
+	err = parse_args(&r, argc, argv);
+	if (err)
+		return err < 0 ? KS_EXIT_OK : err;
+	ks_libbpf_setup(r.o.verbose);
+
+	/* signals are taken synchronously by sigtimedwait() */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	err = ks_run_start(&r);
+	if (err)
+		return err;
+	ks_print_header(&r);
+
+	end = r.o.duration > 0 ? r.started + r.o.duration : 1e300;
+	next = r.o.interval > 0 ? r.started + r.o.interval : 1e300;
+	for (;;) {
+		double wake = next < end ? next : end;
+		bool sig;
+
+		/* a tool that can finish early is polled 5 times a second */
+		if (t->finished && wake > ks_now() + 0.2)
+			wake = ks_now() + 0.2;
+		sig = wait_until(wake, &set);
+		if (sig || ks_now() >= end || (t->finished && t->finished(&r))) {
+			report(&r, true);
+			break;
+		}
+		if (ks_now() >= next) {
+			report(&r, false);
+			if (r.o.count && r.reports >= r.o.count)
+				break;
+			next += r.o.interval;
+			/* a slow report must not cause a burst of catch-ups */
+			if (next < ks_now())
+				next = ks_now() + r.o.interval;
+		}
+	}
+	ks_run_stop(&r);
+	return KS_EXIT_OK;
+}

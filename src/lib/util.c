@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Errors, libbpf diagnostics, time and small formatting helpers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+#include "kscope.h"
+
+static const char *prog_name = "kscope";
+static char libbpf_last[512];
+static bool libbpf_verbose;
+
+void ks_set_prog(const char *prog)
+{
+	prog_name = prog;
+}
+
+void ks_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ks_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s -h')\n", prog_name);
+	return -1;
+}
+
+/*
+ * Without -v libbpf stays quiet, but its last warning is kept so a failure
+ * can be explained in one line instead of a wall of verifier output.
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	va_list copy;
+
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	va_copy(copy, ap);
+	if (level != LIBBPF_DEBUG) {
+		char line[512];
+		size_t n;
+
+		vsnprintf(line, sizeof(line), fmt, copy);
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (n)
+			snprintf(libbpf_last, sizeof(libbpf_last), "%s", line);
+	}
+	va_end(copy);
+	if (libbpf_verbose)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+void ks_libbpf_setup(bool verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	libbpf_set_print(libbpf_print);
+}
+
+const char *ks_libbpf_last(void)
+{
+	return libbpf_last[0] ? libbpf_last : "no detail from libbpf";
+}
+
+double ks_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int ks_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ks_parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	/* v != v rejects "nan" */
+	if (errno || *end || end == s || v != v || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *ks_comm_text(const char *comm, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < KS_COMM_LEN && comm[i] && o + 5 < len; i++) {
+		unsigned char c = comm[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *ks_fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = b;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, len, "%.1f %s", v, u[i]);
+	return buf;
+}

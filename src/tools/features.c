@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kscope features: what each tool can do on this kernel, and why not. */
+#include <string.h>
+#include <sys/utsname.h>
+#include "kscope.h"
+
+int ks_features_main(int argc, char **argv)
+{
+	bool json = false;
+	struct utsname u;
+	int c;
+
+	ks_set_prog("kscope features");
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jhv", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			break;
+		case 'h':
+			printf("Usage: kscope features [-j]\n\nFor each tool: "
+			       "the attach mode it would use on this kernel,\n"
+			       "what each mode measures, and why unavailable "
+			       "modes are unavailable.\n");
+			return KS_EXIT_OK;
+		default:
+			return ks_usage_error("unknown option '%s'",
+					      argv[optind - 1]), KS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return ks_usage_error("unexpected argument '%s'",
+				      argv[optind]), KS_EXIT_USAGE;
+	ks_libbpf_setup(false);
+	uname(&u);
+	if (!json)
+		printf("Kernel %s, BTF %s\n\n", u.release,
+		       ks_kernel_has_btf() ? "yes" : "no");
+	for (int i = 0; ks_tools[i]; i++) {
+		const struct ks_tool *t = ks_tools[i];
+		struct ks_probe p;
+		int best = -1;
+
+		memset(&p, 0, sizeof(p));
+		t->probe(&p);
+		for (int m = 0; m < KS_MODE_MAX && best < 0; m++)
+			if (p.m[m].supported && p.m[m].available)
+				best = m;
+		if (json) {
+			struct ks_json j;
+
+			ks_json_init(&j, stdout);
+			ks_json_obj_begin(&j);
+			ks_json_kstr(&j, "tool", t->name);
+			ks_json_key(&j, "mode");
+			if (best >= 0)
+				ks_json_str(&j, ks_mode_name(best));
+			else
+				ks_json_null(&j);
+			ks_json_kstr(&j, "kernel", u.release);
+			ks_json_key(&j, "modes");
+			ks_json_obj_begin(&j);
+			for (int m = 0; m < KS_MODE_MAX; m++) {
+				ks_json_key(&j, ks_mode_name(m));
+				ks_json_obj_begin(&j);
+				ks_json_key(&j, "supported");
+				ks_json_bool(&j, p.m[m].supported);
+				ks_json_key(&j, "available");
+				ks_json_bool(&j, p.m[m].available);
+				if (p.m[m].available && p.m[m].measures)
+					ks_json_kstr(&j, "measures",
+						     p.m[m].measures);
+				if (!p.m[m].available)
+					ks_json_kstr(&j, "why", p.m[m].why);
+				ks_json_obj_end(&j);
+			}
+			ks_json_obj_end(&j);
+			ks_json_obj_end(&j);
+			continue;
+		}
+		printf("%-12s %s\n", t->name, best >= 0 ?
+		       ks_mode_name(best) : "UNAVAILABLE");
+		for (int m = 0; m < KS_MODE_MAX; m++) {
+			const struct ks_mode_avail *a = &p.m[m];
+
+			printf("  %-11s %s%s%s\n", ks_mode_name(m),
+			       a->available ? "yes" : "no",
+			       a->available ? (a->measures ? ": " : "")
+					    : (a->why[0] ? ": " : ""),
+			       a->available ? (a->measures ? a->measures : "")
+					    : a->why);
+		}
+	}
+	fflush(stdout);
+	return KS_EXIT_OK;
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope report: every tool at once for a few seconds, then one page of
+ * their top entries.  Tools that cannot run here say why in one line.
+ */
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include "kscope.h"
+
+int ks_report_main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "rows", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static struct ks_run runs[32];
+	double duration = 10, end;
+	bool json = false, verbose = false;
+	long rows = 5;
+	int c, nrun = 0, started = 0;
+	sigset_t set;
+	struct timespec ts;
+
+	ks_set_prog("kscope report");
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "d:jr:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (ks_parse_double(optarg, 0.001, 1e7, &duration))
+				return ks_usage_error("bad duration '%s' "
+					"(seconds, > 0)", optarg),
+				       KS_EXIT_USAGE;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'r':
+			if (ks_parse_long(optarg, 1, 1000, &rows))
+				return ks_usage_error("bad row count '%s'",
+						      optarg), KS_EXIT_USAGE;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			printf("Usage: kscope report [-d SECS] [-r ROWS] [-j]\n\n"
+			       "Runs every tool at once (default 10 s), then "
+			       "prints each one's top ROWS\n(default 5) "
+			       "entries.  -j prints each tool's normal JSON "
+			       "report line.\n");
+			return KS_EXIT_OK;
+		default:
+			return ks_usage_error("unknown option '%s'",
+					      argv[optind - 1]), KS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return ks_usage_error("unexpected argument '%s'",
+				      argv[optind]), KS_EXIT_USAGE;
+	ks_libbpf_setup(verbose);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	for (int i = 0; ks_tools[i] && nrun < 32; i++) {
+		struct ks_run *r = &runs[nrun++];
+		int err;
+
+		ks_run_init(r, ks_tools[i]);
+		r->in_report = true;
+		r->o.json = json;
+		r->o.top = rows;
+		r->o.interval = 0;
+		r->o.clear = false;
+		ks_set_prog(ks_tools[i]->name);
+		err = ks_run_start(r);
+		if (err) {
+			r->tool = NULL;	/* error line already printed */
+			continue;
+		}
+		started++;
+	}
+	ks_set_prog("kscope report");
+	if (!started) {
+		ks_err("no tool could start on this kernel");
+		return KS_EXIT_RUNTIME;
+	}
+	if (!json) {
+		printf("Tracing with %d tools for %g s... Hit Ctrl-C to end "
+		       "early.\n", started, duration);
+		fflush(stdout);
+	}
+	end = ks_now() + duration;
+	for (;;) {
+		double left = end - ks_now();
+
+		if (left <= 0)
+			break;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+		if (sigtimedwait(&set, NULL, &ts) > 0)
+			break;
+	}
+	for (int i = 0; i < nrun; i++) {
+		struct ks_run *r = &runs[i];
+		struct ks_report rep;
+
+		if (!r->tool)
+			continue;
+		if (!json)
+			printf("\n=== %s: %s\n    mode: %s%s%s%s\n", r->tool->name,
+			       r->tool->summary, ks_mode_name(r->mode),
+			       r->probe.m[r->mode].measures ? " (" : "",
+			       r->probe.m[r->mode].measures ?
+			       r->probe.m[r->mode].measures : "",
+			       r->probe.m[r->mode].measures ? ")" : "");
+		ks_report_begin(&rep, r, true);
+		r->tool->print(r, &rep);
+		ks_report_end(&rep);
+	}
+	for (int i = 0; i < nrun; i++)
+		if (runs[i].tool)
+			ks_run_stop(&runs[i]);
+	return KS_EXIT_OK;
+}
