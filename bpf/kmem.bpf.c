@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmem: kmalloc and kmem_cache_alloc counts and bytes per call site (or
- * kernel stack) and comm.  Two attach modes share one body:
+ * kernel stack) and comm.  Three attach modes share one body:
+ *  tp_btf     - BTF-typed tracepoints (a tracing program: cheapest, but
+ *               refused where BPF trampolines are);
  *  raw_tp     - raw tracepoints; bytes for kmem_cache_alloc come from the
  *               typed struct kmem_cache * argument (CO-RE).  Since 6.1
  *               (commit 11e9734bcb6a) it is the third argument; user space
@@ -49,6 +51,22 @@ static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 	__sync_fetch_and_add(&v->bytes, alloc);
 	__sync_fetch_and_add(&v->bytes_req, req);
 	return 0;
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc_btf, unsigned long call_site, const void *ptr,
+	     size_t bytes_req, size_t bytes_alloc)
+{
+	return record(ctx, call_site, bytes_req, bytes_alloc, KMEM_KMALLOC);
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(cache_alloc_btf, unsigned long call_site, const void *ptr,
+	     struct kmem_cache *s)
+{
+	if (!ptr)
+		return 0;
+	return record(ctx, call_site, s->object_size, s->size, KMEM_CACHE);
 }
 
 SEC("raw_tp/kmalloc")

@@ -38,6 +38,12 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 	return 0;
 }
 
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(page_alloc_btf, struct page *page, unsigned int order)
+{
+	return record(ctx, (u64)page, order);
+}
+
 SEC("raw_tp/mm_page_alloc")
 int page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {

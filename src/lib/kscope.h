@@ -27,6 +27,7 @@ struct bpf_link;
 enum ks_mode {
 	KS_MODE_FENTRY = 0,
 	KS_MODE_KPROBE,
+	KS_MODE_TP_BTF,		/* BTF-typed tracepoint (a tracing program) */
 	KS_MODE_RAW_TP,
 	KS_MODE_TRACEPOINT,
 	KS_MODE_MAX,
@@ -53,6 +54,8 @@ bool ks_kernel_has_btf(void);
 /* fentry/fexit on func allowed?  Fills why on failure. */
 bool ks_can_fentry(const char *func, char *why, size_t len);
 bool ks_can_kprobe(const char *func, char *why, size_t len);
+/* tp_btf on raw tracepoint tp allowed?  (same kernel gate as fentry) */
+bool ks_can_tp_btf(const char *tp, char *why, size_t len);
 /* raw tracepoint: the kernel's BTF has btf_trace_<name> */
 bool ks_can_raw_tp(const char *tp, char *why, size_t len);
 /* classic tracepoint category/name exists in tracefs */

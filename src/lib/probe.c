@@ -19,6 +19,7 @@
 static const char *const mode_names[KS_MODE_MAX] = {
 	[KS_MODE_FENTRY] = "fentry",
 	[KS_MODE_KPROBE] = "kprobe",
+	[KS_MODE_TP_BTF] = "tp_btf",
 	[KS_MODE_RAW_TP] = "raw_tp",
 	[KS_MODE_TRACEPOINT] = "tracepoint",
 };
@@ -203,19 +204,63 @@ const char *ks_first_kfunc(const char *const *names)
 	return NULL;
 }
 
-/* One "return 0" program is enough to learn whether the kernel lets us
- * attach a BPF trampoline to func. */
-bool ks_can_fentry(const char *func, char *why, size_t len)
+/*
+ * One "return 0" program is enough to learn whether the kernel lets us
+ * attach a BPF tracing program (trampoline) to a function or tracepoint.
+ */
+static bool trial_tracing(int btf_id, enum bpf_attach_type type,
+			  const char *what, char *why, size_t len)
 {
-	static int tracing_refused;	/* errno once the kernel said no */
+	static int refused;	/* errno once the kernel said no to any */
 	const struct bpf_insn insns[] = {
 		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
 		{ .code = 0x95 },				/* exit */
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		    .expected_attach_type = BPF_TRACE_FENTRY);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type,
+		    .attach_btf_id = btf_id);
+	int pfd, lfd;
+
+	if (refused)
+		goto refused;
+	pfd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2,
+			    &opts);
+	if (pfd < 0) {
+		if (errno == EPERM || errno == EACCES || errno == EINVAL ||
+		    errno == 524 /* ENOTSUPP */) {
+			refused = errno;
+			goto refused;
+		}
+		snprintf(why, len, "cannot load a tracing program for %s: %s",
+			 what, strerror(errno));
+		return false;
+	}
+	if (type == BPF_TRACE_RAW_TP)
+		lfd = bpf_raw_tracepoint_open(NULL, pfd);
+	else
+		lfd = bpf_link_create(pfd, 0, type, NULL);
+	if (lfd < 0) {
+		int e = errno;
+
+		close(pfd);
+		snprintf(why, len, "kernel refuses a tracing program on %s: %s",
+			 what, strerror(e));
+		return false;
+	}
+	close(lfd);
+	close(pfd);
+	return true;
+refused:
+	snprintf(why, len, "kernel refuses BPF tracing programs (fentry, "
+		 "fexit, tp_btf): %s%s", strerror(refused),
+		 refused == EPERM ? " (lockdown, an LSM or missing "
+		 "CAP_BPF/CAP_PERFMON)" : " (no BPF trampoline support?)");
+	return false;
+}
+
+bool ks_can_fentry(const char *func, char *why, size_t len)
+{
 	const struct btf *btf = kbtf();
-	int id, pfd, lfd;
+	int id;
 
 	if (!btf) {
 		snprintf(why, len, "kernel has no BTF (CONFIG_DEBUG_INFO_BTF)");
@@ -223,42 +268,31 @@ bool ks_can_fentry(const char *func, char *why, size_t len)
 	}
 	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
 	if (id < 0) {
-		snprintf(why, len, "function %s is not in the kernel's BTF", func);
+		snprintf(why, len, "function %s is not in the kernel's BTF",
+			 func);
 		return false;
 	}
-	if (tracing_refused)
-		goto refused;
-	opts.attach_btf_id = id;
-	pfd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2,
-			    &opts);
-	if (pfd < 0) {
-		tracing_refused = errno;
-		if (errno == EPERM || errno == EACCES || errno == EINVAL ||
-		    errno == 524 /* ENOTSUPP */)
-			goto refused;
-		snprintf(why, len, "cannot load fentry program for %s: %s",
-			 func, strerror(errno));
-		tracing_refused = 0;
-		return false;
-	}
-	lfd = bpf_link_create(pfd, 0, BPF_TRACE_FENTRY, NULL);
-	if (lfd < 0) {
-		int e = errno;
+	return trial_tracing(id, BPF_TRACE_FENTRY, func, why, len);
+}
 
-		close(pfd);
-		snprintf(why, len, "kernel refuses fentry on %s: %s", func,
-			 strerror(e));
+bool ks_can_tp_btf(const char *tp, char *why, size_t len)
+{
+	const struct btf *btf = kbtf();
+	char name[128];
+	int id;
+
+	if (!btf) {
+		snprintf(why, len, "kernel has no BTF (CONFIG_DEBUG_INFO_BTF)");
 		return false;
 	}
-	close(lfd);
-	close(pfd);
-	return true;
-refused:
-	snprintf(why, len, "kernel refuses BPF tracing programs (fentry/"
-		 "fexit): %s%s", strerror(tracing_refused),
-		 tracing_refused == EPERM ? " (lockdown, LSM or missing "
-		 "CAP_BPF/CAP_PERFMON)" : " (no BPF trampoline support?)");
-	return false;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0) {
+		snprintf(why, len, "tracepoint %s does not exist on this "
+			 "kernel", tp);
+		return false;
+	}
+	return trial_tracing(id, BPF_TRACE_RAW_TP, tp, why, len);
 }
 
 static int kprobe_pmu_type(void)

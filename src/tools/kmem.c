@@ -22,10 +22,20 @@ static void kmem_probe(struct ks_probe *p)
 	snprintf(m->why, sizeof(m->why), "not offered: the kmem tracepoints "
 		 "already see every allocation with its size");
 
+	/* both kmem tracepoints are typed with struct kmem_cache * at arg 2
+	 * since 6.1; older layouts are left to the tracepoint mode */
+	idx = ks_raw_tp_arg_index("kmem_cache_alloc", "kmem_cache");
+	m = &p->m[KS_MODE_TP_BTF];
+	if (idx != 2)
+		ks_mode_set(m, false, NULL, "kmem_cache_alloc tracepoint has no "
+			    "struct kmem_cache * third argument on this kernel");
+	else
+		ks_mode_set(m, ks_can_tp_btf("kmalloc", m->why, sizeof(m->why)),
+			    "every successful allocation", m->why);
+
 	m = &p->m[KS_MODE_RAW_TP];
 	if (ks_can_raw_tp("kmalloc", m->why, sizeof(m->why)) &&
 	    ks_can_raw_tp("kmem_cache_alloc", m->why, sizeof(m->why))) {
-		idx = ks_raw_tp_arg_index("kmem_cache_alloc", "kmem_cache");
 		if (idx != 2)
 			ks_mode_set(m, false, NULL, "kmem_cache_alloc raw "
 				    "tracepoint has no struct kmem_cache * "
@@ -61,7 +71,10 @@ static int kmem_start(struct ks_run *r)
 		return -1;
 	skel->rodata->use_stacks = r->o.stacks;
 	bpf_map__set_max_entries(skel->maps.counts, r->o.max_entries);
-	if (r->mode == KS_MODE_RAW_TP) {
+	if (r->mode == KS_MODE_TP_BTF) {
+		keep[0] = skel->progs.kmalloc_btf;
+		keep[1] = skel->progs.cache_alloc_btf;
+	} else if (r->mode == KS_MODE_RAW_TP) {
 		keep[0] = skel->progs.kmalloc_raw;
 		keep[1] = skel->progs.cache_alloc_raw;
 	} else {

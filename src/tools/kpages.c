@@ -19,6 +19,9 @@ static void kpages_probe(struct ks_probe *p)
 
 	snprintf(p->m[KS_MODE_FENTRY].why, sizeof(p->m[0].why), "%s", why);
 	snprintf(p->m[KS_MODE_KPROBE].why, sizeof(p->m[0].why), "%s", why);
+	m = &p->m[KS_MODE_TP_BTF];
+	ks_mode_set(m, ks_can_tp_btf("mm_page_alloc", m->why, sizeof(m->why)),
+		    "every successful page allocation", m->why);
 	m = &p->m[KS_MODE_RAW_TP];
 	ks_mode_set(m, ks_can_raw_tp("mm_page_alloc", m->why, sizeof(m->why)),
 		    "every successful page allocation", m->why);
@@ -40,8 +43,9 @@ static int kpages_start(struct ks_run *r)
 	if (ks_bpf_prepare(r, skel->obj))
 		return -1;
 	bpf_map__set_max_entries(skel->maps.counts, r->o.max_entries);
-	keep[0] = r->mode == KS_MODE_RAW_TP ? skel->progs.page_alloc_raw
-					    : skel->progs.page_alloc_tp;
+	keep[0] = r->mode == KS_MODE_TP_BTF ? skel->progs.page_alloc_btf :
+		  r->mode == KS_MODE_RAW_TP ? skel->progs.page_alloc_raw :
+		  skel->progs.page_alloc_tp;
 	ks_bpf_only(skel->obj, keep);
 	if (ks_bpf_load(r, skel->obj) || ks_bpf_attach(r, keep[0]))
 		return -1;
