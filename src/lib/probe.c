@@ -211,7 +211,12 @@ const char *ks_first_kfunc(const char *const *names)
 static bool trial_tracing(int btf_id, enum bpf_attach_type type,
 			  const char *what, char *why, size_t len)
 {
-	static int refused;	/* errno once the kernel said no to any */
+	/* errno once the kernel said no, per attach type: some kernels
+	 * refuse fentry yet allow tp_btf */
+	static int refused_fentry, refused_tp;
+	int *refused_p = type == BPF_TRACE_RAW_TP ? &refused_tp : &refused_fentry;
+	int refused = *refused_p;
+	const char *kind = type == BPF_TRACE_RAW_TP ? "tp_btf" : "fentry/fexit";
 	const struct bpf_insn insns[] = {
 		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
 		{ .code = 0x95 },				/* exit */
@@ -227,7 +232,7 @@ static bool trial_tracing(int btf_id, enum bpf_attach_type type,
 	if (pfd < 0) {
 		if (errno == EPERM || errno == EACCES || errno == EINVAL ||
 		    errno == 524 /* ENOTSUPP */) {
-			refused = errno;
+			refused = *refused_p = errno;
 			goto refused;
 		}
 		snprintf(why, len, "cannot load a tracing program for %s: %s",
@@ -250,8 +255,8 @@ static bool trial_tracing(int btf_id, enum bpf_attach_type type,
 	close(pfd);
 	return true;
 refused:
-	snprintf(why, len, "kernel refuses BPF tracing programs (fentry, "
-		 "fexit, tp_btf): %s%s", strerror(refused),
+	snprintf(why, len, "kernel refuses BPF tracing programs (%s): %s%s",
+		 kind, strerror(refused),
 		 refused == EPERM ? " (lockdown, an LSM or missing "
 		 "CAP_BPF/CAP_PERFMON)" : " (no BPF trampoline support?)");
 	return false;
