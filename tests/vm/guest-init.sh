@@ -46,6 +46,9 @@ mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# securityfs: /sys/kernel/security/lockdown, which kscope cites when the
+# kernel refuses a program
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 # Kernels >= 5.11 charge BPF memory to the memcg, older ones to RLIMIT_MEMLOCK;
 # libbpf bumps it too, but a case's own helpers may not.
 ulimit -l unlimited 2>/dev/null
@@ -174,13 +177,16 @@ run_case() {
 	kind=$1 file=$2
 	name=$(basename "$file" .sh)
 	wanted "$name" || return 0
+	# A case declares its tool; helpers sourced by cases (_lib.sh) don't.
+	case $name in _*) return 0 ;; esac
+	tool=$(hdr "$file" tool)
+	[ -n "$tool" ] || return 0
 	where=$(hdr "$file" where)
 	# No "# where:" means everywhere; otherwise it must name vm or numa.
 	case " $where " in
 	"  " | *" vm "* | *" numa "*) ;;
 	*) return 0 ;;
 	esac
-	tool=$(hdr "$file" tool)
 	modes=$(hdr "$file" modes)
 	[ -n "$modes" ] || modes=default
 	t=$(hdr "$file" timeout)
@@ -196,7 +202,7 @@ run_case() {
 			[ "$NODES" -ge 2 ] ||
 				skip="needs the two-node NUMA VM, this one has $NODES node(s)" ;;
 		esac
-		if [ -z "$skip" ] && [ -n "$tool" ] && [ "$mode" != default ]; then
+		if [ -z "$skip" ] && [ "$tool" != none ] && [ "$mode" != default ]; then
 			st=$(mode_status "$tool" "$mode")
 			case $st in
 			no*) skip="kernel $(uname -r) does not offer mode $mode for $tool: $(printf '%s' "$st" | cut -f2-)" ;;

@@ -88,6 +88,12 @@ if [ -x "$BUILD/kscope-static" ]; then
 		log "WARNING: $BUILD/kscope-static is not static; adding its libraries"
 	n=$(copy_libs "$S/bin/kscope" | wc -l)
 	KS_DESC="static ($BUILD/kscope-static, $n libs added)"
+	# plain `make` rebuilds only build/kscope; testing an older static
+	# copy in the VMs would report on code that no longer exists
+	if [ -x "$BUILD/kscope" ] && [ "$BUILD/kscope" -nt "$BUILD/kscope-static" ]; then
+		KS_DESC="$KS_DESC; WARNING: older than $BUILD/kscope, run 'make static'"
+		log "WARNING: $BUILD/kscope-static is older than $BUILD/kscope: run 'make static'"
+	fi
 elif [ -x "$BUILD/kscope" ]; then
 	cp "$BUILD/kscope" "$S/bin/kscope"
 	libs=$(copy_libs "$BUILD/kscope")

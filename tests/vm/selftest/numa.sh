@@ -5,6 +5,7 @@
 # migrate pages in it?  numamove's VM tests rely on both.  Host side check:
 # numa.py beside this file.
 #
+# tool: none
 # where: numa
 # timeout: 120
 #
