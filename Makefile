@@ -87,6 +87,9 @@ $(B)/kscope-static: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -o $@
 
 workloads: $(WORKLOADS)
+# dyn_*: dynamically linked, so user-space probes meet the shared libc
+$(B)/workloads/dyn_%: tests/workloads/dyn_%.c tests/workloads/*.c tests/workloads/*.h | $(B)/workloads
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 $(B)/workloads/%: tests/workloads/%.c tests/workloads/*.h | $(B)/workloads
 	$(CC) -O2 -g -Wall -Wextra -Werror -static -pthread $< -o $@
 

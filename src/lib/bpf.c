@@ -183,6 +183,11 @@ static int keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
 	return 0;
 }
 
+int ks_bpf_keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
+{
+	return keep_link(r, l, what);
+}
+
 int ks_bpf_attach(struct ks_run *r, struct bpf_program *p)
 {
 	return keep_link(r, bpf_program__attach(p), bpf_program__name(p));
@@ -285,6 +290,11 @@ static bool tracing_frame(uint64_t ip)
 		if (!strncmp(s->name, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
+}
+
+bool ks_kernel_tracing_frame(uint64_t ip)
+{
+	return tracing_frame(ip);
 }
 
 int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max)

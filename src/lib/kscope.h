@@ -30,6 +30,7 @@ enum ks_mode {
 	KS_MODE_TP_BTF,		/* BTF-typed tracepoint (a tracing program) */
 	KS_MODE_RAW_TP,
 	KS_MODE_TRACEPOINT,
+	KS_MODE_UPROBE,		/* user-space probes (memleak -p/COMMAND) */
 	KS_MODE_MAX,
 	KS_MODE_AUTO = KS_MODE_MAX,
 };
@@ -51,6 +52,9 @@ struct ks_probe {
 
 /* Kernel capability probes, each cached after the first call. */
 bool ks_kernel_has_btf(void);
+/* the running kernel's BTF (loaded once), or NULL */
+struct btf;
+const struct btf *ks_kernel_btf(void);
 /* fentry/fexit on func allowed?  Fills why on failure. */
 bool ks_can_fentry(const char *func, char *why, size_t len);
 bool ks_can_kprobe(const char *func, char *why, size_t len);
@@ -91,6 +95,7 @@ struct ks_opts {
 	int top;		/* rows to show, 0 = all */
 	long max_entries;
 	bool clear;		/* top-like tools clear the screen */
+	char **command;		/* after "--" (tools with takes_command) */
 };
 
 /* strict parsers: whole string must be a number in range */
@@ -156,6 +161,49 @@ char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
 /* the process-wide kallsyms, loaded on first use */
 const struct ks_ksyms *ks_kernel_syms(void);
 
+/* ---- user-space symbols (usyms.c, elfutils libdwfl) ---------------------- */
+/*
+ * Symbols of one process, cached: function names, file:line where debug
+ * info exists (also separate debug info, e.g. libc6-dbg), PIE executables
+ * and shared libraries at their load bias.  The process's executable
+ * mappings are remembered, so that addresses still resolve after it
+ * exited; ks_usyms_follow() also records the mmaps it makes from then on
+ * (perf mmap records), which catches a short-lived program's libraries.
+ */
+struct ks_usyms;
+struct ks_usym {
+	const char *func;	/* NULL: no symbol covers the address */
+	uint64_t offset;	/* from func */
+	const char *file;	/* source file, NULL without debug info */
+	int line;
+	const char *module;	/* path of the mapped object */
+	uint64_t module_offset;	/* file offset of the address */
+};
+
+/* pid <= 0: no process, mappings only from ks_usyms_add_map*() */
+struct ks_usyms *ks_usyms_new(pid_t pid);
+void ks_usyms_free(struct ks_usyms *u);
+/* record pid's future mmaps (call before it maps its libraries, e.g.
+ * before exec); 0 or -errno */
+int ks_usyms_follow(struct ks_usyms *u);
+/* take in new mmap records and re-read /proc/PID/maps while it lives */
+void ks_usyms_update(struct ks_usyms *u);
+/* add a mapping by hand (start, end, file offset, absolute path) */
+int ks_usyms_add_map(struct ks_usyms *u, uint64_t start, uint64_t end,
+		     uint64_t pgoff, const char *path);
+/* add the executable file mappings of /proc/PID/maps-format text */
+int ks_usyms_add_maps_text(struct ks_usyms *u, const char *text);
+size_t ks_usyms_nmaps(const struct ks_usyms *u);
+/* ret_addr: addr is a return address (stack frames): look up addr - 1.
+ * 0, or -1 when no mapping covers addr.  Strings live until the next
+ * ks_usyms call that changes the mappings. */
+int ks_usyms_lookup(struct ks_usyms *u, uint64_t addr, bool ret_addr,
+		    struct ks_usym *s);
+/* "func+0xoff (file.c:12) [module]", "0xaddr [module+0xoff]" or "0xaddr";
+ * cached, valid until the mappings change */
+const char *ks_usyms_fmt(struct ks_usyms *u, uint64_t addr, bool ret_addr);
+/* ---- end of user-space symbols -------------------------------------------- */
+
 /* ---- runs: one tool instance ---------------------------------------------- */
 struct ks_run;
 struct ks_report;
@@ -185,6 +233,12 @@ struct ks_tool {
 	/* true when the run should end (e.g. traced process exited) */
 	bool (*finished)(struct ks_run *r);
 	const char *const *drop_names;	/* per drop reason index */
+	/* "kscope TOOL [options] -- COMMAND [ARG...]" is allowed */
+	bool takes_command;
+	long default_max_entries;	/* 0: KS_DEFAULT_ENTRIES */
+	/* add drops counted outside the ks_drops map (cumulative), e.g. the
+	 * kernel's per-program recursion misses */
+	void (*extra_drops)(struct ks_run *r, uint64_t *drops);
 };
 
 struct ks_run {
@@ -228,6 +282,9 @@ int ks_bpf_load(struct ks_run *r, struct bpf_object *obj);
 int ks_bpf_attach(struct ks_run *r, struct bpf_program *p);
 int ks_bpf_attach_kprobe(struct ks_run *r, struct bpf_program *p,
 			 const char *func, bool ret);
+/* keep a link made with libbpf's *_opts attach calls (cookies, ...):
+ * error message on failure, detached by ks_bpf_cleanup() */
+int ks_bpf_keep_link(struct ks_run *r, struct bpf_link *l, const char *what);
 /* write a .rodata variable by name before load (any tool's object) */
 int ks_bpf_set_rodata(struct bpf_object *obj, const char *var,
 		      const void *val, size_t size);
@@ -247,6 +304,10 @@ int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
 void ks_map_clear(int fd, size_t ksz);
 /* clear the named map and the stack map (interval reset) */
 void ks_reset_counts(struct ks_run *r, const char *map, size_t ksz);
+/* ip is in the tracing machinery (BPF program, tracepoint glue) that sits
+ * on top of stacks captured in a probe: tools with their own stack
+ * storage strip these as ks_stack_frames() does */
+bool ks_kernel_tracing_frame(uint64_t ip);
 /* kernel stack frames for a stack id; returns count */
 int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max);
 

@@ -22,6 +22,7 @@ static const char *const mode_names[KS_MODE_MAX] = {
 	[KS_MODE_TP_BTF] = "tp_btf",
 	[KS_MODE_RAW_TP] = "raw_tp",
 	[KS_MODE_TRACEPOINT] = "tracepoint",
+	[KS_MODE_UPROBE] = "uprobe",
 };
 
 const char *ks_mode_name(enum ks_mode m)
@@ -79,6 +80,11 @@ static const struct btf *kbtf(void)
 bool ks_kernel_has_btf(void)
 {
 	return kbtf() != NULL;
+}
+
+const struct btf *ks_kernel_btf(void)
+{
+	return kbtf();
 }
 
 const char *ks_tracefs(void)

@@ -65,8 +65,9 @@ static const char common_help[] =
 
 static void usage(const struct ks_tool *t, FILE *f)
 {
-	fprintf(f, "Usage: kscope %s [options] [interval [count]]\n\n%s\n\n",
-		t->name, t->summary);
+	fprintf(f, "Usage: kscope %s [options] [interval [count]]%s\n\n%s\n\n",
+		t->name, t->takes_command ? " [-- COMMAND [ARG...]]" : "",
+		t->summary);
 	fprintf(f, "Options:\n");
 	if (t->args_help)
 		fputs(t->args_help, f);
@@ -156,7 +157,8 @@ void ks_run_init(struct ks_run *r, const struct ks_tool *t)
 	r->out = stdout;
 	r->o.stack_depth = KS_DEFAULT_STACK_DEPTH;
 	r->o.mode = KS_MODE_AUTO;
-	r->o.max_entries = KS_DEFAULT_ENTRIES;
+	r->o.max_entries = t->default_max_entries > 0 ?
+			   t->default_max_entries : KS_DEFAULT_ENTRIES;
 	r->o.interval = t->default_interval;
 	r->o.clear = t->default_interval > 0;
 }
@@ -172,6 +174,17 @@ static int parse_args(struct ks_run *r, int argc, char **argv)
 
 	build_optstrings(t, shortopts, sizeof(shortopts), longopts,
 			 sizeof(longopts) / sizeof(longopts[0]));
+	/* everything after "--" is the command to run, not ours to parse */
+	for (int i = 1; t->takes_command && i < argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		if (i + 1 >= argc)
+			return ks_usage_error("'--' must be followed by a "
+					      "command"), KS_EXIT_USAGE;
+		r->o.command = argv + i + 1;
+		argc = i;
+		break;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -359,6 +372,8 @@ static void read_drops(struct ks_run *r, uint64_t *out)
 			out[k] += vals[c];
 	}
 	free(vals);
+	if (r->tool->extra_drops)
+		r->tool->extra_drops(r, out);
 }
 
 static const char *drop_name(const struct ks_tool *t, int i)
@@ -514,6 +529,11 @@ static bool wait_until(double deadline, const sigset_t *set)
 
 	if (left <= 0)
 		return false;
+	/* no deadline is 1e300: wake once a day instead of handing
+	 * sigtimedwait() an out-of-range time, which fails with EINVAL at
+	 * once and makes a busy loop that never takes SIGINT */
+	if (left > 86400)
+		left = 86400;
 	ts.tv_sec = (time_t)left;
 	ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
 	return sigtimedwait(set, NULL, &ts) > 0;
@@ -543,21 +563,22 @@ void ks_run_stop(struct ks_run *r)
 		r->tool->stop(r);
 }
 
+/*
+ * The header goes to stdout in text mode; in JSON mode stdout carries only
+ * JSON, so it goes to stderr, where scripts can still wait for it.
+ */
 void ks_print_header(struct ks_run *r)
 {
 	const char *measures = r->probe.m[r->mode].measures;
+	FILE *f = r->o.json ? stderr : r->out;
 
-	if (r->o.json)
-		return;
-	fprintf(r->out, "Tracing %s in %s mode%s%s", r->tool->tracing_what,
+	fprintf(f, "Tracing %s in %s mode%s%s%s", r->tool->tracing_what,
 		ks_mode_name(r->mode), measures ? " (" : "",
-		measures ? measures : "");
-	if (measures)
-		fputc(')', r->out);
+		measures ? measures : "", measures ? ")" : "");
 	if (r->o.duration > 0)
-		fprintf(r->out, " for %g s", r->o.duration);
-	fprintf(r->out, "... Hit Ctrl-C to end.\n");
-	fflush(r->out);
+		fprintf(f, " for %g s", r->o.duration);
+	fprintf(f, "... Hit Ctrl-C to end.\n");
+	fflush(f);
 }
 
 int ks_tool_main(const struct ks_tool *t, int argc, char **argv)

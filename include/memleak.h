@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KS_MEMLEAK_H
+#define KS_MEMLEAK_H
+
+#include "ks_common.h"
+
+/*
+ * What made an allocation.  Kernel kinds come from the tracepoint, user
+ * kinds from the uprobe's attach cookie (one entry program serves malloc,
+ * valloc and pvalloc).
+ */
+enum memleak_kind {
+	ML_KMALLOC = 0,
+	ML_CACHE,
+	ML_PAGE,
+	ML_PERCPU,
+	ML_KERNEL_KINDS,		/* first user-space kind */
+	ML_MALLOC = ML_KERNEL_KINDS,
+	ML_CALLOC,
+	ML_REALLOC,
+	ML_REALLOCARRAY,
+	ML_POSIX_MEMALIGN,
+	ML_ALIGNED_ALLOC,
+	ML_MEMALIGN,
+	ML_VALLOC,
+	ML_PVALLOC,
+	ML_MMAP,
+	ML_KIND_MAX,
+};
+
+/* allocs map value; the key is the address (tagged, see memleak.bpf.c) */
+struct memleak_alloc {
+	unsigned long long size;	/* bytes asked for (kernel: given) */
+	unsigned long long ts_ns;	/* CLOCK_MONOTONIC at allocation */
+	unsigned long long stack;	/* key in the stacks map */
+	unsigned int kind;		/* enum memleak_kind */
+	unsigned int tid;
+};
+
+/*
+ * An allocator call in flight on one thread (user mode): what the entry
+ * probe saw, for the return probe.  depth counts calls nested inside it
+ * (realloc(NULL, n) calls malloc, malloc calls mmap): only the outermost
+ * call is an allocation the program made.
+ */
+struct memleak_pending {
+	unsigned long long size;
+	unsigned long long old;		/* realloc: the block being resized */
+	unsigned long long old_ts;	/* ... its ts_ns, to spot a reused address */
+	unsigned long long memptr;	/* posix_memalign: where the result goes */
+	unsigned long long sp;		/* stack pointer at entry */
+	unsigned int kind;
+	unsigned int depth;
+	unsigned int sampled;
+	unsigned int pad;
+};
+
+/* per-CPU counters, cumulative since the start */
+enum memleak_stat {
+	ML_ST_ALLOCS = 0,	/* allocations tracked */
+	ML_ST_FREES,		/* frees of a tracked allocation */
+	ML_ST_FREE_UNKNOWN,	/* frees of an address not tracked */
+	ML_ST_REUSED,		/* allocation at a tracked address: the free
+				 * of the old block was missed */
+	ML_ST_MAX,
+};
+
+/* drop reasons after the common map_full and stack */
+enum memleak_drop {
+	ML_DROP_PENDING = KS_DROP_COMMON_MAX,	/* in-flight call map full */
+	ML_DROP_STACKS_FULL,			/* stack table full */
+	ML_DROP_RECURSION,	/* allocation hook skipped by the kernel's
+				 * BPF recursion protection */
+	ML_DROP_MAX,
+};
+
+#endif

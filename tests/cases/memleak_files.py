@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+import calendar
+import time
+
+from _check import reports, stderr, truth
+
+OPEN_PATH = ("alloc_empty_file+", "__alloc_file+", "init_file+")
+
+
+def ms(iso):
+    """report "time" (ISO 8601 UTC, milliseconds) -> epoch milliseconds"""
+    base, frac = iso.rstrip("Z").split(".")
+    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) * 1000 \
+        + int(frac[:3].ljust(3, "0"))
+
+
+def filp(rep, size):
+    """(allocations, bytes) of filp-sized cache objects from the open path"""
+    n = b = 0
+    for e in rep["entries"]:
+        if e["kind"] != "cache":
+            continue
+        if not any(f.startswith(OPEN_PATH) for f in e["stack"]):
+            continue
+        if size > 0 and e["bytes"] != e["allocs"] * size:
+            continue        # e.g. an LSM's per-file blob, not a struct file
+        n += e["allocs"]
+        b += e["bytes"]
+    return n, b
+
+
+def check(out, env, mode):
+    rc = (out / "kscope.rc").read_text().strip()
+    assert rc == "0", f"kscope exited {rc}: {stderr(out)}"
+    t = truth(out)
+    reps = reports(out)
+    assert len(reps) >= 3, f"expected half-second reports, got {len(reps)}"
+    for r in reps:
+        assert r["tool"] == "memleak"
+        if mode:
+            assert r["mode"] == mode, r["mode"]
+        assert r["dropped"]["map_full"] == 0, r["dropped"]
+        assert r["dropped"]["stack"] == 0, r["dropped"]
+        for e in r["entries"]:
+            assert set(e) >= {"stack", "bytes", "allocs", "oldest_ms"}, e
+    # reports taken while every file was open (with a margin for the
+    # time between a report's timestamp and its map read)
+    held = [r for r in reps
+            if t["opened_ms"] < ms(r["time"]) < t["close_ms"] - 500]
+    assert held, ("no report while the files were held", t,
+                  [r["time"] for r in reps])
+    n, b = filp(held[-1], t["filp_size"])
+    assert n >= t["files"], \
+        f"{n} outstanding filp allocations while {t['files']} files open"
+    if t["filp_size"] > 0:
+        assert b == n * t["filp_size"]
+    # well after the close (and the RCU callbacks that free them)
+    last = reps[-1]
+    assert ms(last["time"]) > t["closed_ms"] + 500, (last["time"], t)
+    n, _ = filp(last, t["filp_size"])
+    assert n == 0, f"{n} filp allocations still outstanding after close"

@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# tool: memleak
+# modes: tp_btf raw_tp tracepoint
+# where: host vm
+#
+# Kernel mode: leaker_files holds M open files for a while, then closes
+# them.  Half-second reports while they are held must show at least M
+# outstanding filp-sized allocations from the open path, and the report
+# after they were closed none (their frees are seen, even when an RCU
+# callback does them in another task: frees are never filtered).
+. "$(dirname "$0")/_lib.sh"
+
+ks_start memleak -c leaker_files 0.5
+"$WL/leaker_files" 500 3000 "$OUT/truth.json"
+sleep 1
+ks_stop
