@@ -1,0 +1,719 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""kscope benchmark: per-event overhead, start-up time and memory of each
+kscope tool against the empty-program floor and against bpftrace.
+
+For every tool in bench/tools.py it runs the tool's workload scenario
+(bench/workload.c, one thread pinned to one CPU, fixed duration) under
+each configuration -- no tracing, an empty BPF program on the same hooks
+(the floor), the bpftrace program, kscope's variants -- repeats the whole
+set R times in a shuffled order (interleaving cancels drift), and reports
+per configuration:
+
+  ns/event   (workload CPU time per iteration - the median untraced CPU
+             time per iteration) / events per iteration, where a run's CPU
+             time per iteration is that of its median chunk (1/50 of the
+             run; bench/workload.c says why); the events per
+             iteration come from an independent counter (bench/floor.c -c,
+             a counting BPF program filtered on the workload's PID);
+  x floor, x bpftrace   ratios of the medians;
+  start-up   exec to the tracer's "Tracing" line (kscope prints it once
+             attached; the bpftrace programs print it from BEGIN, which
+             bpftrace runs after attaching every probe);
+  memory     VmRSS and VmHWM of the tracer while tracing, and the memlock
+             of the BPF maps it holds (kernel memory, not in RSS).
+
+Results go to bench/results/DATE/ (raw runs, summary, table) and to
+stdout; --update-docs rewrites the table in docs/bench.md.
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from tools import TOOLS  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build", "bench")
+WORKLOAD = os.path.join(BUILD, "workload")
+FLOOR = os.path.join(BUILD, "floor")
+KSCOPE = os.path.join(ROOT, "build", "kscope")
+DOCS = os.path.join(ROOT, "docs", "bench.md")
+BEGIN_MARK = "<!-- bench:begin -->"
+END_MARK = "<!-- bench:end -->"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Failed(Exception):
+    pass
+
+
+# ---- processes -------------------------------------------------------------
+
+class Workload:
+    """bench/workload.c, driven through its ready/go/EOF protocol."""
+
+    def __init__(self, scenario, secs, cpu):
+        self.p = subprocess.Popen(
+            [WORKLOAD, "-c", str(cpu), "-t", str(secs), scenario],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        line = self.p.stdout.readline().decode()
+        if not line.startswith("ready "):
+            self.p.kill()
+            raise Failed("workload %s did not start" % scenario)
+        self.pid = int(line.split()[1])
+
+    def go(self):
+        self.p.stdin.write(b"go\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline().decode()
+        if not line:
+            raise Failed("workload died")
+        return json.loads(line)
+
+    def finish(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def bpf_map_memlock(pid):
+    """Bytes of kernel memory charged to the BPF maps pid holds open."""
+    seen, total = set(), 0
+    fddir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fddir)
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            if os.readlink(os.path.join(fddir, fd)) != "anon_inode:bpf-map":
+                continue
+            info = dict(l.split(":", 1) for l in
+                        open("/proc/%d/fdinfo/%s" % (pid, fd))
+                        if ":" in l)
+        except OSError:
+            continue
+        mid = info.get("map_id", fd).strip()
+        if mid not in seen:
+            seen.add(mid)
+            total += int(info.get("memlock", "0").strip())
+    return total
+
+
+class Tracer:
+    """A tracer process; ready once a stdout line starts with "Tracing"."""
+
+    def __init__(self, cmd, timeout=60.0):
+        self.cmd = cmd
+        self.err = tempfile.TemporaryFile()
+        t0 = time.monotonic()
+        self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=self.err)
+        fd = self.p.stdout.fileno()
+        buf = b""
+        while True:
+            left = t0 + timeout - time.monotonic()
+            r = select.select([fd], [], [], max(left, 0))[0]
+            if not r:
+                self.kill()
+                raise Failed("%s: not ready after %.0f s" % (cmd[0], timeout))
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.p.wait()
+                raise Failed("%s exited %s before attaching: %s" %
+                             (" ".join(cmd[:3]), self.p.returncode,
+                              self.stderr().strip()[-300:]))
+            buf += chunk
+            if b"\nTracing" in b"\n" + buf:
+                break
+        self.ready_ms = (time.monotonic() - t0) * 1000.0
+        # keep reading so a big final report never blocks the tracer
+        self.out = [buf]
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self):
+        for chunk in iter(lambda: self.p.stdout.read1(65536), b""):
+            self.out.append(chunk)
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read().decode(errors="replace")
+
+    def memory(self):
+        m = {}
+        try:
+            for line in open("/proc/%d/status" % self.p.pid):
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    m[k] = int(v.split()[0])        # kB
+        except OSError:
+            pass
+        m["bpf_map_bytes"] = bpf_map_memlock(self.p.pid)
+        return m
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait()
+
+    def stop(self):
+        """SIGINT, as a user would; returns (exit status, signals sent).
+        bpftrace 0.17 sometimes misses a SIGINT that arrives right after
+        it attached, so ask again before resorting to SIGTERM/SIGKILL."""
+        sent = []
+        t0 = time.monotonic()
+        for sig, wait in ((signal.SIGINT, 15), (signal.SIGINT, 5),
+                          (signal.SIGTERM, 5), (signal.SIGKILL, 30)):
+            if self.p.poll() is not None:
+                break
+            self.p.send_signal(sig)
+            sent.append(signal.Signals(sig).name)
+            try:
+                self.p.wait(wait)
+            except subprocess.TimeoutExpired:
+                pass
+        self.stop_ms = (time.monotonic() - t0) * 1000.0
+        self.reader.join(5)
+        return self.p.returncode, sent
+
+    def output(self):
+        return b"".join(self.out).decode(errors="replace")
+
+
+# ---- one measurement ---------------------------------------------------------
+
+def run_one(tool, cfg, args):
+    """Workload first (so a counter can filter on its PID), then the
+    tracer; the workload's timed loop starts once the tracer is ready."""
+    wl = Workload(tool.scenario, args.secs, args.cpu)
+    tr = None
+    rec = {"tool": tool.name, "config": cfg["label"]}
+    try:
+        if cfg["cmd"]:
+            cmd = [c.replace("{pid}", str(wl.pid)) for c in cfg["cmd"]]
+            tr = Tracer(cmd)
+            rec["startup_ms"] = tr.ready_ms
+        rec.update(wl.go())
+        if tr:
+            rec.update(tr.memory())
+    finally:
+        if tr:
+            status, sent = tr.stop()
+            rec["exit"] = status
+            rec["stop_ms"] = tr.stop_ms
+            if sent[1:]:
+                rec["signals"] = sent
+            if cfg["kind"] == "count":
+                last = tr.output().strip().splitlines()[-1:]
+                rec["events"] = json.loads(last[0])["events"] if last else 0
+            if status not in (0, -signal.SIGINT) and cfg["kind"] != "none":
+                rec["stderr"] = tr.stderr().strip()[-300:]
+        wl.finish()
+    return rec
+
+
+# ---- configurations ----------------------------------------------------------
+
+def kscope_modes():
+    """tool -> (default mode, [available modes]) from `kscope features -j`."""
+    out = subprocess.run([KSCOPE, "features", "-j"], capture_output=True,
+                         text=True, check=True).stdout
+    res = {}
+    for line in out.splitlines():
+        f = json.loads(line)
+        avail = [m for m, v in f.get("modes", {}).items() if v["available"]]
+        res[f["tool"]] = (f.get("mode"), avail)
+    return res
+
+
+def kscope_cmd(tool, args):
+    """kscope as a user runs it: no duration, stopped with SIGINT (Ctrl-C)."""
+    return [KSCOPE, tool.name] + args
+
+
+def kscope_stack_frames():
+    """Frames kscope asks the kernel for by default: --stack-depth plus the
+    tracing frames it strips (include/ks_common.h, src/lib/bpf.c)."""
+    import re
+    n = {"KS_DEFAULT_STACK_DEPTH": 16, "KS_TRACING_FRAMES": 4}
+    for f in ("include/ks_common.h", "src/lib/bpf.c"):
+        try:
+            text = open(os.path.join(ROOT, f)).read()
+        except OSError:
+            continue
+        for k in n:
+            m = re.search(r"#define\s+%s\s+(\d+)" % k, text)
+            if m:
+                n[k] = int(m.group(1))
+    return n["KS_DEFAULT_STACK_DEPTH"] + n["KS_TRACING_FRAMES"]
+
+
+def configs(tool, mode, avail, args):
+    """Every configuration measured for one tool, in a fixed order."""
+    floor = lambda m: [FLOOR, "-m", m] + tool.hooks
+    c = [{"label": "none", "kind": "none", "cmd": None},
+         {"label": "floor", "kind": "floor", "mode": mode,
+          "cmd": floor(mode)}]
+    # bpftrace uses classic tracepoints: the floor of its mechanism
+    if mode != "tracepoint":
+        c.append({"label": "floor tracepoint", "kind": "floor",
+                  "mode": "tracepoint", "cmd": floor("tracepoint")})
+    # a bare stack capture, as deep as kscope -s takes by default
+    d = kscope_stack_frames()
+    c.append({"label": "floor + kstack(%d)%s" % (
+                  d, "" if tool.stack_hooks == tool.hooks else " on allocs"),
+              "kind": "floor", "mode": mode,
+              "cmd": [FLOOR, "-m", mode, "-s", str(d)] + tool.stack_hooks})
+    if not args.no_bpftrace:
+        c.append({"label": "bpftrace", "kind": "bpftrace",
+                  "cmd": ["bpftrace", "-e", tool.bpftrace]})
+        for label, prog in tool.bpftrace_extra.items():
+            c.append({"label": label, "kind": "bpftrace",
+                      "cmd": ["bpftrace", "-e", prog]})
+    for label, a in list(tool.kscope.items()) + [
+            ("kscope " + e, e.split()) for e in args.extra.get(tool.name, [])]:
+        c.append({"label": label, "kind": "kscope", "mode": mode,
+                  "cmd": kscope_cmd(tool, a)})
+    if args.ladder and mode == "tp_btf":
+        for p, what in (("ladder_comm", "comm"),
+                        ("ladder_hash", "comm + hash"),
+                        ("ladder_atomic", "comm + hash + 3 atomics"),
+                        ("ladder_pcpu", "comm + per-CPU hash"),
+                        ("ladder_dcomm", "direct comm"),
+                        ("ladder_dcomm_atomic",
+                         "direct comm + hash + 3 atomics")):
+            c.append({"label": "floor + " + what, "kind": "floor",
+                      "mode": mode,
+                      "cmd": [FLOOR, "-m", mode, "-p", p] + tool.hooks})
+    if args.full:       # the other attach modes, each with its own floor
+        for m in avail:
+            if m == mode:
+                continue
+            if m != "tracepoint":
+                c.append({"label": "floor " + m, "kind": "floor", "mode": m,
+                          "cmd": floor(m)})
+            c.append({"label": "kscope -m " + m, "kind": "kscope", "mode": m,
+                      "cmd": kscope_cmd(tool, ["-m", m])})
+    return c
+
+
+def count_cfg(tool, mode):
+    return {"label": "count", "kind": "count", "mode": mode,
+            "cmd": [FLOOR, "-m", mode, "-c", "{pid}"] + tool.hooks}
+
+
+# ---- statistics and tables ---------------------------------------------------
+
+def ns_per_iter(rec):
+    """The run's median chunk (see bench/workload.c), else its mean."""
+    return rec.get("chunk_median_ns") or rec["cpu_ns"] / rec["iters"]
+
+
+def summarize(tool, cfgs, runs, counts):
+    ev = [c["events"] / c["total_iters"] for c in counts]
+    epi = statistics.mean(ev)
+    per_iter = {}                  # label -> {rep: ns per iteration}
+    for r in runs:
+        if "cpu_ns" in r:
+            per_iter.setdefault(r["config"], {})[r["rep"]] = ns_per_iter(r)
+    # the untraced baseline: the median of its runs, which are spread over
+    # the whole run like every other configuration's
+    base = statistics.median(per_iter["none"].values())
+    rows = {}
+    for cfg in cfgs:
+        label = cfg["label"]
+        mine = [r for r in runs if r["config"] == label]
+        row = {"label": label, "kind": cfg["kind"], "mode": cfg.get("mode"),
+               "runs": len(mine)}
+        pi = per_iter.get(label, {})
+        if pi:
+            row["ns_per_iter"] = statistics.median(pi.values())
+        d = [(v - base) / epi for v in pi.values()]
+        if d and label != "none":
+            row["ns_per_event"] = statistics.median(d)
+            row["ns_min"], row["ns_max"] = min(d), max(d)
+            row["ns_stdev"] = statistics.stdev(d) if len(d) > 1 else 0.0
+        for key in ("startup_ms", "VmRSS", "VmHWM", "bpf_map_bytes",
+                    "stop_ms"):
+            v = [r[key] for r in mine if r.get(key) is not None]
+            if v:
+                row[key] = (max(v) if key == "VmHWM"
+                            else statistics.median(v))
+                if key == "startup_ms":
+                    row["startup_min"], row["startup_max"] = min(v), max(v)
+        bad = [r for r in mine if "error" in r or r.get("signals")
+               or r.get("exit") not in (None, 0, -signal.SIGINT)]
+        if bad:
+            row["problems"] = len(bad)
+        rows[label] = row
+    floor = rows.get("floor", {}).get("ns_per_event")
+    bt = rows.get("bpftrace", {}).get("ns_per_event")
+    for row in rows.values():
+        v = row.get("ns_per_event")
+        if v is None or row["kind"] == "none":
+            continue
+        if floor and floor > 0:
+            row["x_floor"] = v / floor
+        if bt and bt > 0:
+            row["x_bpftrace"] = v / bt
+    return {"tool": tool.name, "scenario": tool.scenario,
+            "hooks": tool.hooks, "events_per_iter": epi,
+            "events_per_iter_runs": ev, "note": tool.note,
+            "streams": tool.streams, "rows": [rows[c["label"]] for c in cfgs]}
+
+
+def fmt(v, f="%.0f", none="–"):
+    return none if v is None else f % v
+
+
+def tool_table(s):
+    out = []
+    out.append("#### %s — workload `%s`, hooks %s, %.2f events/iteration"
+               % (s["tool"], s["scenario"],
+                  ", ".join("`%s`" % h for h in s["hooks"]),
+                  s["events_per_iter"]))
+    base = next((r for r in s["rows"] if r["label"] == "none"), {})
+    out.append("")
+    out.append("Untraced: %s ns per iteration (%s ns per event)."
+               % (fmt(base.get("ns_per_iter")),
+                  fmt(base.get("ns_per_iter", 0) / s["events_per_iter"])))
+    if s["note"]:
+        out.append("Note: %s." % s["note"])
+    out.append("")
+    out.append("| configuration | mode | ns/event added, median | min–max "
+               "| × floor | × bpftrace | start-up ms, median (min–max) "
+               "| VmRSS MB | VmHWM MB | BPF maps MB |")
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for r in s["rows"]:
+        if r["label"] == "none":
+            continue
+        mode = r.get("mode") or ("tracepoint" if r["kind"] == "bpftrace"
+                                 else "")
+        su = "–"
+        if "startup_ms" in r:
+            su = "%.0f (%.0f–%.0f)" % (r["startup_ms"], r["startup_min"],
+                                       r["startup_max"])
+        name = "`%s`" % r["label"]
+        if r.get("problems"):
+            name += " (%d runs with problems)" % r["problems"]
+        out.append("| %s | %s | %s | %s–%s | %s | %s | %s | %s | %s | %s |" % (
+            name, mode, fmt(r.get("ns_per_event")), fmt(r.get("ns_min")),
+            fmt(r.get("ns_max")), fmt(r.get("x_floor"), "%.2f"),
+            fmt(r.get("x_bpftrace"), "%.3f"), su,
+            fmt(r.get("VmRSS") and r["VmRSS"] / 1024, "%.1f"),
+            fmt(r.get("VmHWM") and r["VmHWM"] / 1024, "%.1f"),
+            fmt(r.get("bpf_map_bytes") is not None
+                and r["bpf_map_bytes"] / 1048576, "%.2f")))
+    return "\n".join(out)
+
+
+def targets(s):
+    """The issue's goals, checked for one tool: (goal, measured, verdict)."""
+    rows = {r["label"]: r for r in s["rows"]}
+    dflt = next((r for r in s["rows"] if r["kind"] == "kscope"), None)
+    stk = rows.get("kscope -s")
+    bt = rows.get("bpftrace")
+    floor = rows.get("floor")
+    res = []
+
+    def add(goal, measured, ok):
+        res.append((goal, measured, "met" if ok else "**missed**"))
+    if not dflt or "ns_per_event" not in dflt:
+        return res
+    if floor and floor.get("ns_per_event", 0) > 0:
+        add("default ≤ 2× floor", "%.0f vs %.0f ns/event = %.1f×" % (
+            dflt["ns_per_event"], floor["ns_per_event"], dflt["x_floor"]),
+            dflt["ns_per_event"] <= 2 * floor["ns_per_event"])
+    if bt and bt.get("ns_per_event", 0) > 0:
+        ok = dflt["ns_per_event"] <= bt["ns_per_event"] / 10
+        why = ""
+        if not ok and floor and floor.get("ns_per_event", 0) > 0 and (
+                bt["ns_per_event"] / 10 < floor["ns_per_event"]):
+            why = " (out of reach: 1/10 of bpftrace is below the floor)"
+        add("default ≤ 1/10 of bpftrace", "%.0f vs %.0f ns/event = 1/%.1f%s"
+            % (dflt["ns_per_event"], bt["ns_per_event"],
+               bt["ns_per_event"] / max(dflt["ns_per_event"], 1e-9), why),
+            ok)
+        if stk and stk.get("ns_per_event") is not None:
+            add("`-s` ≤ 0.7× bpftrace", "%.0f vs %.0f ns/event = %.2f×" % (
+                stk["ns_per_event"], bt["ns_per_event"], stk["x_bpftrace"]),
+                stk["ns_per_event"] <= 0.7 * bt["ns_per_event"])
+        if bt.get("startup_ms") and dflt.get("startup_ms"):
+            add("start-up < ½ bpftrace's", "%.0f vs %.0f ms" % (
+                dflt["startup_ms"], bt["startup_ms"]),
+                dflt["startup_ms"] < bt["startup_ms"] / 2)
+    if dflt.get("VmRSS"):
+        add("< 10 MB resident", "%.1f MB (bpftrace %s MB)" % (
+            dflt["VmRSS"] / 1024,
+            fmt(bt and bt.get("VmRSS") and bt["VmRSS"] / 1024, "%.0f")),
+            dflt["VmRSS"] < 10 * 1024)
+    return res
+
+
+def machine():
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = 0
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            mem = int(line.split()[1]) // 1024
+    bt = subprocess.run(["bpftrace", "--version"], capture_output=True,
+                        text=True).stdout.strip()
+    rev = subprocess.run(["git", "-C", ROOT, "describe", "--always",
+                          "--dirty"], capture_output=True,
+                         text=True).stdout.strip()
+    return {"cpu": cpu, "cpus": os.cpu_count(), "mem_mb": mem,
+            "kernel": platform.release(), "bpftrace": bt or "not installed",
+            "kscope": rev or "?",
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load": os.getloadavg()}
+
+
+def report(meta, sums):
+    m = meta["machine"]
+    out = []
+    out.append("Measured %s on %s (%d CPUs, %d MB), kernel %s, %s, kscope %s; "
+               "command `%s`; %d repeats × %.1f s per configuration, "
+               "workload pinned to CPU %d; load average at start %.2f."
+               % (m["date"], m["cpu"], m["cpus"], m["mem_mb"], m["kernel"],
+                  m["bpftrace"], m["kscope"], meta["command"],
+                  meta["repeats"], meta["secs"], meta["cpu"], m["load"][0]))
+    for s in sums:
+        out.append("")
+        out.append(tool_table(s))
+    out.append("")
+    out.append("#### Targets (issue 7)")
+    out.append("")
+    out.append("| tool | goal | measured | |")
+    out.append("|---|---|---|---|")
+    for s in sums:
+        for goal, measured, verdict in targets(s):
+            out.append("| %s | %s | %s | %s |" % (s["tool"], goal, measured,
+                                                   verdict))
+    streams = [s["tool"] for s in sums if s["streams"]]
+    out.append("")
+    out.append("Events per second sustained before drops: %s." % (
+        "see the per-tool notes" if streams else
+        "not applicable — none of these tools streams events to user space "
+        "(all aggregate in kernel maps)"))
+    return "\n".join(out)
+
+
+def update_docs(table):
+    text = open(DOCS).read()
+    a, b = text.find(BEGIN_MARK), text.find(END_MARK)
+    if a < 0 or b < a:
+        raise Failed("%s has no %s ... %s section" % (DOCS, BEGIN_MARK,
+                                                       END_MARK))
+    text = text[:a + len(BEGIN_MARK)] + "\n" + table + "\n" + text[b:]
+    with open(DOCS, "w") as f:
+        f.write(text)
+
+
+# ---- main ----------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-r", "--repeats", type=int, default=7)
+    ap.add_argument("-t", "--secs", type=float, default=0.5,
+                    help="timed workload seconds per run (default 0.5)")
+    ap.add_argument("--tools", help="comma-separated subset of: " +
+                    ", ".join(t.name for t in TOOLS))
+    ap.add_argument("--cpu", type=int, default=os.cpu_count() - 1,
+                    help="CPU the workload is pinned to (default: last)")
+    ap.add_argument("--full", action="store_true",
+                    help="also every other attach mode kscope can use here")
+    ap.add_argument("--ladder", action="store_true",
+                    help="also the floor plus one piece of an aggregating "
+                    "handler at a time (comm, hash map, atomics, per-CPU "
+                    "hash)")
+    ap.add_argument("--no-bpftrace", action="store_true")
+    ap.add_argument("--extra", action="append", default=[],
+                    metavar="TOOL:ARGS", help="also measure `kscope TOOL "
+                    "ARGS`, e.g. --extra 'kmem:-s --stack-depth 8' "
+                    "(repeatable)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", help="results directory (default "
+                    "bench/results/DATE)")
+    ap.add_argument("--update-docs", action="store_true",
+                    help="replace the results table in docs/bench.md")
+    ap.add_argument("--from", dest="src", metavar="DIR",
+                    help="measure nothing: make the tables again from the "
+                    "results in DIR (e.g. after changing how they are "
+                    "summarized)")
+    args = ap.parse_args()
+    if args.src:
+        return resummarize(args)
+    if os.geteuid() != 0:
+        log("bench: needs root (loads BPF programs)")
+        return 1
+    if args.repeats < 2:
+        ap.error("--repeats must be at least 2")
+    extra = {}
+    for e in args.extra:
+        name, sep, rest = e.partition(":")
+        if not sep or not rest.strip():
+            ap.error("--extra wants TOOL:ARGS, got %r" % e)
+        extra.setdefault(name, []).append(rest.strip())
+    args.extra = extra
+    for f in (WORKLOAD, FLOOR, KSCOPE):
+        if not os.access(f, os.X_OK):
+            log("bench: %s missing: run `make bench`" % f)
+            return 1
+    if not args.no_bpftrace and subprocess.run(
+            ["sh", "-c", "command -v bpftrace"],
+            capture_output=True).returncode:
+        log("bench: bpftrace not installed; use --no-bpftrace or install it")
+        return 1
+    want = args.tools.split(",") if args.tools else None
+    unknown = set(want or []) - {t.name for t in TOOLS}
+    if unknown:
+        ap.error("no bench entry for %s (bench/tools.py has: %s)" % (
+            ", ".join(sorted(unknown)), ", ".join(t.name for t in TOOLS)))
+    ksmodes = kscope_modes()
+    tools = []
+    for t in TOOLS:
+        if want and t.name not in want:
+            continue
+        if t.name not in ksmodes:
+            log("bench: %s: not in this kscope build, skipped" % t.name)
+            continue
+        if ksmodes[t.name][0] is None:
+            log("bench: %s: cannot run on this kernel, skipped" % t.name)
+            continue
+        tools.append(t)
+    if not tools:
+        log("bench: no tools to measure")
+        return 1
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    outdir = args.out or os.path.join(HERE, "results", stamp)
+    os.makedirs(outdir, exist_ok=True)
+    meta = {"machine": machine(), "repeats": args.repeats,
+            "secs": args.secs, "cpu": args.cpu, "seed": args.seed,
+            "command": os.environ.get("BENCH_COMMAND",
+                                      "python3 bench/bench.py " +
+                                      " ".join(sys.argv[1:])).strip()}
+    if meta["machine"]["load"][0] > 0.5:
+        log("bench: warning: load average %.2f, numbers will be noisier"
+            % meta["machine"]["load"][0])
+    cfgs = {t.name: configs(t, ksmodes[t.name][0], ksmodes[t.name][1], args)
+            for t in tools}
+    plan = [(t, c) for t in tools for c in cfgs[t.name]]
+    with open(os.path.join(outdir, "plan.json"), "w") as f:
+        json.dump({"meta": meta, "configs": cfgs}, f, indent=1)
+    log("bench: %d tools, %d configurations, %d repeats, %.1f s each; "
+        "results in %s" % (len(tools), len(plan), args.repeats, args.secs,
+                           outdir))
+    runs, counts = [], {t.name: [] for t in tools}
+    rawf = open(os.path.join(outdir, "runs.jsonl"), "w")
+    t_start = time.monotonic()
+
+    def record(rec):
+        rawf.write(json.dumps(rec) + "\n")
+        rawf.flush()
+
+    def count(t):
+        rec = run_one(t, count_cfg(t, ksmodes[t.name][0]), args)
+        rec["rep"] = "count"
+        record(rec)
+        counts[t.name].append(rec)
+        log("  %-8s count: %d events in %d iterations = %.3f per iteration"
+            % (t.name, rec["events"], rec["total_iters"],
+               rec["events"] / rec["total_iters"]))
+
+    for t in tools:
+        count(t)
+    for rep in range(args.repeats):
+        order = list(plan)
+        random.Random(args.seed + rep).shuffle(order)
+        for t, c in order:
+            try:
+                rec = run_one(t, c, args)
+            except Failed as e:
+                rec = {"tool": t.name, "config": c["label"], "error": str(e)}
+                log("  %-8s %-26s FAILED: %s" % (t.name, c["label"], e))
+            rec["rep"] = rep
+            record(rec)
+            runs.append(rec)
+            if "cpu_ns" in rec:
+                log("  [%d/%d] %-8s %-26s %7.0f ns/iter%s" % (
+                    rep + 1, args.repeats, t.name, c["label"],
+                    ns_per_iter(rec),
+                    "  ready %.0f ms" % rec["startup_ms"]
+                    if "startup_ms" in rec else ""))
+    for t in tools:
+        count(t)
+    rawf.close()
+    meta["elapsed_s"] = time.monotonic() - t_start
+    return finish(meta, tools, cfgs, runs, counts, outdir, args)
+
+
+def resummarize(args):
+    """--from DIR: the tables again from a run's plan.json and runs.jsonl."""
+    plan = json.load(open(os.path.join(args.src, "plan.json")))
+    meta, cfgs = plan["meta"], plan["configs"]
+    tools = [t for t in TOOLS if t.name in cfgs]
+    runs, counts = [], {t.name: [] for t in tools}
+    for line in open(os.path.join(args.src, "runs.jsonl")):
+        r = json.loads(line)
+        if r.get("rep") == "count":
+            counts[r["tool"]].append(r)
+        elif r["tool"] in counts:
+            runs.append(r)
+    return finish(meta, tools, cfgs, runs, counts, args.src, args)
+
+
+def finish(meta, tools, cfgs, runs, counts, outdir, args):
+    sums = [summarize(t, cfgs[t.name], [r for r in runs
+                                        if r["tool"] == t.name],
+                      counts[t.name]) for t in tools]
+    for s in sums:
+        ev = s["events_per_iter_runs"]
+        if max(ev) > min(ev) * 1.02:
+            log("bench: warning: %s events/iteration moved between counts: "
+                "%s" % (s["tool"], ", ".join("%.3f" % e for e in ev)))
+    table = report(meta, sums)
+    with open(os.path.join(outdir, "summary.json"), "w") as f:
+        json.dump({"meta": meta, "tools": sums}, f, indent=1)
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(table + "\n")
+    print(table)
+    log("bench: done in %.0f s; raw runs, summary.json and table.md in %s"
+        % (meta.get("elapsed_s", 0), outdir))
+    if args.update_docs:
+        update_docs(table)
+        log("bench: updated %s" % DOCS)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Failed as e:
+        log("bench: %s" % e)
+        sys.exit(1)

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The floor: what attaching any BPF program at all to a hook costs.  The
+ * empty_* programs do nothing, so a tool's overhead minus theirs is what
+ * the tool's own work costs.  The count_* programs count one process's
+ * events (bench.py divides by the workload's iterations to get events per
+ * iteration); they are never used for timing.  The stack_* programs only
+ * take a kernel stack id (as bpftrace's kstack and kscope -s do): what a
+ * stack capture alone costs on this kernel, sized by floor -s DEPTH.
+ *
+ * Sections carry no target: bench/floor.c opens this object once per hook
+ * and points the one program it keeps at that hook.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 target_tgid;
+__u64 events;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 10240);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));	/* set by floor -s */
+} stacks SEC(".maps");
+
+SEC("tp_btf")
+int empty_btf(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp")
+int empty_raw(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp")
+int empty_tp(void *ctx)
+{
+	return 0;
+}
+
+static __always_inline int count(void)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) == target_tgid)
+		__sync_fetch_and_add(&events, 1);
+	return 0;
+}
+
+SEC("tp_btf")
+int count_btf(void *ctx)
+{
+	return count();
+}
+
+SEC("raw_tp")
+int count_raw(void *ctx)
+{
+	return count();
+}
+
+SEC("tp")
+int count_tp(void *ctx)
+{
+	return count();
+}
+
+SEC("tp_btf")
+int stack_btf(void *ctx)
+{
+	bpf_get_stackid(ctx, &stacks, 0);
+	return 0;
+}
+
+SEC("raw_tp")
+int stack_raw(void *ctx)
+{
+	bpf_get_stackid(ctx, &stacks, 0);
+	return 0;
+}
+
+SEC("tp")
+int stack_tp(void *ctx)
+{
+	bpf_get_stackid(ctx, &stacks, 0);
+	return 0;
+}
+
+/*
+ * The ladder (bench.py --ladder; tp_btf only): the floor plus one piece of
+ * a typical aggregating handler at a time, to see what each piece costs.
+ * The key is laid out like kmem's (call site, stack id, kind, comm).
+ */
+struct lkey {
+	__u64 site;
+	__s32 stackid;
+	__u32 kind;
+	char comm[16];
+};
+
+struct lval {
+	__u64 count;
+	__u64 bytes;
+	__u64 bytes_req;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct lkey);
+	__type(value, struct lval);
+} lhash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct lkey);
+	__type(value, struct lval);
+} lpcpu SEC(".maps");
+
+static const struct lval lzero;
+
+static __always_inline struct lval *lget(void *map, struct lkey *k)
+{
+	struct lval *v = bpf_map_lookup_elem(map, k);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, k, &lzero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, k);
+}
+
+SEC("tp_btf")
+int ladder_comm(__u64 *ctx)
+{
+	struct lkey k = {};
+
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	return k.comm[0] == 1;	/* keep the call */
+}
+
+SEC("tp_btf")
+int ladder_hash(__u64 *ctx)
+{
+	struct lkey k = { .site = ctx[0], .stackid = -1 };
+	struct lval *v;
+
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	v = lget(&lhash, &k);
+	if (v)
+		v->count++;
+	return 0;
+}
+
+SEC("tp_btf")
+int ladder_atomic(__u64 *ctx)
+{
+	struct lkey k = { .site = ctx[0], .stackid = -1 };
+	struct lval *v;
+
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	v = lget(&lhash, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->bytes, 64);
+		__sync_fetch_and_add(&v->bytes_req, 64);
+	}
+	return 0;
+}
+
+SEC("tp_btf")
+int ladder_pcpu(__u64 *ctx)
+{
+	struct lkey k = { .site = ctx[0], .stackid = -1 };
+	struct lval *v;
+
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	v = lget(&lpcpu, &k);
+	if (v) {
+		v->count++;
+		v->bytes += 64;
+		v->bytes_req += 64;
+	}
+	return 0;
+}
+
+/* comm read straight from current->comm (a BTF pointer, tp_btf only)
+ * instead of through bpf_get_current_comm(): same bytes, the kernel keeps
+ * comm NUL-padded (__set_task_comm() uses strscpy_pad()) */
+static __always_inline void direct_comm(char *comm)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	__builtin_memcpy(comm, t->comm, 16);
+}
+
+SEC("tp_btf")
+int ladder_dcomm(__u64 *ctx)
+{
+	struct lkey k = {};
+
+	direct_comm(k.comm);
+	return k.comm[0] == 1;
+}
+
+SEC("tp_btf")
+int ladder_dcomm_atomic(__u64 *ctx)
+{
+	struct lkey k = { .site = ctx[0], .stackid = -1 };
+	struct lval *v;
+
+	direct_comm(k.comm);
+	v = lget(&lhash, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->bytes, 64);
+		__sync_fetch_and_add(&v->bytes_req, 64);
+	}
+	return 0;
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * floor: attach an empty BPF program (or, with -c, an event counter) to
+ * each given tracepoint in one attach mode, print a "Tracing" line once
+ * attached (the same ready marker kscope prints), wait for SIGINT/SIGTERM.
+ *
+ *   floor -m tp_btf|raw_tp|tracepoint [-c TGID | -s DEPTH | -p PROG]
+ *         CATEGORY/NAME...
+ *
+ * With -c it prints {"events": N} on exit: the events TGID hit on those
+ * tracepoints while attached.  With -s the program takes a kernel stack id
+ * of up to DEPTH frames and nothing else.  -p picks one of floor.bpf.c's
+ * ladder_* programs by name (tp_btf mode only).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "floor.skel.h"
+
+#define MAX_HOOKS 32
+
+static volatile sig_atomic_t stop;
+static int verbose;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int print_fn(enum libbpf_print_level level, const char *fmt,
+		    va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: floor -m tp_btf|raw_tp|tracepoint "
+		"[-c TGID | -s DEPTH | -p PROG] [-v] CATEGORY/NAME...\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct floor_bpf *skel[MAX_HOOKS] = { NULL };
+	const char *mode = NULL;
+	unsigned long long total = 0;
+	unsigned int tgid = 0, depth = 0;
+	const char *what = "an empty", *pick = NULL;
+	int opt, i, n, err = 0;
+
+	while ((opt = getopt(argc, argv, "m:c:s:p:vh")) != -1) {
+		switch (opt) {
+		case 'm': mode = optarg; break;
+		case 'c': tgid = strtoul(optarg, NULL, 10); break;
+		case 's': depth = strtoul(optarg, NULL, 10); break;
+		case 'p': pick = optarg; break;
+		case 'v': verbose++; break;
+		default: usage();
+		}
+	}
+	n = argc - optind;
+	if (!mode || n < 1 || n > MAX_HOOKS || depth > 127 || (tgid && depth))
+		usage();
+	if (pick && (tgid || depth || strcmp(mode, "tp_btf")))
+		usage();
+	if (pick)
+		what = pick;
+	else if (tgid)
+		what = "a counting";
+	else if (depth)
+		what = "a stack-taking";
+	if (strcmp(mode, "tp_btf") && strcmp(mode, "raw_tp") &&
+	    strcmp(mode, "tracepoint"))
+		usage();
+	libbpf_set_print(print_fn);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	for (i = 0; i < n; i++) {
+		char cat[64], *name;
+		struct bpf_program *p, *keep;
+		struct bpf_link *link;
+
+		snprintf(cat, sizeof(cat), "%s", argv[optind + i]);
+		name = strchr(cat, '/');
+		if (!name) {
+			fprintf(stderr, "floor: %s: want CATEGORY/NAME\n", cat);
+			return 2;
+		}
+		*name++ = '\0';
+		skel[i] = floor_bpf__open();
+		if (!skel[i]) {
+			fprintf(stderr, "floor: cannot open BPF object\n");
+			return 1;
+		}
+		skel[i]->rodata->target_tgid = tgid;
+		if (!strcmp(mode, "tp_btf"))
+			keep = tgid ? skel[i]->progs.count_btf :
+			       depth ? skel[i]->progs.stack_btf :
+				       skel[i]->progs.empty_btf;
+		else if (!strcmp(mode, "raw_tp"))
+			keep = tgid ? skel[i]->progs.count_raw :
+			       depth ? skel[i]->progs.stack_raw :
+				       skel[i]->progs.empty_raw;
+		else
+			keep = tgid ? skel[i]->progs.count_tp :
+			       depth ? skel[i]->progs.stack_tp :
+				       skel[i]->progs.empty_tp;
+		if (pick) {
+			keep = bpf_object__find_program_by_name(skel[i]->obj,
+								pick);
+			if (!keep || strncmp(pick, "ladder_", 7)) {
+				fprintf(stderr, "floor: no program %s\n", pick);
+				return 2;
+			}
+		} else {
+			bpf_map__set_max_entries(skel[i]->maps.lhash, 1);
+			bpf_map__set_max_entries(skel[i]->maps.lpcpu, 1);
+		}
+		bpf_object__for_each_program(p, skel[i]->obj)
+			bpf_program__set_autoload(p, p == keep);
+		/* one frame if unused: no memory wasted */
+		bpf_map__set_value_size(skel[i]->maps.stacks,
+					(depth ? depth : 1) * sizeof(__u64));
+		if (!depth)
+			bpf_map__set_max_entries(skel[i]->maps.stacks, 1);
+		if (!strcmp(mode, "tp_btf"))
+			err = bpf_program__set_attach_target(keep, 0, name);
+		if (!err)
+			err = floor_bpf__load(skel[i]);
+		if (err) {
+			fprintf(stderr, "floor: %s/%s: load failed: %s\n", cat,
+				name, strerror(-err));
+			return 1;
+		}
+		if (!strcmp(mode, "tp_btf"))
+			link = bpf_program__attach(keep);
+		else if (!strcmp(mode, "raw_tp"))
+			link = bpf_program__attach_raw_tracepoint(keep, name);
+		else
+			link = bpf_program__attach_tracepoint(keep, cat, name);
+		if (!link) {
+			fprintf(stderr, "floor: %s/%s: attach failed: %s\n",
+				cat, name, strerror(errno));
+			return 1;
+		}
+		/* the link lives until exit, like the tracer it stands for */
+	}
+	printf("Tracing %d hook%s in %s mode with %s program\n", n,
+	       n == 1 ? "" : "s", mode, what);
+	fflush(stdout);
+
+	while (!stop)
+		pause();
+
+	if (tgid) {
+		for (i = 0; i < n; i++)
+			total += skel[i]->bss->events;
+		printf("{\"events\":%llu}\n", total);
+	}
+	for (i = 0; i < n; i++)
+		floor_bpf__destroy(skel[i]);
+	return 0;
+}

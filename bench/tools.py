@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What bench.py measures, one entry per tool: adding a tool is adding one
+Tool(...) here (and, if none of the scenarios in bench/workload.c drives
+its hook, one scenario there).
+
+A Tool says which workload scenario drives the tool's hottest hook, which
+tracepoints that hook is (the floor and the event counter attach to
+exactly those), the bpftrace program written for the comparison (same keys
+as the book's tool), and the kscope command lines to run.  bench.py adds,
+for every tool: no tracing, the empty-program floor in kscope's default
+mode and in the classic tracepoint mode that bpftrace uses.
+"""
+
+
+class Tool:
+    def __init__(self, name, scenario, hooks, bpftrace, kscope=None,
+                 bpftrace_extra=None, stack_hooks=None, streams=False,
+                 note=""):
+        self.name = name
+        self.scenario = scenario      # bench/workload.c scenario
+        self.hooks = hooks            # tracepoints, "category/name"
+        # the hooks where the tool takes a stack (the "floor + kstack" row)
+        self.stack_hooks = stack_hooks or hooks
+        self.bpftrace = bpftrace      # book-style program (the comparison)
+        # extra bpftrace programs: label -> program text
+        self.bpftrace_extra = bpftrace_extra or {}
+        # label -> kscope arguments after the tool name; the first is the
+        # default mode, the one whose targets are checked
+        self.kscope = kscope or {"kscope": [], "kscope -s": ["-s"]}
+        self.streams = streams        # ships each event to user space
+        self.note = note
+
+
+def _bt(title, body, maps):
+    """A bpftrace program that says when it is attached (BEGIN runs after
+    every probe is attached; bench.py waits for the "Tracing" line) and
+    clears its maps at the end (printing them is not what is measured)."""
+    return ('BEGIN { printf("Tracing %s\\n"); }\n%s\nEND { %s }\n'
+            % (title, body, " ".join("clear(%s);" % m for m in maps)))
+
+
+TOOLS = [
+    Tool("kmem", "open", ["kmem/kmalloc", "kmem/kmem_cache_alloc"],
+         # book: kmem.bt, kernel stack (5 frames) + comm, stats of bytes
+         bpftrace=_bt("kmem", "tracepoint:kmem:kmalloc,\n"
+                      "tracepoint:kmem:kmem_cache_alloc\n"
+                      "{ @bytes[kstack(5), comm] = "
+                      "stats(args->bytes_alloc); }", ["@bytes"]),
+         # kscope's default keys (call site, comm) in bpftrace
+         bpftrace_extra={"bpftrace site": _bt(
+             "kmem", "tracepoint:kmem:kmalloc,\n"
+             "tracepoint:kmem:kmem_cache_alloc\n"
+             "{ @bytes[args->call_site, comm] = "
+             "stats(args->bytes_alloc); }", ["@bytes"])},
+         kscope={"kscope": [], "kscope -s": ["-s"],
+                  "kscope -s --stack-depth 5": ["-s", "--stack-depth", "5"]}),
+    Tool("kpages", "pages", ["kmem/mm_page_alloc"],
+         # book: kpages.bt, kernel stack (5 frames) + comm, count
+         bpftrace=_bt("kpages", "tracepoint:kmem:mm_page_alloc\n"
+                      "{ @pages[kstack(5), comm] = count(); }", ["@pages"]),
+         kscope={"kscope": [], "kscope -s": ["-s"],
+                 "kscope --stack-depth 5": ["--stack-depth", "5"]},
+         note="kpages always takes a kernel stack (the tracepoint has no "
+              "call site), so its default mode pays for a stack walk"),
+    Tool("slabratetop", "open", ["kmem/kmem_cache_alloc"],
+         # book: slabratetop.bt, cache name, count, printed every second;
+         # the book uses kprobe:kmem_cache_alloc, a tracepoint here (this
+         # host has no kprobes) that carries the cache name itself
+         bpftrace=_bt("slabratetop", "tracepoint:kmem:kmem_cache_alloc\n"
+                      "{ @[str(args->name)] = count(); }\n"
+                      "interval:s:1 { time(); print(@); clear(@); }",
+                      ["@"]),
+         kscope={"kscope": []}),
+    Tool("memleak", "open",
+         ["kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kfree",
+          "kmem/kmem_cache_free", "kmem/mm_page_alloc", "kmem/mm_page_free",
+          "percpu/percpu_alloc_percpu", "percpu/percpu_free_percpu"],
+         stack_hooks=["kmem/kmalloc", "kmem/kmem_cache_alloc",
+                      "kmem/mm_page_alloc", "percpu/percpu_alloc_percpu"],
+         # book: bcc's memleak in kernel mode, as bpftrace: size and full
+         # kernel stack per live address, deleted on free
+         bpftrace=_bt("memleak",
+                      "tracepoint:kmem:kmalloc, tracepoint:kmem:kmem_cache_alloc\n"
+                      "{ @bytes[args->ptr] = args->bytes_alloc;"
+                      " @stack[args->ptr] = kstack; }\n"
+                      "tracepoint:kmem:kfree, tracepoint:kmem:kmem_cache_free\n"
+                      "{ delete(@bytes[args->ptr]); delete(@stack[args->ptr]); }\n"
+                      "tracepoint:kmem:mm_page_alloc\n"
+                      "{ @pbytes[args->pfn] = 4096 << args->order;"
+                      " @pstack[args->pfn] = kstack; }\n"
+                      "tracepoint:kmem:mm_page_free\n"
+                      "{ delete(@pbytes[args->pfn]); delete(@pstack[args->pfn]); }",
+                      ["@bytes", "@stack", "@pbytes", "@pstack"]),
+         kscope={"kscope": []},
+         note="memleak keys every allocation by its kernel stack, so its "
+              "default mode pays for a stack walk per allocation; frees "
+              "are a map delete"),
+]
