@@ -60,6 +60,8 @@ bool ks_can_fentry(const char *func, char *why, size_t len);
 bool ks_can_kprobe(const char *func, char *why, size_t len);
 /* tp_btf on raw tracepoint tp allowed?  (same kernel gate as fentry) */
 bool ks_can_tp_btf(const char *tp, char *why, size_t len);
+/* may a tp_btf program on tp read argument arg (0-based)? */
+bool ks_tp_btf_reads_arg(const char *tp, int arg, char *why, size_t len);
 /* raw tracepoint: the kernel's BTF has btf_trace_<name> */
 bool ks_can_raw_tp(const char *tp, char *why, size_t len);
 /* classic tracepoint category/name exists in tracefs */

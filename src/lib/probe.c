@@ -306,6 +306,43 @@ bool ks_can_tp_btf(const char *tp, char *why, size_t len)
 	return trial_tracing(id, BPF_TRACE_RAW_TP, tp, why, len);
 }
 
+/*
+ * Some verifiers (6.1, 6.12) refuse a tp_btf program that reads an
+ * untyped pointer argument (const void *ptr): a three-instruction trial
+ * load tells before a tool relies on it.
+ */
+bool ks_tp_btf_reads_arg(const char *tp, int arg, char *why, size_t len)
+{
+	const struct btf *btf = kbtf();
+	const struct bpf_insn insns[] = {
+		/* r2 = *(u64 *)(r1 + arg * 8) */
+		{ .code = 0x79, .dst_reg = 2, .src_reg = 1, .off = arg * 8 },
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	char name[128];
+	int id, fd;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) : -1;
+	if (id < 0) {
+		snprintf(why, len, "tracepoint %s is not in the kernel's BTF", tp);
+		return false;
+	}
+	LIBBPF_OPTS(bpf_prog_load_opts, o,
+		    .expected_attach_type = BPF_TRACE_RAW_TP,
+		    .attach_btf_id = id);
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 3, &o);
+	if (fd < 0) {
+		snprintf(why, len, "this kernel's verifier refuses tp_btf "
+			 "reads of %s's pointer argument (invalid context "
+			 "access to a const void *)", tp);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 static int kprobe_pmu_type(void)
 {
 	static int type = -2;

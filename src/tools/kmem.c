@@ -30,7 +30,9 @@ static void kmem_probe(struct ks_probe *p)
 		ks_mode_set(m, false, NULL, "kmem_cache_alloc tracepoint has no "
 			    "struct kmem_cache * third argument on this kernel");
 	else
-		ks_mode_set(m, ks_can_tp_btf("kmalloc", m->why, sizeof(m->why)),
+		ks_mode_set(m, ks_can_tp_btf("kmalloc", m->why, sizeof(m->why)) &&
+			    ks_tp_btf_reads_arg("kmem_cache_alloc", 1, m->why,
+						sizeof(m->why)),
 			    "every successful allocation", m->why);
 
 	m = &p->m[KS_MODE_RAW_TP];

@@ -275,38 +275,6 @@ static bool tracepoints_ok(char *why, size_t len)
  * as an invalid context access: 6.1 and 6.12 do, 6.18 reads it as a
  * number.  A three-instruction trial load of that read says which.
  */
-static bool tp_btf_reads_arg(const char *tp, int arg, char *why, size_t len)
-{
-	const struct btf *btf = ks_kernel_btf();
-	const struct bpf_insn insns[] = {
-		/* r2 = *(u64 *)(r1 + arg * 8) */
-		{ .code = 0x79, .dst_reg = 2, .src_reg = 1, .off = arg * 8 },
-		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
-		{ .code = 0x95 },				/* exit */
-	};
-	char name[128];
-	int id, fd;
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) : -1;
-	if (id < 0) {
-		snprintf(why, len, "tracepoint %s is not in the kernel's BTF", tp);
-		return false;
-	}
-	LIBBPF_OPTS(bpf_prog_load_opts, o,
-		    .expected_attach_type = BPF_TRACE_RAW_TP,
-		    .attach_btf_id = id);
-	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 3, &o);
-	if (fd < 0) {
-		snprintf(why, len, "this kernel's verifier refuses tp_btf "
-			 "reads of %s's pointer argument (invalid context "
-			 "access to a const void *)", tp);
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
 static void ml_probe(struct ks_probe *p)
 {
 	static const char kmeasures[] = "allocations and frees at the kmem "
@@ -351,13 +319,13 @@ static void ml_probe(struct ks_probe *p)
 		ks_mode_set(m, false, NULL, p->m[KS_MODE_RAW_TP].why);
 	else
 		ks_mode_set(m, ks_can_tp_btf("kmalloc", m->why, sizeof(m->why)) &&
-			    tp_btf_reads_arg("kmalloc", 1, m->why,
+			    ks_tp_btf_reads_arg("kmalloc", 1, m->why,
 					     sizeof(m->why)) &&
-			    tp_btf_reads_arg("kfree", 1, m->why,
+			    ks_tp_btf_reads_arg("kfree", 1, m->why,
 					     sizeof(m->why)) &&
-			    tp_btf_reads_arg("kmem_cache_alloc", 1, m->why,
+			    ks_tp_btf_reads_arg("kmem_cache_alloc", 1, m->why,
 					     sizeof(m->why)) &&
-			    tp_btf_reads_arg("kmem_cache_free", 1, m->why,
+			    ks_tp_btf_reads_arg("kmem_cache_free", 1, m->why,
 					     sizeof(m->why)),
 			    kmeasures, m->why);
 	S.percpu_ok[KS_MODE_TP_BTF] = pcpu_raw;

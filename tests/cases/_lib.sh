@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by every case (not a case itself: no "# tool:" line).  POSIX sh,
+# so the same case runs on the host and under busybox in the VMs.
+
+set -u
+: "${KSCOPE:?}" "${WL:?}" "${OUT:?}" "${KS_ENV:=host}" "${MODE:=}"
+
+# Skip this case visibly: the reason is what the runner shows.
+ks_skip() {
+	echo "$*" > "$OUT/skip"
+	exit 77
+}
+
+# ks_start TOOL ARGS...: kscope in the background, JSON on $OUT/kscope.json,
+# returns once its probes are attached (the "Tracing" line on stderr).
+ks_start() {
+	if [ -n "$MODE" ]; then
+		"$KSCOPE" "$@" -j -m "$MODE" >"$OUT/kscope.json" \
+			2>"$OUT/kscope.err" &
+	else
+		"$KSCOPE" "$@" -j >"$OUT/kscope.json" 2>"$OUT/kscope.err" &
+	fi
+	KS_PID=$!
+	ks_i=0
+	# TCG VMs load BPF slowly: allow a minute
+	while ! grep -q '^Tracing' "$OUT/kscope.err" 2>/dev/null; do
+		if ! kill -0 "$KS_PID" 2>/dev/null; then
+			wait "$KS_PID"
+			echo "kscope exited before attaching (rc $?):" >&2
+			cat "$OUT/kscope.err" >&2
+			exit 1
+		fi
+		ks_i=$((ks_i + 1))
+		if [ "$ks_i" -gt 600 ]; then
+			kill -9 "$KS_PID"
+			echo "kscope did not attach within 60 s" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+# ks_stop: SIGINT, as a user's Ctrl-C; the final report is then written.
+ks_stop() {
+	kill -INT "$KS_PID"
+	wait "$KS_PID"
+	echo $? > "$OUT/kscope.rc"
+}
