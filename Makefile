@@ -38,7 +38,7 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio
 
-.PHONY: all deps test-deps run check unit integration vm clean install \
+.PHONY: all deps test-deps run check unit integration vm clean install man \
 	static workloads bench
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -93,8 +93,8 @@ $(B)/workloads/dyn_%: tests/workloads/dyn_%.c tests/workloads/*.c tests/workload
 $(B)/workloads/%: tests/workloads/%.c tests/workloads/*.h | $(B)/workloads
 	$(CC) -O2 -g -Wall -Wextra -Werror -static -pthread $< -o $@
 
-$(B)/unit/%: tests/unit/%.c $(filter-out $(B)/lib/bpf.o,$(LIB_OBJS)) $(B)/lib/bpf.o | $(B)/unit
-	$(CC) $(CFLAGS) -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
+$(B)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(B)/unit
+	$(CC) $(CFLAGS) -Itests/unit -DFIXTURES=\"$(CURDIR)/tests/unit/fixtures\" $^ $(LDLIBS) -lcmocka -o $@
 
 unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
@@ -110,9 +110,16 @@ check: test-deps
 	sh tests/run-unit.sh $(UNIT_TESTS)
 	$(PYTHON) -m pytest -ra -p no:cacheprovider tests
 
-install: $(B)/kscope
+# one man page per tool, made from its -h text (see scripts/mkman.sh)
+man: $(B)/kscope
+	@mkdir -p $(B)/man
+	for t in $$($(B)/kscope -h | awk '/^Commands:/{c=1;next} c&&/^  [a-z]/{print $$1}' | grep -vx 'features\|report\|help'); do \
+		sh scripts/mkman.sh $(B)/kscope $$t > $(B)/man/kscope-$$t.8 || exit 1; \
+	done
+
+install: $(B)/kscope man
 	install -D -m 0755 $(B)/kscope $(DESTDIR)$(PREFIX)/sbin/kscope
-	for m in man/*.8; do \
+	for m in $(B)/man/*.8; do \
 		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); \
 	done
 

@@ -185,19 +185,6 @@ def test_vm_features(vm_runs, label):
                        + "\n--- kscope features ---\n" + text)
 
 
-def _load_check(path: pathlib.Path):
-    name = "kscope_vmcheck_" + path.parent.name + "_" + path.stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    # checks may import helpers that sit beside them
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.path.remove(str(path.parent))
-    return mod
-
-
 def _params():
     for label in LABELS:
         for c in CASES:
@@ -238,7 +225,7 @@ def test_vm_case(vm_runs, label, case, mode):
     if not chk.exists():
         # the script is then its own check: exit 0 is the verdict
         return
-    mod = _load_check(chk)
+    mod = vmrun.load_check(chk)
     env = f"vm-{label}"
     failure = None
     try:

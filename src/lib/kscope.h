@@ -215,6 +215,7 @@ struct ks_tool {
 	const char *summary;
 	const char *args_help;	/* tool-specific option lines for -h */
 	const char *examples;	/* example lines for -h */
+	const char *overhead;	/* what tracing costs, for -h and the man page */
 	const char *tracing_what;	/* "kmalloc/kmem_cache_alloc" for header */
 	const struct option *long_opts;	/* extra long options */
 	const char *short_opts;		/* extra short options */

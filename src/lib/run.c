@@ -53,8 +53,9 @@ static const char common_help[] =
 "  -j, --json             newline-delimited JSON, one object per report\n"
 "  -s, --stacks           key by kernel stack instead of call site\n"
 "      --stack-depth N    frames per stack, 1-127 (default 16)\n"
-"  -m, --mode MODE        force an attach mode: fentry, kprobe, raw_tp,\n"
-"                         tracepoint (default: the best available)\n"
+"  -m, --mode MODE        force an attach mode: fentry, kprobe, tp_btf,\n"
+"                         raw_tp, tracepoint, uprobe (default: the best\n"
+"                         this kernel allows; see 'kscope features')\n"
 "  -r, --rows N           show the top N entries only (default: all)\n"
 "      --max-entries N    size of the in-kernel aggregation maps\n"
 "                         (default 10240)\n"
@@ -74,6 +75,8 @@ static void usage(const struct ks_tool *t, FILE *f)
 	fputs(common_help, f);
 	if (t->examples)
 		fprintf(f, "\nExamples:\n%s", t->examples);
+	if (t->overhead)
+		fprintf(f, "\nOverhead:\n%s", t->overhead);
 }
 
 /* A tool's own short options win over common ones with the same letter
@@ -84,6 +87,7 @@ static void build_optstrings(const struct ks_tool *t, char *shortopts,
 	const char *ts = t->short_opts ? t->short_opts : "";
 	size_t o = 0, n = 0;
 
+	shortopts[o++] = ':';	/* a missing value returns ':', not '?' */
 	for (const char *p = ts; *p && o + 1 < slen; p++)
 		shortopts[o++] = *p;
 	for (const char *p = common_short; *p && o + 2 < slen; p++) {
@@ -249,8 +253,8 @@ static int parse_args(struct ks_run *r, int argc, char **argv)
 		case 'm':
 			if (ks_mode_parse(optarg, &r->o.mode))
 				return ks_usage_error("unknown mode '%s' "
-					"(fentry, kprobe, raw_tp, tracepoint, "
-					"auto)", optarg), KS_EXIT_USAGE;
+					"(fentry, kprobe, tp_btf, raw_tp, tracepoint, "
+					"uprobe, auto)", optarg), KS_EXIT_USAGE;
 			break;
 		case 'r':
 			if (ks_parse_long(optarg, 1, 1000000, &l))

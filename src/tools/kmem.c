@@ -210,6 +210,11 @@ const struct ks_tool ks_tool_kmem = {
 "  kscope kmem -d 10               top allocators over 10 seconds\n"
 "  kscope kmem -s -r 5 -c nginx    5 biggest kernel stacks for nginx\n"
 "  kscope kmem -j 1                JSON report every second\n",
+	.overhead =
+"  Every allocation runs a small in-kernel program: about 100-170 ns per\n"
+"  allocation by call site (bench/, 2-core VM, 6.18), 2.3 us with -s\n"
+"  (the kernel stack walk dominates; --stack-depth lowers it).  Busy\n"
+"  systems allocate 100k-1M objects/s: -s there costs real CPU.\n",
 	.tracing_what = "kmalloc and kmem_cache_alloc",
 	.probe = kmem_probe,
 	.start = kmem_start,

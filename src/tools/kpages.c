@@ -229,6 +229,11 @@ const struct ks_tool ks_tool_kpages = {
 	.examples =
 "  kscope kpages -d 5              top page allocators over 5 seconds\n"
 "  kscope kpages -s -p 1234        full stacks for process 1234\n",
+	.overhead =
+"  mm_page_alloc carries no call site, so every page allocation takes a\n"
+"  short kernel stack to find it: about 2 us per allocation (bench/).\n"
+"  Page allocations are rarer than slab ones, but a page-fault storm of\n"
+"  100k pages/s costs about 20% of a CPU.\n",
 	.tracing_what = "page allocations",
 	.needs_stack_map = true,
 	.probe = kpages_probe,

@@ -14,6 +14,7 @@ Python 3 standard library only (Debian 12 ships 3.11).
 import argparse
 import base64
 import dataclasses
+import importlib.util
 import io
 import os
 import pathlib
@@ -277,6 +278,19 @@ def _header(text, key):
     # same rule as the guest's sed: first "# key: value" line
     m = re.search(rf"^#\s*{re.escape(key)}:[ \t]*(.*)$", text, re.M)
     return m.group(1).strip() if m else ""
+
+
+def load_check(path: pathlib.Path):
+    name = "kscope_check_" + path.parent.name + "_" + path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    # checks may import helpers that sit beside them
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(path.parent))
+    return mod
 
 
 def discover_cases():

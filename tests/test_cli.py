@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Bad input: exit status 2 (usage) or 1 (runtime) and ONE line on stderr
+naming the problem; never a crash, a libbpf dump or a silent empty run.
+Also the help/usage contract and a clean exit on SIGINT/SIGTERM."""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+KSCOPE = str(ROOT / "build" / "kscope")
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (BPF)")
+
+
+def run(*args, timeout=30):
+    return subprocess.run([KSCOPE, *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def no_such_pid():
+    pid = 4000000
+    while os.path.exists(f"/proc/{pid}"):
+        pid += 1
+    return str(pid)
+
+
+BAD = [
+    (["nosuchtool"], 2, "unknown command 'nosuchtool'"),
+    (["kmem", "-d", "abc"], 2, "bad duration 'abc'"),
+    (["kmem", "-d", "-5"], 2, "bad duration '-5'"),
+    (["kmem", "-d", "0"], 2, "bad duration '0'"),
+    (["kmem", "x"], 2, "bad interval 'x'"),
+    (["kmem", "1", "0"], 2, "bad count '0'"),
+    (["kmem", "1", "2", "3"], 2, "unexpected argument '3'"),
+    (["kmem", "-p", "12ab"], 2, "bad PID '12ab'"),
+    (["kmem", "-p", None], 1, "no such process"),
+    (["kmem", "-t", None], 1, "no such thread"),
+    (["kmem", "--cgroup", "/sys/fs/cgroup/no/such/group"], 1,
+     "cgroup /sys/fs/cgroup/no/such/group"),
+    (["kmem", "--cgroup", "/tmp"], 1, "not a cgroup v2 directory"),
+    (["kmem", "-c", "a-name-longer-than-15"], 2, "longer than"),
+    (["kmem", "--stack-depth", "1000"], 2, "bad stack depth '1000'"),
+    (["kmem", "--stack-depth", "0"], 2, "bad stack depth '0'"),
+    (["kmem", "-m", "warp"], 2, "unknown mode 'warp'"),
+    (["kmem", "--max-entries", "1"], 2, "bad --max-entries '1'"),
+    (["kmem", "--frobnicate"], 2, "unknown option '--frobnicate'"),
+    (["kmem", "-p"], 2, "needs a value"),
+    (["report", "-d", "-1"], 2, "bad duration '-1'"),
+    (["features", "--bogus"], 2, "unknown option '--bogus'"),
+    (["help", "nosuchtool"], 2, "unknown command 'nosuchtool'"),
+]
+
+
+@pytest.mark.parametrize("args,code,msg", BAD,
+                         ids=[" ".join(a if a else "PID" for a in b[0])
+                              for b in BAD])
+def test_bad_input(args, code, msg):
+    args = [a if a is not None else no_such_pid() for a in args]
+    p = run(*args)
+    assert p.returncode == code, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one stderr line, got:\n{p.stderr}"
+    assert msg in lines[0], lines[0]
+    assert lines[0].startswith("kscope")
+    assert p.stdout == ""
+
+
+@needs_root
+def test_unavailable_mode_is_one_line():
+    feats = {json.loads(l)["tool"]: json.loads(l)
+             for l in run("features", "-j").stdout.splitlines()}
+    for tool, f in feats.items():
+        for mode, m in f["modes"].items():
+            if m["supported"] and not m["available"]:
+                p = run(tool, "-m", mode, "-d", "1")
+                assert p.returncode == 1, (tool, mode, p.stderr)
+                lines = p.stderr.strip().splitlines()
+                assert len(lines) == 1, p.stderr
+                assert "unavailable" in lines[0] or "cannot" in lines[0]
+                return
+    pytest.skip("every supported mode is available on this kernel")
+
+
+def test_help_and_usage():
+    p = run("-h")
+    assert p.returncode == 0 and "Commands:" in p.stdout
+    for tool in ("kmem", "kpages"):
+        h = run("help", tool)
+        assert h.returncode == 0
+        assert h.stdout == run(tool, "-h").stdout
+        assert "Examples:" in h.stdout and "--cgroup" in h.stdout
+    p = subprocess.run([KSCOPE], capture_output=True, text=True)
+    assert p.returncode == 2 and "Usage:" in p.stderr
+
+
+@needs_root
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_final_report_and_detach(sig):
+    """No -d and no interval: the run lasts until the signal, then one
+    final report, exit 0, and no BPF program of ours left attached."""
+    before = subprocess.run(["bpftool", "link", "show"], capture_output=True,
+                            text=True).stdout.count("\n")
+    p = subprocess.Popen([KSCOPE, "kmem", "-j"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    err = ""
+    while "Tracing" not in err and time.time() < deadline:
+        time.sleep(0.1)
+        # stderr is a pipe: read what is there without blocking
+        os.set_blocking(p.stderr.fileno(), False)
+        chunk = p.stderr.read()
+        err += chunk or ""
+    assert "Tracing" in err, err
+    p.send_signal(sig)
+    out, rest = p.communicate(timeout=20)
+    assert p.returncode == 0, rest
+    lines = out.splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["tool"] == "kmem"
+    after = subprocess.run(["bpftool", "link", "show"], capture_output=True,
+                           text=True).stdout.count("\n")
+    assert after <= before, "links left attached after exit"

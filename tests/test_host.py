@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Host integration tier: every case in tests/cases whose "# where:" names
+host, in each declared attach mode, on the running kernel.
+
+A mode the host kernel does not offer (fentry and kprobe here) is a visible
+skip naming kscope's own reason; those modes are covered by the VM tier.
+The case's NAME.py check compares kscope's JSON with ground truth.
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CASES_DIR = ROOT / "tests" / "cases"
+KSCOPE = ROOT / "build" / "kscope"
+WL = ROOT / "build" / "workloads"
+
+sys.path.insert(0, str(ROOT / "tests" / "vm"))
+from vmrun import _header, load_check  # noqa: E402
+
+
+def _cases():
+    for script in sorted(CASES_DIR.glob("*.sh")):
+        text = script.read_text()
+        tool = _header(text, "tool")
+        if script.name.startswith("_") or not tool:
+            continue
+        where = _header(text, "where").split()
+        if where and "host" not in where:
+            continue
+        modes = _header(text, "modes").split() or [""]
+        timeout = int(_header(text, "timeout") or 180)
+        for mode in modes:
+            yield pytest.param(script, tool, mode, timeout,
+                               id=f"{script.stem}-{mode or 'default'}")
+
+
+_features = None
+
+
+def host_features():
+    """kscope features -j, once: which modes each tool has here."""
+    global _features
+    if _features is None:
+        out = subprocess.run([str(KSCOPE), "features", "-j"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        _features = {}
+        for line in out.stdout.splitlines():
+            o = json.loads(line)
+            _features[o["tool"]] = o
+    return _features
+
+
+@pytest.mark.parametrize("script,tool,mode,timeout", list(_cases()))
+def test_host_case(script, tool, mode, timeout):
+    if os.geteuid() != 0:
+        pytest.skip("needs root (BPF)")
+    if mode:
+        feats = host_features()
+        assert tool in feats, f"kscope features does not list {tool}"
+        m = feats[tool]["modes"].get(mode)
+        if m is None:
+            pytest.fail(f"{tool} has no mode {mode} in kscope features")
+        if not m["available"]:
+            pytest.skip(f"{mode} unavailable on the host kernel: {m['why']}")
+    out = pathlib.Path(tempfile.mkdtemp(prefix=f"ks-{script.stem}-"))
+    env = dict(os.environ, KSCOPE=str(KSCOPE), WL=str(WL), OUT=str(out),
+               MODE=mode, KS_ENV="host")
+    try:
+        p = subprocess.run(["sh", str(script)], env=env, capture_output=True,
+                           text=True, timeout=timeout)
+        if p.returncode == 77:
+            pytest.skip((out / "skip").read_text().strip()
+                        if (out / "skip").exists() else "case skipped")
+        assert p.returncode == 0, (
+            f"case exited {p.returncode}\n--- stdout\n{p.stdout}\n"
+            f"--- stderr\n{p.stderr}")
+        load_check(script.with_suffix(".py")).check(out, "host", mode)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the shared library: JSON, histograms, kallsyms, parsers,
+ * option parsing.  No root, no BPF. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "kscope.h"
+
+static char *capture(void (*fn)(FILE *, void *), void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f, arg);
+	fclose(f);
+	return buf;
+}
+
+static void json_nested(FILE *f, void *arg)
+{
+	struct ks_json j;
+
+	(void)arg;
+	ks_json_init(&j, f);
+	ks_json_obj_begin(&j);
+	ks_json_kstr(&j, "a", "x");
+	ks_json_key(&j, "arr");
+	ks_json_arr_begin(&j);
+	ks_json_u64(&j, 1);
+	ks_json_i64(&j, -2);
+	ks_json_obj_begin(&j);
+	ks_json_obj_end(&j);
+	ks_json_arr_end(&j);
+	ks_json_kdouble(&j, "d", 1.25, 2);
+	ks_json_key(&j, "t");
+	ks_json_bool(&j, true);
+	ks_json_key(&j, "n");
+	ks_json_null(&j);
+	ks_json_obj_end(&j);
+}
+
+static void test_json_structure(void **state)
+{
+	char *s = capture(json_nested, NULL);
+
+	(void)state;
+	assert_string_equal(s, "{\"a\":\"x\",\"arr\":[1,-2,{}],\"d\":1.25,"
+			       "\"t\":true,\"n\":null}\n");
+	free(s);
+}
+
+static void test_json_escape(void **state)
+{
+	char buf[128];
+	const char comm[] = "a\"b\\c\td\n\x01\x7f\xe9";
+
+	(void)state;
+	ks_json_escape(buf, sizeof(buf), comm, sizeof(comm) - 1);
+	assert_string_equal(buf, "a\\\"b\\\\c\\td\\n\\u0001\\u007f\\u00e9");
+	/* a comm is not NUL-terminated when it is 16 bytes: n bounds it */
+	ks_json_escape(buf, sizeof(buf), "abcdef", 3);
+	assert_string_equal(buf, "abc");
+	/* truncation still terminates and reports the full need */
+	assert_int_equal(ks_json_escape(buf, 4, "\"\"\"", 3), 6);
+	assert_int_equal(strlen(buf), 3);
+}
+
+static void test_hist_slots(void **state)
+{
+	(void)state;
+	assert_int_equal(ks_hist_slot(0), 0);
+	assert_int_equal(ks_hist_slot(1), 1);
+	assert_int_equal(ks_hist_slot(2), 2);
+	assert_int_equal(ks_hist_slot(3), 2);
+	assert_int_equal(ks_hist_slot(4), 3);
+	assert_int_equal(ks_hist_slot(1023), 10);
+	assert_int_equal(ks_hist_slot(1024), 11);
+	assert_int_equal(ks_hist_slot(UINT64_MAX), KS_HIST_SLOTS - 1);
+	for (uint64_t v = 0; v < 5000; v += 7) {
+		uint32_t s = ks_hist_slot(v);
+
+		assert_true(ks_hist_slot_min(s) <= v);
+		assert_true(ks_hist_slot_max(s) >= v);
+	}
+	assert_int_equal(ks_hist_slot_max(KS_HIST_SLOTS - 1), UINT64_MAX);
+}
+
+static void hist_json(FILE *f, void *arg)
+{
+	struct ks_json j;
+
+	ks_json_init(&j, f);
+	ks_json_obj_begin(&j);
+	ks_hist_json(&j, arg, KS_HIST_SLOTS);
+	ks_json_obj_end(&j);
+}
+
+static void hist_text(FILE *f, void *arg)
+{
+	ks_hist_print(f, arg, KS_HIST_SLOTS, "ns", "");
+}
+
+static void test_hist_render(void **state)
+{
+	uint64_t slots[KS_HIST_SLOTS] = { 0 };
+	char *s;
+
+	(void)state;
+	slots[2] = 5;	/* [2,3] */
+	slots[4] = 10;	/* [8,15] */
+	s = capture(hist_json, slots);
+	/* from the first to the last used bucket, empty ones in between */
+	assert_string_equal(s, "{\"hist\":[{\"min\":2,\"max\":3,\"count\":5},"
+			       "{\"min\":4,\"max\":7,\"count\":0},"
+			       "{\"min\":8,\"max\":15,\"count\":10}]}\n");
+	free(s);
+	s = capture(hist_text, slots);
+	assert_non_null(strstr(s, "[2, 4)"));
+	assert_non_null(strstr(s, "[8, 16)"));
+	/* the fullest bucket gets the full 40-character bar */
+	assert_non_null(strstr(s, "|@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|"));
+	free(s);
+	assert_int_equal(ks_hist_total(slots, KS_HIST_SLOTS), 15);
+	memset(slots, 0, sizeof(slots));
+	s = capture(hist_json, slots);
+	assert_string_equal(s, "{\"hist\":[]}\n");
+	free(s);
+}
+
+static void test_ksyms(void **state)
+{
+	struct ks_ksyms *k = ks_ksyms_load(FIXTURES "/kallsyms");
+	const struct ks_ksym *s;
+	char buf[128];
+
+	(void)state;
+	assert_non_null(k);
+	s = ks_ksyms_lookup(k, 0xffffffff81001010ULL);
+	assert_non_null(s);
+	/* aliases at one address: a stable choice, never the wrong one */
+	assert_true(!strcmp(s->name, "do_one") ||
+		    !strcmp(s->name, "do_one_alias"));
+	assert_string_equal(ks_ksyms_fmt(k, 0xffffffff81002004ULL, buf,
+					 sizeof(buf)), "helper_two+0x4");
+	assert_string_equal(ks_ksyms_fmt(k, 0xffffffff82000000ULL, buf,
+					 sizeof(buf)), "some_static_lock+0x0");
+	assert_string_equal(ks_ksyms_fmt(k, 0xffffffffc0002008ULL, buf,
+					 sizeof(buf)), "mod_other+0x8 [mymod]");
+	/* below the first symbol: plain hex */
+	assert_string_equal(ks_ksyms_fmt(k, 0x1000, buf, sizeof(buf)),
+			    "0x1000");
+	s = ks_ksyms_by_name(k, "mod_func");
+	assert_non_null(s);
+	assert_int_equal(s->addr, 0xffffffffc0001000ULL);
+	assert_string_equal(s->module, "mymod");
+	assert_null(ks_ksyms_by_name(k, "nope"));
+	/* absolute symbols with address 0 are dropped */
+	assert_null(ks_ksyms_by_name(k, "fixed_percpu_data"));
+	ks_ksyms_free(k);
+	assert_null(ks_ksyms_load(FIXTURES "/does-not-exist"));
+}
+
+static void test_parsers(void **state)
+{
+	long l;
+	double d;
+
+	(void)state;
+	assert_int_equal(ks_parse_long("42", 0, 100, &l), 0);
+	assert_int_equal(l, 42);
+	assert_int_equal(ks_parse_long("42x", 0, 100, &l), -1);
+	assert_int_equal(ks_parse_long("", 0, 100, &l), -1);
+	assert_int_equal(ks_parse_long("-1", 0, 100, &l), -1);
+	assert_int_equal(ks_parse_long("101", 0, 100, &l), -1);
+	assert_int_equal(ks_parse_long("99999999999999999999", 0, 100, &l), -1);
+	assert_int_equal(ks_parse_double("0.5", 0.001, 10, &d), 0);
+	assert_true(d == 0.5);
+	assert_int_equal(ks_parse_double("-3", 0.001, 10, &d), -1);
+	assert_int_equal(ks_parse_double("nan", 0.001, 10, &d), -1);
+	assert_int_equal(ks_parse_double("1e400", 0.001, 1e7, &d), -1);
+	assert_int_equal(ks_parse_double("2s", 0.001, 10, &d), -1);
+}
+
+static void test_modes(void **state)
+{
+	enum ks_mode m;
+
+	(void)state;
+	for (int i = 0; i < KS_MODE_MAX; i++) {
+		assert_int_equal(ks_mode_parse(ks_mode_name(i), &m), 0);
+		assert_int_equal(m, i);
+	}
+	assert_int_equal(ks_mode_parse("auto", &m), 0);
+	assert_int_equal(m, KS_MODE_AUTO);
+	assert_int_equal(ks_mode_parse("kprobes", &m), -1);
+}
+
+static void test_comm_text(void **state)
+{
+	char buf[80];
+	char comm[KS_COMM_LEN] = "a\tb";
+
+	(void)state;
+	assert_string_equal(ks_comm_text(comm, buf, sizeof(buf)), "a\\x09b");
+	/* a full 16-byte comm has no NUL: never read past it */
+	memset(comm, 'z', sizeof(comm));
+	assert_int_equal(strlen(ks_comm_text(comm, buf, sizeof(buf))),
+			 KS_COMM_LEN);
+	assert_string_equal(ks_fmt_bytes(512, buf, sizeof(buf)), "512 B");
+	assert_string_equal(ks_fmt_bytes(1536, buf, sizeof(buf)), "1.5 KiB");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_structure),
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_hist_slots),
+		cmocka_unit_test(test_hist_render),
+		cmocka_unit_test(test_ksyms),
+		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_comm_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
