@@ -34,7 +34,9 @@ def _cases():
         where = _header(text, "where").split()
         if where and "host" not in where:
             continue
-        modes = _header(text, "modes").split() or [""]
+        # "default" (or no modes line): kscope picks the mode itself
+        modes = [m if m != "default" else ""
+                 for m in _header(text, "modes").split()] or [""]
         timeout = int(_header(text, "timeout") or 180)
         for mode in modes:
             yield pytest.param(script, tool, mode, timeout,

@@ -92,11 +92,9 @@ int ks_report_main(int argc, char **argv)
 		ks_err("no tool could start on this kernel");
 		return KS_EXIT_RUNTIME;
 	}
-	if (!json) {
-		printf("Tracing with %d tools for %g s... Hit Ctrl-C to end "
-		       "early.\n", started, duration);
-		fflush(stdout);
-	}
+	fprintf(json ? stderr : stdout, "Tracing with %d tools for %g s... "
+		"Hit Ctrl-C to end early.\n", started, duration);
+	fflush(json ? stderr : stdout);
 	end = ks_now() + duration;
 	for (;;) {
 		double left = end - ks_now();
