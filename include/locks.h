@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Plain structs shared by bpf/locks.bpf.c and the user halves of mlock,
+ * mheld and spinlock (src/tools/locks_common.c).
+ */
+#ifndef KS_LOCKS_H
+#define KS_LOCKS_H
+
+#include "ks_common.h"
+
+/*
+ * The flags argument of the lock:contention_begin tracepoint (LCB_F_* in
+ * include/trace/events/lock.h), unchanged since the tracepoints came in
+ * 5.19 ("locking: Add lock contention tracepoints", Namhyung Kim).
+ */
+#define LOCK_F_SPIN	(1U << 0)	/* spinning waiter (preemption off) */
+#define LOCK_F_READ	(1U << 1)
+#define LOCK_F_WRITE	(1U << 2)
+#define LOCK_F_RT	(1U << 3)	/* rt_mutex / PREEMPT_RT lock */
+#define LOCK_F_PERCPU	(1U << 4)	/* percpu_rw_semaphore */
+#define LOCK_F_MUTEX	(1U << 5)
+#define LOCK_F_MASK	0x3fU
+
+/* Our own bits of lock_key.kind, above the tracepoint's flags. */
+#define LOCK_K_SLEPT	(1U << 8)	/* the waiter went to sleep */
+#define LOCK_K_CALL	(1U << 9)	/* timed a lock function call, not a
+					 * contention (fentry/kprobe modes) */
+#define LOCK_K_TRYLOCK	(1U << 10)	/* mheld: taken with mutex_trylock */
+
+/* bpf_get_attach_cookie() of a lock function probe: how to read it */
+enum lock_fn_how {
+	LOCK_FN_VOID = 0,	/* returns nothing: always acquires */
+	LOCK_FN_INT = 1,	/* returns 0 when it acquired (-EINTR...) */
+	LOCK_FN_TRY = 2,	/* trylock: returns 1 when it acquired */
+	LOCK_FN_UNLOCK = 3,
+};
+
+/* Events not counted, after the common reasons (map_full, stack). */
+enum lock_drop {
+	/* a begin/entry whose end/exit never came (kretprobe maxactive,
+	 * a tracepoint lost), seen when the next one replaces it */
+	LOCK_DROP_MISSED = KS_DROP_COMMON_MAX,
+	/* no room to remember an in-flight wait or a held lock */
+	LOCK_DROP_INFLIGHT_FULL,
+	/* a probe fired inside kscope's own map update on this CPU (the
+	 * map's bucket lock is a spin lock: spinlock --calls sees it) and
+	 * the map refused the nested update (-EBUSY) */
+	LOCK_DROP_REENTERED,
+	LOCK_DROP_MAX,
+};
+
+struct lock_key {
+	unsigned long long lock;	/* lock address */
+	int stackid;			/* -1 without -s */
+	unsigned int kind;		/* LOCK_F_* | LOCK_K_* */
+	char comm[KS_COMM_LEN];		/* waiter, or (mheld) acquirer */
+};
+
+struct lock_val {
+	unsigned long long count;
+	unsigned long long total_ns;
+	unsigned long long max_ns;
+	unsigned long long hist[KS_HIST_SLOTS];	/* log2 of nanoseconds */
+};
+
+/* spinlock --calls: calls to one spin/rwlock function on one lock */
+struct lock_call_key {
+	unsigned long long lock;
+	int stackid;
+	unsigned int func;		/* index into the tool's function list */
+	char comm[KS_COMM_LEN];
+};
+
+#endif

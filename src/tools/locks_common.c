@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The user half shared by mlock, mheld and spinlock (see locks_common.h).
+ *
+ * fentry programs are bound to one kernel function when they are loaded,
+ * and a kernel before the multi-attach tracing links needs one loaded
+ * program per function.  Rather than writing one BPF program per mutex or
+ * spin lock variant (klockstat's ~70), each body is compiled once: libbpf
+ * loads it for the first function, and the instructions it loaded are
+ * loaded again, unchanged, for every further function (same maps, same
+ * CO-RE relocations).  The attach cookie tells the body which kind of
+ * function it is on.  Kprobes need no copies: one program, one kprobe
+ * per function, each with its cookie.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "locks_common.h"
+#include "locks.skel.h"
+
+#define LOCKS_MAX_FDS	128
+
+struct locks_state {
+	struct locks_bpf *skel;
+	int fds[LOCKS_MAX_FDS];	/* copies of programs and their links */
+	int nfds;
+};
+
+const char *const locks_drop_names[] = {
+	"missed", "inflight_full", "reentered", NULL,
+};
+
+/*
+ * Mutex lock functions.  Without CONFIG_DEBUG_LOCK_ALLOC the kernel has
+ * mutex_lock, _interruptible, _killable and _io; with it those are macros
+ * for the *_nested forms and _mutex_lock_nest_lock, and since 6.16
+ * mutex_lock_killable_nested is a macro for _mutex_lock_killable (the
+ * mutex_lock_killable_nest_lock() change).  All take the mutex as their
+ * first argument.
+ */
+const struct locks_fn locks_mutex_lock_fns[] = {
+	{ "mutex_lock", LOCK_FN_VOID },
+	{ "mutex_lock_interruptible", LOCK_FN_INT },
+	{ "mutex_lock_killable", LOCK_FN_INT },
+	{ "mutex_lock_io", LOCK_FN_VOID },
+	{ "mutex_lock_nested", LOCK_FN_VOID },
+	{ "_mutex_lock_nest_lock", LOCK_FN_VOID },
+	{ "mutex_lock_interruptible_nested", LOCK_FN_INT },
+	{ "mutex_lock_killable_nested", LOCK_FN_INT },
+	{ "_mutex_lock_killable", LOCK_FN_INT },
+	{ "mutex_lock_io_nested", LOCK_FN_VOID },
+	{ NULL, 0 },
+};
+
+/* mutex_trylock; under lockdep since 6.16 a macro for
+ * _mutex_trylock_nest_lock (the mutex_trylock_nest_lock() change) */
+const struct locks_fn locks_mutex_trylock_fns[] = {
+	{ "mutex_trylock", LOCK_FN_TRY },
+	{ "_mutex_trylock_nest_lock", LOCK_FN_TRY },
+	{ NULL, 0 },
+};
+
+/* The spin_lock family as out-of-line functions (x86 inlines none of
+ * them by default); cookie = index, the kind comes from the name. */
+const struct locks_fn locks_spin_fns[] = {
+	{ "_raw_spin_lock", 0 },
+	{ "_raw_spin_lock_bh", 1 },
+	{ "_raw_spin_lock_irq", 2 },
+	{ "_raw_spin_lock_irqsave", 3 },
+	{ "_raw_spin_lock_nested", 4 },
+	{ "_raw_spin_lock_irqsave_nested", 5 },
+	{ "_raw_spin_lock_nest_lock", 6 },
+	{ "_raw_read_lock", 7 },
+	{ "_raw_read_lock_bh", 8 },
+	{ "_raw_read_lock_irq", 9 },
+	{ "_raw_read_lock_irqsave", 10 },
+	{ "_raw_write_lock", 11 },
+	{ "_raw_write_lock_bh", 12 },
+	{ "_raw_write_lock_irq", 13 },
+	{ "_raw_write_lock_irqsave", 14 },
+	{ "_raw_write_lock_nested", 15 },
+	{ NULL, 0 },
+};
+
+int locks_present(const struct locks_fn *cands, struct locks_fn *out,
+		  int max)
+{
+	int n = 0;
+
+	for (int i = 0; cands[i].name && n < max; i++) {
+		const char *one[2] = { cands[i].name, NULL };
+
+		if (ks_first_kfunc(one))
+			out[n++] = cands[i];
+	}
+	return n;
+}
+
+void locks_probe_contention(struct ks_probe *p, const char *measures)
+{
+	struct ks_mode_avail *m;
+
+	m = &p->m[KS_MODE_TP_BTF];
+	ks_mode_set(m, ks_can_tp_btf("contention_begin", m->why,
+				     sizeof(m->why)) &&
+		       ks_can_tp_btf("contention_end", m->why, sizeof(m->why)),
+		    measures, m->why);
+	m = &p->m[KS_MODE_RAW_TP];
+	ks_mode_set(m, ks_can_raw_tp("contention_begin", m->why,
+				     sizeof(m->why)) &&
+		       ks_can_raw_tp("contention_end", m->why, sizeof(m->why)),
+		    measures, m->why);
+	m = &p->m[KS_MODE_TRACEPOINT];
+	ks_mode_set(m, ks_can_tracepoint("lock", "contention_begin", m->why,
+					 sizeof(m->why)) &&
+		       ks_can_tracepoint("lock", "contention_end", m->why,
+					 sizeof(m->why)),
+		    measures, m->why);
+}
+
+void locks_probe_fns(struct ks_probe *p, const struct locks_fn *fns,
+		     const char *need, const char *measures)
+{
+	struct ks_mode_avail *fe = &p->m[KS_MODE_FENTRY];
+	struct ks_mode_avail *kp = &p->m[KS_MODE_KPROBE];
+	struct locks_fn first;
+	char why[200];
+
+	if (!locks_present(fns, &first, 1)) {
+		snprintf(why, sizeof(why), "none of the %s functions is in "
+			 "this kernel's BTF or kallsyms (inlined?)", need);
+		ks_mode_set(fe, false, NULL, why);
+		ks_mode_set(kp, false, NULL, why);
+		return;
+	}
+	ks_mode_set(fe, ks_can_fentry(first.name, fe->why, sizeof(fe->why)),
+		    measures, fe->why);
+	ks_mode_set(kp, ks_can_kprobe(first.name, kp->why, sizeof(kp->why)),
+		    measures, kp->why);
+}
+
+enum ks_mode locks_contention_mode(enum ks_mode m)
+{
+	char why[200];
+
+	if (m == KS_MODE_FENTRY && ks_can_tp_btf("contention_begin", why,
+						 sizeof(why)))
+		return KS_MODE_TP_BTF;
+	if (ks_can_raw_tp("contention_begin", why, sizeof(why)) &&
+	    ks_can_raw_tp("contention_end", why, sizeof(why)))
+		return KS_MODE_RAW_TP;
+	if (ks_can_tracepoint("lock", "contention_begin", why, sizeof(why)) &&
+	    ks_can_tracepoint("lock", "contention_end", why, sizeof(why)))
+		return KS_MODE_TRACEPOINT;
+	return KS_MODE_MAX;
+}
+
+static struct locks_state *state(struct ks_run *r)
+{
+	return r->tool_state;
+}
+
+struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
+{
+	struct locks_state *st = calloc(1, sizeof(*st));
+	struct locks_bpf *skel;
+	long n = r->o.max_entries;
+
+	if (!st) {
+		ks_err("out of memory");
+		return NULL;
+	}
+	r->tool_state = st;
+	skel = st->skel = locks_bpf__open();
+	if (!skel) {
+		ks_err("cannot open BPF object: %s", ks_libbpf_last());
+		return NULL;
+	}
+	if (ks_bpf_prepare(r, skel->obj))
+		return NULL;
+	skel->rodata->accept_flags = cfg->accept_flags;
+	skel->rodata->track_tid = cfg->track_tid;
+	skel->rodata->use_stacks = r->o.stacks;
+	/* maps a tool does not use stay at one entry */
+	bpf_map__set_max_entries(skel->maps.waits, n);
+	bpf_map__set_max_entries(skel->maps.tid_start, n);
+	bpf_map__set_max_entries(skel->maps.held, cfg->held ? n : 1);
+	bpf_map__set_max_entries(skel->maps.calls, cfg->calls ? n : 1);
+	return skel;
+}
+
+void locks_contention_progs(struct locks_bpf *skel, enum ks_mode m,
+			    struct bpf_program **begin,
+			    struct bpf_program **end)
+{
+	switch (m) {
+	case KS_MODE_TP_BTF:
+		*begin = skel->progs.cont_begin_btf;
+		*end = skel->progs.cont_end_btf;
+		break;
+	case KS_MODE_RAW_TP:
+		*begin = skel->progs.cont_begin_raw;
+		*end = skel->progs.cont_end_raw;
+		break;
+	default:
+		*begin = skel->progs.cont_begin_tp;
+		*end = skel->progs.cont_end_tp;
+		break;
+	}
+}
+
+static bool is_trace_prog(const struct bpf_program *p)
+{
+	return bpf_program__type(p) == BPF_PROG_TYPE_TRACING;
+}
+
+static int keep_fd(struct locks_state *st, int fd)
+{
+	if (st->nfds >= LOCKS_MAX_FDS) {
+		close(fd);
+		ks_err("internal: too many lock function probes");
+		return -1;
+	}
+	st->fds[st->nfds++] = fd;
+	return 0;
+}
+
+/* Load p's instructions again for func and attach that copy. */
+static int attach_copy(struct ks_run *r, const struct bpf_program *p,
+		       const struct locks_fn *fn)
+{
+	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+	const struct btf *btf = ks_kernel_btf();
+	static char log[8192];
+	int id, pfd, lfd;
+
+	id = btf ? btf__find_by_name_kind(btf, fn->name, BTF_KIND_FUNC) : -1;
+	if (id < 0) {
+		ks_err("cannot attach to %s: not in the kernel's BTF", fn->name);
+		return -1;
+	}
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = at,
+		    .attach_btf_id = id, .log_buf = log,
+		    .log_size = sizeof(log));
+	log[0] = '\0';
+	pfd = bpf_prog_load(BPF_PROG_TYPE_TRACING, bpf_program__name(p),
+			    "GPL", bpf_program__insns(p),
+			    bpf_program__insn_cnt(p), &lo);
+	if (pfd < 0) {
+		int e = errno;
+
+		log[strcspn(log, "\n")] = '\0';
+		ks_err("cannot load %s for %s: %s%s%s", bpf_program__name(p),
+		       fn->name, strerror(e), log[0] ? ": " : "", log);
+		return -1;
+	}
+	if (keep_fd(state(r), pfd))
+		return -1;
+	LIBBPF_OPTS(bpf_link_create_opts, ko, .tracing.cookie = fn->cookie);
+	lfd = bpf_link_create(pfd, 0, at, &ko);
+	if (lfd < 0) {
+		ks_err("cannot attach %s to %s in %s mode: %s",
+		       bpf_program__name(p), fn->name, ks_mode_name(r->mode),
+		       strerror(errno));
+		return -1;
+	}
+	return keep_fd(state(r), lfd);
+}
+
+static int attach_prog(struct ks_run *r, const struct locks_prog *lp)
+{
+	struct bpf_program *p = lp->prog;
+
+	if (!lp->nfns)
+		return ks_bpf_attach(r, p);
+	for (int i = 0; i < lp->nfns; i++) {
+		const struct locks_fn *fn = &lp->fns[i];
+		struct bpf_link *l;
+
+		if (is_trace_prog(p)) {
+			LIBBPF_OPTS(bpf_trace_opts, to, .cookie = fn->cookie);
+
+			if (i > 0) {
+				if (attach_copy(r, p, fn))
+					return -1;
+				continue;
+			}
+			l = bpf_program__attach_trace_opts(p, &to);
+		} else {
+			LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = fn->cookie,
+				    .retprobe = lp->ret);
+
+			l = bpf_program__attach_kprobe_opts(p, fn->name, &ko);
+		}
+		if (ks_bpf_keep_link(r, l, fn->name))
+			return -1;
+	}
+	return 0;
+}
+
+int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
+		      int n)
+{
+	struct bpf_program *keep[16] = { NULL };
+	struct locks_state *st = state(r);
+
+	for (int i = 0; i < n && i < 15; i++) {
+		keep[i] = progs[i].prog;
+		/* libbpf loads it for the first function; copies do the rest */
+		if (is_trace_prog(progs[i].prog) && progs[i].nfns &&
+		    bpf_program__set_attach_target(progs[i].prog, 0,
+						   progs[i].fns[0].name)) {
+			ks_err("cannot target %s: %s", progs[i].fns[0].name,
+			       ks_libbpf_last());
+			return -1;
+		}
+	}
+	ks_bpf_only(st->skel->obj, keep);
+	if (ks_bpf_load(r, st->skel->obj))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (attach_prog(r, &progs[i]))
+			return -1;
+	return 0;
+}
+
+void locks_reset(struct ks_run *r)
+{
+	int fd = ks_bpf_map_fd(r, "calls");
+
+	ks_reset_counts(r, "waits", sizeof(struct lock_key));
+	if (fd >= 0)
+		ks_map_clear(fd, sizeof(struct lock_call_key));
+}
+
+void locks_stop(struct ks_run *r)
+{
+	struct locks_state *st = state(r);
+
+	if (!st)
+		return;
+	/* links before the programs they hold, newest first */
+	while (st->nfds > 0)
+		close(st->fds[--st->nfds]);
+	locks_bpf__destroy(st->skel);
+	free(st);
+	r->tool_state = NULL;
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+const char *locks_kind_name(unsigned int kind, bool hold, char *buf,
+			    size_t len)
+{
+	const char *base, *how;
+	bool rd = kind & LOCK_F_READ, wr = kind & LOCK_F_WRITE;
+
+	if (kind & LOCK_F_MUTEX)
+		base = "mutex";
+	else if (kind & LOCK_F_PERCPU)
+		base = wr ? "percpu-rwsem-write" : "percpu-rwsem-read";
+	else if (kind & LOCK_F_RT)
+		base = "rtmutex";
+	else if (kind & LOCK_F_SPIN)
+		base = rd ? "rwlock-read" : wr ? "rwlock-write" : "spin";
+	else
+		base = rd ? "rwsem-read" : wr ? "rwsem-write" : "semaphore";
+	if (hold)
+		how = kind & LOCK_K_TRYLOCK ? "trylock" : NULL;
+	else if (kind & LOCK_K_SLEPT)
+		how = "sleeping";
+	else if (kind & LOCK_K_CALL)
+		how = "no-sleep";	/* uncontended or spun: can't tell */
+	else
+		how = "spinning";
+	snprintf(buf, len, "%s%s%s", base, how ? ":" : "", how ? how : "");
+	return buf;
+}
+
+/*
+ * A static lock lies inside a kernel or module data symbol; heap, stack
+ * and per-CPU addresses are below every symbol or far past one.  The
+ * distance bound also keeps a kernel without CONFIG_KALLSYMS_ALL (no data
+ * symbols) from naming a lock after the last function before .data.
+ */
+#define LOCK_SYM_MAX_OFF	(1ULL << 20)
+
+const char *locks_lock_name(unsigned long long addr, char *buf, size_t len)
+{
+	const struct ks_ksym *s = ks_ksyms_lookup(ks_kernel_syms(), addr);
+	unsigned long long off;
+	int n;
+
+	if (!s || addr - s->addr >= LOCK_SYM_MAX_OFF) {
+		snprintf(buf, len, "0x%llx", addr);
+		return buf;
+	}
+	off = addr - s->addr;
+	n = off ? snprintf(buf, len, "%s+0x%llx", s->name, off) :
+		  snprintf(buf, len, "%s", s->name);
+	if (s->module && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " [%s]", s->module);
+	return buf;
+}
+
+static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 10000000000ULL)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+/* ---- waits / hold times -------------------------------------------- */
+
+struct row {
+	struct lock_key k;
+	struct lock_val v;
+};
+
+static int by_total(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->v.total_ns != y->v.total_ns)
+		return x->v.total_ns < y->v.total_ns ? 1 : -1;
+	if (x->v.count != y->v.count)
+		return x->v.count < y->v.count ? 1 : -1;
+	return x->k.lock < y->k.lock ? -1 : x->k.lock > y->k.lock;
+}
+
+static void json_row(struct ks_report *rep, const struct row *w, bool hold,
+		     bool stacks)
+{
+	struct ks_json *j = &rep->j;
+	char name[256], kind[48], addr[24];
+
+	ks_json_obj_begin(j);
+	ks_json_kstr(j, "lock", locks_lock_name(w->k.lock, name,
+						sizeof(name)));
+	snprintf(addr, sizeof(addr), "0x%llx", w->k.lock);
+	ks_json_kstr(j, "addr", addr);
+	ks_json_kstr(j, "kind", locks_kind_name(w->k.kind, hold, kind,
+						sizeof(kind)));
+	ks_json_key(j, "comm");
+	ks_json_strn(j, w->k.comm, KS_COMM_LEN);
+	if (stacks)
+		ks_report_kstack_json(rep, w->k.stackid);
+	ks_json_ku64(j, "count", w->v.count);
+	ks_json_ku64(j, "total_ns", w->v.total_ns);
+	ks_json_ku64(j, "max_ns", w->v.max_ns);
+	ks_json_ku64(j, "avg_ns", w->v.count ? w->v.total_ns / w->v.count : 0);
+	/* unsigned long long[] in the shared struct: same layout */
+	ks_hist_json(j, (const uint64_t *)w->v.hist, KS_HIST_SLOTS);
+	ks_json_obj_end(j);
+}
+
+void locks_print(struct ks_run *r, struct ks_report *rep,
+		 const struct locks_print_cfg *pc)
+{
+	struct lock_key *keys;
+	struct lock_val *vals;
+	struct row *rows;
+	size_t n = 0, shown;
+	uint64_t tot_count = 0, tot_ns = 0;
+	char name[256], kind[48], comm[80], t1[24], t2[24], t3[24];
+
+	if (ks_map_dump(ks_bpf_map_fd(r, "waits"), sizeof(*keys),
+			sizeof(*vals), (void **)&keys, (void **)&vals, &n))
+		return;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	for (size_t i = 0; rows && i < n; i++) {
+		rows[i].k = keys[i];
+		rows[i].v = vals[i];
+		tot_count += vals[i].count;
+		tot_ns += vals[i].total_ns;
+	}
+	free(keys);
+	free(vals);
+	if (!rows)
+		return;
+	qsort(rows, n, sizeof(*rows), by_total);
+	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+
+	ks_report_entries_begin(rep);
+	if (!r->o.json && n)
+		fprintf(r->out, "%-32s %-20s %-16s %9s %9s %9s %9s\n", "LOCK",
+			"KIND", "COMM", "COUNT", pc->what, "AVG", "MAX");
+	for (size_t i = 0; i < shown; i++) {
+		const struct row *w = &rows[i];
+
+		if (r->o.json) {
+			json_row(rep, w, pc->hold, r->o.stacks);
+			continue;
+		}
+		fprintf(r->out, "%-32s %-20s %-16s %9llu %9s %9s %9s\n",
+			locks_lock_name(w->k.lock, name, sizeof(name)),
+			locks_kind_name(w->k.kind, pc->hold, kind,
+					sizeof(kind)),
+			ks_comm_text(w->k.comm, comm, sizeof(comm)),
+			w->v.count, fmt_ns(w->v.total_ns, t1, sizeof(t1)),
+			fmt_ns(w->v.count ? w->v.total_ns / w->v.count : 0,
+			       t2, sizeof(t2)),
+			fmt_ns(w->v.max_ns, t3, sizeof(t3)));
+		if (r->o.stacks)
+			ks_report_kstack_text(rep, w->k.stackid, "        ");
+		if (pc->hist) {
+			ks_hist_print(r->out, (const uint64_t *)w->v.hist,
+				      KS_HIST_SLOTS, "ns",
+				      "        ");
+			fputc('\n', r->out);
+		}
+	}
+	ks_report_entries_end(rep);
+	if (r->o.json) {
+		ks_json_ku64(&rep->j, "total_count", tot_count);
+		ks_json_ku64(&rep->j, "total_ns", tot_ns);
+	} else {
+		if (shown < n)
+			fprintf(r->out, "... %zu more rows (-r to change)\n",
+				n - shown);
+		fprintf(r->out, "Total: %" PRIu64 " %s, %s\n", tot_count,
+			pc->hold ? "holds" : "waits",
+			fmt_ns(tot_ns, t1, sizeof(t1)));
+	}
+	free(rows);
+}
+
+/* ---- spinlock --calls ---------------------------------------------- */
+
+struct call_row {
+	struct lock_call_key k;
+	uint64_t count;
+};
+
+static int by_count(const void *a, const void *b)
+{
+	const struct call_row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->k.func < y->k.func ? -1 : x->k.func > y->k.func;
+}
+
+static const char *call_fn(const struct locks_fn *fns, int nfns,
+			   unsigned int idx)
+{
+	for (int i = 0; i < nfns; i++)
+		if (fns[i].cookie == idx)
+			return fns[i].name;
+	return "?";
+}
+
+static unsigned int call_kind(const char *fn)
+{
+	if (strstr(fn, "_read_"))
+		return LOCK_F_SPIN | LOCK_F_READ;
+	if (strstr(fn, "_write_"))
+		return LOCK_F_SPIN | LOCK_F_WRITE;
+	return LOCK_F_SPIN;
+}
+
+void locks_print_calls(struct ks_run *r, struct ks_report *rep,
+		       const struct locks_fn *fns, int nfns)
+{
+	struct lock_call_key *keys;
+	uint64_t *vals, total = 0;
+	struct call_row *rows;
+	size_t n = 0, shown;
+	char name[256], kind[48], comm[80], addr[24];
+
+	if (ks_map_dump(ks_bpf_map_fd(r, "calls"), sizeof(*keys),
+			sizeof(*vals), (void **)&keys, (void **)&vals, &n))
+		return;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	for (size_t i = 0; rows && i < n; i++) {
+		rows[i].k = keys[i];
+		rows[i].count = vals[i];
+		total += vals[i];
+	}
+	free(keys);
+	free(vals);
+	if (!rows)
+		return;
+	qsort(rows, n, sizeof(*rows), by_count);
+	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+	if (r->o.json) {
+		struct ks_json *j = &rep->j;
+
+		ks_json_key(j, "calls");
+		ks_json_arr_begin(j);
+	} else {
+		fprintf(r->out, "\n%-24s %-32s %-16s %12s\n", "FUNCTION",
+			"LOCK", "COMM", "CALLS");
+	}
+	for (size_t i = 0; i < shown; i++) {
+		const struct call_row *w = &rows[i];
+		const char *fn = call_fn(fns, nfns, w->k.func);
+
+		locks_lock_name(w->k.lock, name, sizeof(name));
+		if (!r->o.json) {
+			fprintf(r->out, "%-24s %-32s %-16s %12" PRIu64 "\n", fn,
+				name, ks_comm_text(w->k.comm, comm,
+						   sizeof(comm)), w->count);
+			if (r->o.stacks)
+				ks_report_kstack_text(rep, w->k.stackid,
+						      "        ");
+			continue;
+		}
+		ks_json_obj_begin(&rep->j);
+		ks_json_kstr(&rep->j, "function", fn);
+		ks_json_kstr(&rep->j, "lock", name);
+		snprintf(addr, sizeof(addr), "0x%llx", w->k.lock);
+		ks_json_kstr(&rep->j, "addr", addr);
+		ks_json_kstr(&rep->j, "kind", locks_kind_name(call_kind(fn),
+				true, kind, sizeof(kind)));
+		ks_json_key(&rep->j, "comm");
+		ks_json_strn(&rep->j, w->k.comm, KS_COMM_LEN);
+		if (r->o.stacks)
+			ks_report_kstack_json(rep, w->k.stackid);
+		ks_json_ku64(&rep->j, "count", w->count);
+		ks_json_obj_end(&rep->j);
+	}
+	if (r->o.json) {
+		ks_json_arr_end(&rep->j);
+		ks_json_ku64(&rep->j, "total_calls", total);
+	} else {
+		if (shown < n)
+			fprintf(r->out, "... %zu more rows (-r to change)\n",
+				n - shown);
+		fprintf(r->out, "Total: %" PRIu64 " calls\n", total);
+	}
+	free(rows);
+}

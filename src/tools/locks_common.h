@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What mlock, mheld and spinlock share: one BPF object (bpf/locks.bpf.c),
+ * probing of the lock functions and contention tracepoints, attaching one
+ * program to many kernel functions, and the lock table printer.
+ */
+#ifndef KS_LOCKS_COMMON_H
+#define KS_LOCKS_COMMON_H
+
+#include "kscope.h"
+#include "locks.h"
+
+/* A kernel function a lock tool may probe. */
+struct locks_fn {
+	const char *name;
+	unsigned int cookie;	/* enum lock_fn_how, or --calls index */
+};
+
+/* NULL-name terminated candidate lists; absent functions are skipped */
+extern const struct locks_fn locks_mutex_lock_fns[];
+extern const struct locks_fn locks_mutex_trylock_fns[];
+extern const struct locks_fn locks_spin_fns[];
+
+/* Copy the candidates the running kernel has into out; returns count. */
+int locks_present(const struct locks_fn *cands, struct locks_fn *out,
+		  int max);
+
+/* Fill tp_btf, raw_tp and tracepoint for lock:contention_begin/end. */
+void locks_probe_contention(struct ks_probe *p, const char *measures);
+/* Fill fentry and kprobe for the first present function of fns. */
+void locks_probe_fns(struct ks_probe *p, const struct locks_fn *fns,
+		     const char *need, const char *measures);
+/* Best contention tracepoint flavour usable beside function probes in
+ * mode m (tp_btf only when fentry works), or KS_MODE_MAX for none. */
+enum ks_mode locks_contention_mode(enum ks_mode m);
+
+/* One program to attach, in order, to the functions listed (fentry,
+ * fexit, kprobe, kretprobe), or as it is (tracepoints: nfns == 0). */
+struct locks_prog {
+	struct bpf_program *prog;
+	const struct locks_fn *fns;
+	int nfns;
+	bool ret;		/* kretprobe */
+};
+
+struct locks_bpf;
+struct locks_state;
+
+struct locks_cfg {
+	unsigned long long accept_flags;	/* bit (flags & LOCK_F_MASK) */
+	bool track_tid;		/* sleeping waits in contention_end */
+	bool held;		/* size the held-locks map (mheld) */
+	bool calls;		/* size the calls map (spinlock --calls) */
+};
+
+/* Open the object into r->tool_state and apply common options and cfg. */
+struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg);
+/* Load only progs[], then attach them in order. */
+int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
+		      int n);
+/* The contention begin/end programs of a tracepoint mode. */
+void locks_contention_progs(struct locks_bpf *skel, enum ks_mode m,
+			    struct bpf_program **begin,
+			    struct bpf_program **end);
+
+struct locks_print_cfg {
+	const char *what;	/* "WAIT" or "HELD" column prefix */
+	bool hold;		/* kinds without spinning/sleeping */
+	bool hist;		/* text: a histogram under each row */
+};
+
+void locks_print(struct ks_run *r, struct ks_report *rep,
+		 const struct locks_print_cfg *pc);
+/* spinlock --calls: "calls" array (JSON) or a second table */
+void locks_print_calls(struct ks_run *r, struct ks_report *rep,
+		       const struct locks_fn *fns, int nfns);
+void locks_reset(struct ks_run *r);
+void locks_stop(struct ks_run *r);
+
+/* "mutex:sleeping", "rwlock-read:spinning", ... (see docs/locks.md) */
+const char *locks_kind_name(unsigned int kind, bool hold, char *buf,
+			    size_t len);
+/* kallsyms name of a static lock, or its hex address */
+const char *locks_lock_name(unsigned long long addr, char *buf, size_t len);
+
+extern const char *const locks_drop_names[];
+
+#endif

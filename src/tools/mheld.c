@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kscope mheld: how long are kernel mutexes held? */
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "locks_common.h"
+#include "locks.skel.h"
+
+static bool opt_hist;
+
+static const struct locks_fn unlock_fns[] = {
+	{ "mutex_unlock", LOCK_FN_UNLOCK }, { NULL, 0 },
+};
+
+static const struct option mheld_long[] = {
+	{ "hist", no_argument, NULL, 'H' },
+	{ 0 },
+};
+
+static int mheld_parse(struct ks_run *r, int c, const char *arg)
+{
+	(void)r;
+	(void)arg;
+	if (c == 'H')
+		opt_hist = true;
+	return 0;
+}
+
+static void mheld_probe(struct ks_probe *p)
+{
+	static const char why[] = "not offered: no tracepoint marks mutex "
+		"acquisition and release; hold time needs fentry or kprobes";
+	struct locks_fn unlock[1];
+
+	/* the tracepoint modes stay unsupported, with the reason shown */
+	snprintf(p->m[KS_MODE_TP_BTF].why, sizeof(p->m[0].why), "%s", why);
+	snprintf(p->m[KS_MODE_RAW_TP].why, sizeof(p->m[0].why), "%s", why);
+	snprintf(p->m[KS_MODE_TRACEPOINT].why, sizeof(p->m[0].why), "%s",
+		 why);
+	if (!locks_present(unlock_fns, unlock, 1)) {
+		static const char none[] = "mutex_unlock is not a traceable "
+			"function on this kernel";
+
+		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL, none);
+		ks_mode_set(&p->m[KS_MODE_KPROBE], false, NULL, none);
+		return;
+	}
+	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock",
+			"every mutex taken by mutex_lock*() or "
+			"mutex_trylock(), until mutex_unlock()");
+}
+
+static int mheld_start(struct ks_run *r)
+{
+	struct locks_cfg cfg = { .held = true };
+	struct locks_fn fns[20], unlock[1];
+	struct locks_prog progs[3] = { { 0 } };
+	struct locks_bpf *skel = locks_open(r, &cfg);
+	int n;
+
+	if (!skel)
+		return -1;
+	n = locks_present(locks_mutex_lock_fns, fns, 16);
+	n += locks_present(locks_mutex_trylock_fns, fns + n, 4);
+	locks_present(unlock_fns, unlock, 1);
+	/* releases first, so that no lock taken under tracing outlives
+	 * its unlock unseen */
+	if (r->mode == KS_MODE_FENTRY) {
+		progs[0] = (struct locks_prog){ skel->progs.unlock_fentry,
+						unlock, 1, false };
+		progs[1] = (struct locks_prog){ skel->progs.held_fexit,
+						fns, n, true };
+		return locks_load_attach(r, progs, 2);
+	}
+	progs[0] = (struct locks_prog){ skel->progs.unlock_kprobe, unlock, 1,
+					false };
+	progs[1] = (struct locks_prog){ skel->progs.held_kretprobe, fns, n,
+					true };
+	/* the kretprobe finds the lock pointer the entry probe saved */
+	progs[2] = (struct locks_prog){ skel->progs.lock_kprobe, fns, n,
+					false };
+	return locks_load_attach(r, progs, 3);
+}
+
+static void mheld_print(struct ks_run *r, struct ks_report *rep)
+{
+	const struct locks_print_cfg pc = {
+		.what = "HELD", .hold = true, .hist = opt_hist,
+	};
+
+	locks_print(r, rep, &pc);
+}
+
+const struct ks_tool ks_tool_mheld = {
+	.name = "mheld",
+	.summary = "Kernel mutex hold time, from acquisition to mutex_unlock: "
+		   "count, total, maximum and log2 histogram per lock (or "
+		   "stack) and the task that took it.",
+	.args_help =
+"  -H, --hist             text: a histogram of hold times under each row\n",
+	.examples =
+"  kscope mheld -d 10               mutex hold times over 10 seconds\n"
+"  kscope mheld -H -r 3             the 3 longest-held, with histograms\n"
+"  kscope mheld -s -c postgres -j   JSON, by acquiring kernel stack\n",
+	.tracing_what = "mutex hold times",
+	.long_opts = mheld_long,
+	.short_opts = "H",
+	.parse_opt = mheld_parse,
+	.probe = mheld_probe,
+	.start = mheld_start,
+	.print = mheld_print,
+	.reset = locks_reset,
+	.stop = locks_stop,
+	.drop_names = locks_drop_names,
+};

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kscope mlock: how long do tasks wait for kernel mutexes? */
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "locks_common.h"
+#include "locks.skel.h"
+
+enum { OPT_ALL_SLEEPING = 2000 };
+
+static bool opt_hist, opt_all_sleeping;
+
+static const struct option mlock_long[] = {
+	{ "hist", no_argument, NULL, 'H' },
+	{ "all-sleeping", no_argument, NULL, OPT_ALL_SLEEPING },
+	{ 0 },
+};
+
+static int mlock_parse(struct ks_run *r, int c, const char *arg)
+{
+	(void)r;
+	(void)arg;
+	if (c == 'H')
+		opt_hist = true;
+	else if (c == OPT_ALL_SLEEPING)
+		opt_all_sleeping = true;
+	return 0;
+}
+
+#define MEASURES_FN	"time in every mutex_lock*() call, contended or " \
+			"not; ':sleeping' rows slept"
+#define MEASURES_TP	"contended mutex waits only, first " \
+			"contention_begin to contention_end"
+#define MEASURES_TP_ALL	"contended waits of every sleeping lock (mutex, " \
+			"rwsem, semaphore, rt_mutex)"
+
+static void mlock_probe(struct ks_probe *p)
+{
+	locks_probe_contention(p, opt_all_sleeping ? MEASURES_TP_ALL :
+				  MEASURES_TP);
+	if (opt_all_sleeping) {
+		static const char why[] = "--all-sleeping needs the "
+			"lock:contention tracepoints";
+
+		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL, why);
+		ks_mode_set(&p->m[KS_MODE_KPROBE], false, NULL, why);
+		return;
+	}
+	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock", MEASURES_FN);
+}
+
+/* Which contention flag combinations are waits for this tool. */
+static unsigned long long sleeping_flags(void)
+{
+	unsigned long long m = 0;
+
+	for (unsigned int f = 0; f <= LOCK_F_MASK; f++)
+		if ((f & LOCK_F_MUTEX) ||
+		    (opt_all_sleeping && !(f & LOCK_F_SPIN)))
+			m |= 1ULL << f;
+	return m;
+}
+
+static int mlock_start(struct ks_run *r)
+{
+	struct locks_cfg cfg = {
+		.accept_flags = sleeping_flags(),
+		.track_tid = true,
+	};
+	struct locks_fn fns[16];
+	struct locks_prog progs[2] = { { 0 } };
+	struct locks_bpf *skel = locks_open(r, &cfg);
+	int nfns;
+
+	if (!skel)
+		return -1;
+	if (r->mode == KS_MODE_FENTRY || r->mode == KS_MODE_KPROBE) {
+		bool fe = r->mode == KS_MODE_FENTRY;
+
+		nfns = locks_present(locks_mutex_lock_fns, fns, 16);
+		/* exits first: an entry must never miss its exit */
+		progs[0] = (struct locks_prog){
+			fe ? skel->progs.lock_fexit : skel->progs.lock_kretprobe,
+			fns, nfns, true };
+		progs[1] = (struct locks_prog){
+			fe ? skel->progs.lock_fentry : skel->progs.lock_kprobe,
+			fns, nfns, false };
+	} else {
+		locks_contention_progs(skel, r->mode, &progs[1].prog,
+				       &progs[0].prog);
+	}
+	return locks_load_attach(r, progs, 2);
+}
+
+static void mlock_print(struct ks_run *r, struct ks_report *rep)
+{
+	const struct locks_print_cfg pc = {
+		.what = "WAIT", .hold = false, .hist = opt_hist,
+	};
+
+	locks_print(r, rep, &pc);
+}
+
+const struct ks_tool ks_tool_mlock = {
+	.name = "mlock",
+	.summary = "Kernel mutex wait time: count, total, maximum and log2 "
+		   "histogram per lock (or stack) and task name.",
+	.args_help =
+"  -H, --hist             text: a histogram of wait times under each row\n"
+"      --all-sleeping     also rwsems, semaphores and rt_mutexes\n"
+"                         (contention tracepoint modes only)\n",
+	.examples =
+"  kscope mlock -d 10               mutex waits over 10 seconds\n"
+"  kscope mlock -H -r 5 -c nginx    5 worst mutexes for nginx, histograms\n"
+"  kscope mlock -s -j               JSON, keyed by lock and kernel stack\n"
+"  kscope mlock -m tracepoint       only contended waits (any kernel)\n",
+	.tracing_what = "mutex waits",
+	.long_opts = mlock_long,
+	.short_opts = "H",
+	.parse_opt = mlock_parse,
+	.probe = mlock_probe,
+	.start = mlock_start,
+	.print = mlock_print,
+	.reset = locks_reset,
+	.stop = locks_stop,
+	.drop_names = locks_drop_names,
+};

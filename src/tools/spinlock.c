@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kscope spinlock: which spin locks and rwlocks are contended, how long? */
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "locks_common.h"
+#include "locks.skel.h"
+
+enum { OPT_CALLS = 2000 };
+
+static bool opt_hist, opt_calls;
+/* contention programs used beside --calls, KS_MODE_MAX for none */
+static enum ks_mode calls_cont_mode = KS_MODE_MAX;
+
+static const struct option spinlock_long[] = {
+	{ "hist", no_argument, NULL, 'H' },
+	{ "calls", no_argument, NULL, OPT_CALLS },
+	{ 0 },
+};
+
+static int spinlock_parse(struct ks_run *r, int c, const char *arg)
+{
+	(void)r;
+	(void)arg;
+	if (c == 'H')
+		opt_hist = true;
+	else if (c == OPT_CALLS)
+		opt_calls = true;
+	return 0;
+}
+
+#define MEASURES_TP	"contended spin lock and rwlock waits, " \
+			"contention_begin to contention_end"
+#define MEASURES_CALLS	"every call to the spin_lock/read_lock/" \
+			"write_lock functions, and contended waits"
+
+static void spinlock_probe(struct ks_probe *p)
+{
+	if (opt_calls) {
+		static const char why[] = "--calls needs fentry or kprobes";
+
+		locks_probe_fns(p, locks_spin_fns, "spin lock", MEASURES_CALLS);
+		ks_mode_set(&p->m[KS_MODE_TP_BTF], false, NULL, why);
+		ks_mode_set(&p->m[KS_MODE_RAW_TP], false, NULL, why);
+		ks_mode_set(&p->m[KS_MODE_TRACEPOINT], false, NULL, why);
+		return;
+	}
+	locks_probe_contention(p, MEASURES_TP);
+	{
+		static const char why[] = "spin lock waits are only seen by "
+			"the lock:contention tracepoints; fentry and kprobes "
+			"count calls with --calls";
+
+		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL, why);
+		ks_mode_set(&p->m[KS_MODE_KPROBE], false, NULL, why);
+	}
+}
+
+static unsigned long long spin_flags(void)
+{
+	unsigned long long m = 0;
+
+	/* a mutex's optimistic spinning is mlock's, not ours */
+	for (unsigned int f = 0; f <= LOCK_F_MASK; f++)
+		if ((f & LOCK_F_SPIN) && !(f & LOCK_F_MUTEX))
+			m |= 1ULL << f;
+	return m;
+}
+
+static int spinlock_start(struct ks_run *r)
+{
+	struct locks_cfg cfg = {
+		.accept_flags = spin_flags(),
+		.calls = opt_calls,
+	};
+	static struct locks_fn fns[32];
+	struct locks_prog progs[3] = { { 0 } };
+	struct locks_bpf *skel = locks_open(r, &cfg);
+	enum ks_mode cm = r->mode;
+	int n = 0;
+
+	if (!skel)
+		return -1;
+	if (opt_calls) {
+		int nfns = locks_present(locks_spin_fns, fns, 32);
+
+		cm = calls_cont_mode = locks_contention_mode(r->mode);
+		progs[n++] = (struct locks_prog){
+			r->mode == KS_MODE_FENTRY ? skel->progs.spin_call_fentry :
+			skel->progs.spin_call_kprobe, fns, nfns, false };
+	}
+	if (cm != KS_MODE_MAX) {
+		/* end before begin: a begin must never miss its end */
+		locks_contention_progs(skel, cm, &progs[n + 1].prog,
+				       &progs[n].prog);
+		n += 2;
+	}
+	return locks_load_attach(r, progs, n);
+}
+
+static void spinlock_print(struct ks_run *r, struct ks_report *rep)
+{
+	const struct locks_print_cfg pc = {
+		.what = "WAIT", .hold = false, .hist = opt_hist,
+	};
+	int n = 0;
+
+	locks_print(r, rep, &pc);
+	if (!opt_calls)
+		return;
+	while (locks_spin_fns[n].name)
+		n++;
+	if (r->o.json) {
+		ks_json_key(&rep->j, "contention_mode");
+		if (calls_cont_mode == KS_MODE_MAX)
+			ks_json_null(&rep->j);
+		else
+			ks_json_str(&rep->j, ks_mode_name(calls_cont_mode));
+	} else if (calls_cont_mode == KS_MODE_MAX) {
+		fprintf(r->out, "(no lock:contention tracepoints on this "
+			"kernel: waits not timed)\n");
+	}
+	locks_print_calls(r, rep, locks_spin_fns, n);
+}
+
+const struct ks_tool ks_tool_spinlock = {
+	.name = "spinlock",
+	.summary = "Spin lock and rwlock contention: count, total, maximum "
+		   "and log2 histogram of wait time per lock (or stack) and "
+		   "task name; --calls also counts lock calls.",
+	.args_help =
+"  -H, --hist             text: a histogram of wait times under each row\n"
+"      --calls            also count calls to the spin_lock, read_lock and\n"
+"                         write_lock functions per lock (fentry/kprobe)\n",
+	.examples =
+"  kscope spinlock -d 5             contended spin locks over 5 seconds\n"
+"  kscope spinlock -H -r 3          the 3 worst, with histograms\n"
+"  kscope spinlock --calls -c nginx -d 5\n"
+"                                   calls and contention for nginx\n",
+	.tracing_what = "spin lock and rwlock contention",
+	.long_opts = spinlock_long,
+	.short_opts = "H",
+	.parse_opt = spinlock_parse,
+	.probe = spinlock_probe,
+	.start = spinlock_start,
+	.print = spinlock_print,
+	.reset = locks_reset,
+	.stop = locks_stop,
+	.drop_names = locks_drop_names,
+};

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Checks shared by the lock tools' cases (mlock_*, mheld_*, spinlock_*)."""
+import json
+from collections import defaultdict
+
+
+def bpftrace_maps(path):
+    maps = {}
+    for line in path.read_text().splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue        # bpftrace chatter
+        if isinstance(o, dict) and o.get("type") == "map":
+            maps.update(o["data"])
+    return maps
+
+
+def check_lock_entries(rep, comm, kinds, may_drop=()):
+    """The entry contract: keys, the -c filter, kinds, and that each
+    histogram holds exactly the entry's events and fits its max; no drops
+    but those named in may_drop."""
+    total = 0
+    for e in rep["entries"]:
+        for k in ("lock", "addr", "kind", "comm", "count", "total_ns",
+                  "max_ns", "hist"):
+            assert k in e, f"entry misses {k!r}: {e}"
+        assert e["comm"] == comm, f"filtered comm leaked: {e['comm']!r}"
+        assert e["kind"].startswith(kinds), e["kind"]
+        assert e["count"] > 0
+        assert sum(b["count"] for b in e["hist"]) == e["count"], e
+        assert e["max_ns"] <= e["total_ns"], e
+        assert e["hist"][-1]["min"] <= e["max_ns"] <= e["hist"][-1]["max"], e
+        assert int(e["addr"], 16) > 0
+        total += e["count"]
+    assert rep["total_count"] == total, (rep["total_count"], total)
+    assert all(v == 0 for k, v in rep["dropped"].items()
+               if k not in may_drop), rep["dropped"]
+
+
+def by_lock(rep):
+    """Counts summed per lock address (all kinds of one lock)."""
+    n = defaultdict(int)
+    for e in rep["entries"]:
+        n[e["addr"]] += e["count"]
+    return n

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+from _check import final, reports, truth
+from _locks import by_lock, check_lock_entries
+
+
+def trylocks(rep):
+    return max(by_lock({"entries": [e for e in rep["entries"]
+                                    if e["kind"] == "mutex:trylock"]}
+                       ).values(), default=0)
+
+
+def check(out, env, mode):
+    one = final(out, mode)
+    t1 = truth(out)
+    assert t1["writes"] == 3000 and t1["again"] == 0, t1
+    check_lock_entries(one, comm="lkpty", kinds=("mutex",))
+    n = trylocks(one)
+    assert n == t1["writes"], f"{n} trylock holds, {t1['writes']} writes"
+
+    assert (out / "kscope2.rc").read_text().strip() == "0"
+    two = reports(out, "kscope2.json")[0]
+    t2 = truth(out, "truth2.json")
+    assert t2["writes"] == 6000, t2
+    check_lock_entries(two, comm="lkpty", kinds=("mutex",))
+    n = trylocks(two)
+    # a failed trylock (-EAGAIN) must not count as a hold
+    assert n == t2["written"], \
+        f"{n} trylock holds, {t2['written']} writes got the lock ({t2})"

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0
+from _check import final, truth
+from _locks import by_lock, check_lock_entries
+
+
+def check(out, env, mode):
+    rep = final(out, mode)
+    t = truth(out)
+    writes = t["writes"]
+    assert writes == 4 * 5000, t
+    check_lock_entries(rep, comm="lkpipe", kinds=("mutex:",))
+    locks = by_lock(rep)
+    top = max(locks.values(), default=0)
+    if mode in ("fentry", "kprobe"):
+        # every call timed: the pipe's mutex, once per write
+        assert top == writes, f"busiest mutex {top} times, {writes} writes"
+        assert {e["kind"] for e in rep["entries"]} <= \
+            {"mutex:sleeping", "mutex:no-sleep"}, rep["entries"]
+    else:
+        # only contended waits, at most one per write (a spin-then-sleep
+        # wait is one wait, not two)
+        assert top <= writes, f"{top} waits on one mutex, {writes} writes"
+        assert {e["kind"] for e in rep["entries"]} <= \
+            {"mutex:sleeping", "mutex:spinning"}, rep["entries"]

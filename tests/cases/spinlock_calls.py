@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+import json
+from _check import reports
+from _locks import check_lock_entries
+
+
+def check(out, env, mode):
+    modes = (out / "modes").read_text().split()
+    assert modes, "no mode ran"
+    for m in modes:
+        assert (out / f"{m}.rc").read_text().strip() == "0", m
+        rep = reports(out, f"{m}.json")
+        assert len(rep) == 1, rep
+        rep = rep[0]
+        assert rep["mode"] == m, rep["mode"]
+        t = json.loads((out / f"{m}.truth.json").read_text())
+        assert t["writes"] == 10000 and t["counter"] == 10000, t
+        # "reentered": spin lock calls made by kscope's own map updates
+        # (their bucket locks) while it counted another call
+        check_lock_entries(rep, comm="lkcall",
+                           kinds=("spin:", "rwlock-read:", "rwlock-write:"),
+                           may_drop=("reentered",))
+        calls = rep["calls"]
+        assert rep["total_calls"] == sum(c["count"] for c in calls)
+        assert all(c["comm"] == "lkcall" for c in calls), calls
+        irq = [c for c in calls if c["function"] == "_raw_spin_lock_irq"]
+        top = max(irq, key=lambda c: c["count"], default=None)
+        assert top and top["count"] == t["writes"], \
+            f"{m}: busiest _raw_spin_lock_irq lock {top}, {t['writes']} writes"
+        # its contended waits: at most one per write
+        waits = sum(e["count"] for e in rep["entries"]
+                    if e["addr"] == top["addr"])
+        assert waits <= t["writes"], (waits, t)

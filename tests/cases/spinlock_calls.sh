@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+# tool: spinlock
+# modes: default
+# where: host vm
+#
+# spinlock --calls counts calls to the spin_lock family per lock.  Threads
+# add to one eventfd a known number of times; each write(2) calls
+# spin_lock_irq() on the eventfd's lock exactly once, so that lock must
+# show exactly one _raw_spin_lock_irq call per write.  --calls needs fentry
+# or kprobes, which `kscope features` lists for spinlock without --calls
+# as unavailable; so this case tries both modes itself and skips only when
+# neither runs.
+. "$(dirname "$0")/_lib.sh"
+
+ran=""
+for m in fentry kprobe; do
+	if ! "$KSCOPE" spinlock --calls -m "$m" -d 0.1 -j >/dev/null \
+		2>"$OUT/$m.probe"; then
+		continue	# unavailable here: the reason is in $m.probe
+	fi
+	MODE=$m ks_start spinlock --calls -c lkcall
+	"$WL/lock_eventfd" lkcall 2 5000 > "$OUT/$m.truth.json"
+	ks_stop
+	mv "$OUT/kscope.json" "$OUT/$m.json"
+	mv "$OUT/kscope.rc" "$OUT/$m.rc"
+	# the next ks_start must not find this run's "Tracing" line
+	mv "$OUT/kscope.err" "$OUT/$m.err"
+	ran="$ran $m"
+done
+[ -n "$ran" ] || ks_skip "spinlock --calls: $(cat "$OUT/fentry.probe")"
+echo $ran > "$OUT/modes"
