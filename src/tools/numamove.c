@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kscope numamove: NUMA-misplaced page migrations and the time they take */
+#include <glob.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kscope.h"
+#include "numamove.h"
+#include "numamove.skel.h"
+
+static struct numamove_bpf *skel;
+
+/* renamed by commit 73eab3ca481e; the body is the same idea */
+static const char *const fn_misplaced[] = {
+	"migrate_misplaced_folio", "migrate_misplaced_page", NULL };
+
+static const char *const numamove_drops[] = { "unpaired", NULL };
+
+/* cumulative counters at the previous report */
+static struct numamove_val prev;
+static struct numamove_val cur;
+
+/* /sys/devices/system/node/nodeN directories: the nodes with memory or
+ * CPUs the kernel brought online */
+static int numa_nodes(void)
+{
+	glob_t g;
+	int n;
+
+	if (glob("/sys/devices/system/node/node[0-9]*", GLOB_NOSORT, NULL,
+		 &g))
+		return 1;	/* no NUMA support in the kernel: one node */
+	n = g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* kernel.numa_balancing: 0 off, 1 on, 2 memory tiering, 3 both; -1 when
+ * the kernel has no NUMA balancing at all */
+static int numa_balancing(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/numa_balancing", "re");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Why no migrations may be seen, or NULL. */
+static const char *numa_note(int nodes, int balancing)
+{
+	if (nodes < 2)
+		return "this machine has one NUMA node: no page can be "
+		       "misplaced, so no NUMA migrations will happen";
+	if (balancing == 0)
+		return "NUMA balancing is off (kernel.numa_balancing = 0): no "
+		       "misplaced migrations until it is turned on";
+	if (balancing < 0)
+		return "this kernel has no NUMA balancing "
+		       "(CONFIG_NUMA_BALANCING): no misplaced migrations";
+	return NULL;
+}
+
+static bool pages_tp(struct ks_mode_avail *m, int *nargs)
+{
+	*nargs = ks_raw_tp_nargs("mm_migrate_pages");
+	if (!ks_can_raw_tp("mm_migrate_pages", m->why, sizeof(m->why)))
+		return false;
+	/* reason is the last argument: the 7th, or the 8th once
+	 * large_folio_split was added */
+	if (*nargs != 7 && *nargs != 8) {
+		snprintf(m->why, sizeof(m->why), "mm_migrate_pages raw "
+			 "tracepoint has %d arguments, expected 7 or 8", *nargs);
+		return false;
+	}
+	return true;
+}
+
+static void numamove_probe(struct ks_probe *p)
+{
+	const char *fn = ks_first_kfunc(fn_misplaced);
+	struct ks_mode_avail *m;
+	int nargs;
+
+	m = &p->m[KS_MODE_FENTRY];
+	if (!fn)
+		ks_mode_set(m, false, NULL, "no migrate_misplaced_folio or "
+			    "migrate_misplaced_page (CONFIG_NUMA_BALANCING "
+			    "off?)");
+	else
+		ks_mode_set(m, ks_can_fentry(fn, m->why, sizeof(m->why)) &&
+			       pages_tp(m, &nargs),
+			    "every misplaced-folio migration, timed from entry "
+			    "to return of migrate_misplaced_*()", m->why);
+
+	m = &p->m[KS_MODE_KPROBE];
+	if (!fn)
+		ks_mode_set(m, false, NULL, "no migrate_misplaced_folio or "
+			    "migrate_misplaced_page (CONFIG_NUMA_BALANCING "
+			    "off?)");
+	else
+		ks_mode_set(m, ks_can_kprobe(fn, m->why, sizeof(m->why)) &&
+			       pages_tp(m, &nargs),
+			    "every misplaced-folio migration, timed from "
+			    "kprobe to kretprobe on migrate_misplaced_*()",
+			    m->why);
+
+	/* the tracepoint family times migrate_pages() alone */
+	m = &p->m[KS_MODE_TP_BTF];
+	ks_mode_set(m, pages_tp(m, &nargs) &&
+		       ks_can_tp_btf("mm_migrate_pages_start", m->why,
+				     sizeof(m->why)),
+		    "NUMA-reason migrate_pages() calls; time is spent inside "
+		    "migrate_pages() only, isolation not included", m->why);
+
+	m = &p->m[KS_MODE_RAW_TP];
+	ks_mode_set(m, pages_tp(m, &nargs) &&
+		       ks_can_raw_tp("mm_migrate_pages_start", m->why,
+				     sizeof(m->why)),
+		    "NUMA-reason migrate_pages() calls; time is spent inside "
+		    "migrate_pages() only, isolation not included", m->why);
+
+	m = &p->m[KS_MODE_TRACEPOINT];
+	ks_mode_set(m, ks_can_tracepoint("migrate", "mm_migrate_pages", m->why,
+					 sizeof(m->why)) &&
+		       ks_can_tracepoint("migrate", "mm_migrate_pages_start",
+					 m->why, sizeof(m->why)),
+		    "NUMA-reason migrate_pages() calls; time is spent inside "
+		    "migrate_pages() only, isolation not included", m->why);
+}
+
+static int numamove_start(struct ks_run *r)
+{
+	struct bpf_program *keep[4] = { NULL }, *pages_raw;
+	const char *fn = ks_first_kfunc(fn_misplaced);
+	const char *note;
+	int nargs = ks_raw_tp_nargs("mm_migrate_pages");
+
+	skel = numamove_bpf__open();
+	if (!skel) {
+		ks_err("cannot open BPF object: %s", ks_libbpf_last());
+		return -1;
+	}
+	if (ks_bpf_prepare(r, skel->obj))
+		return -1;
+	bpf_map__set_max_entries(skel->maps.start, r->o.max_entries);
+	/* reason is the 7th argument before large_folio_split, the 8th since */
+	pages_raw = nargs == 7 ? skel->progs.pages_raw_nosplit :
+				 skel->progs.pages_raw;
+	skel->rodata->tp_counts = r->mode != KS_MODE_FENTRY &&
+				  r->mode != KS_MODE_KPROBE;
+
+	switch (r->mode) {
+	case KS_MODE_FENTRY:
+		keep[0] = skel->progs.misplaced_fentry;
+		keep[1] = skel->progs.misplaced_fexit;
+		keep[2] = pages_raw;
+		if (bpf_program__set_attach_target(keep[0], 0, fn) ||
+		    bpf_program__set_attach_target(keep[1], 0, fn)) {
+			ks_err("cannot retarget to %s", fn);
+			return -1;
+		}
+		break;
+	case KS_MODE_KPROBE:
+		keep[0] = skel->progs.misplaced_kprobe;
+		keep[1] = skel->progs.misplaced_kretprobe;
+		keep[2] = pages_raw;
+		break;
+	case KS_MODE_TP_BTF:
+		keep[0] = skel->progs.start_btf;
+		keep[1] = nargs == 7 ? skel->progs.pages_btf_nosplit :
+				       skel->progs.pages_btf;
+		break;
+	case KS_MODE_RAW_TP:
+		keep[0] = skel->progs.start_raw;
+		keep[1] = pages_raw;
+		break;
+	default:
+		keep[0] = skel->progs.start_tp;
+		keep[1] = skel->progs.pages_tp;
+		break;
+	}
+	ks_bpf_only(skel->obj, keep);
+	if (ks_bpf_load(r, skel->obj))
+		return -1;
+	for (int i = 0; keep[i]; i++) {
+		int err;
+
+		if (r->mode == KS_MODE_KPROBE && i < 2)
+			err = ks_bpf_attach_kprobe(r, keep[i], fn, i == 1);
+		else
+			err = ks_bpf_attach(r, keep[i]);
+		if (err)
+			return -1;
+	}
+	memset(&prev, 0, sizeof(prev));
+	/* said once on stderr; every JSON report carries it as "note" */
+	note = numa_note(numa_nodes(), numa_balancing());
+	if (note && !r->in_report)
+		fprintf(stderr, "kscope numamove: note: %s\n", note);
+	return 0;
+}
+
+static bool read_counts(struct numamove_val *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct numamove_val *v;
+	uint32_t zero = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return false;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return false;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counts), &zero, v)) {
+		free(v);
+		return false;
+	}
+	for (int i = 0; i < ncpu; i++) {
+		out->migrations += v[i].migrations;
+		out->pages += v[i].pages;
+		out->pages_failed += v[i].pages_failed;
+		out->time_ns += v[i].time_ns;
+		out->timed += v[i].timed;
+	}
+	free(v);
+	return true;
+}
+
+static void numamove_print(struct ks_run *r, struct ks_report *rep)
+{
+	struct numamove_val d;
+	int nodes = numa_nodes(), bal = numa_balancing();
+	const char *note = numa_note(nodes, bal);
+	double ms, avg_us;
+	char b1[32];
+
+	if (!read_counts(&cur))
+		return;
+	/* cumulative in the kernel: this report is the difference */
+	d.migrations = cur.migrations - prev.migrations;
+	d.pages = cur.pages - prev.pages;
+	d.pages_failed = cur.pages_failed - prev.pages_failed;
+	d.time_ns = cur.time_ns - prev.time_ns;
+	d.timed = cur.timed - prev.timed;
+	ms = d.time_ns / 1e6;
+	avg_us = d.timed ? d.time_ns / 1e3 / d.timed : 0;
+
+	if (r->o.json) {
+		struct ks_json *j = &rep->j;
+
+		ks_report_entries_begin(rep);
+		ks_json_obj_begin(j);
+		ks_json_ku64(j, "migrations", d.migrations);
+		ks_json_ku64(j, "pages", d.pages);
+		ks_json_ku64(j, "pages_failed", d.pages_failed);
+		ks_json_kdouble(j, "time_ms", ms, 6);
+		ks_json_ku64(j, "timed", d.timed);
+		ks_json_kdouble(j, "avg_us", avg_us, 3);
+		ks_json_obj_end(j);
+		ks_report_entries_end(rep);
+		ks_json_ku64(j, "numa_nodes", nodes);
+		ks_json_key(j, "numa_balancing");
+		if (bal >= 0)
+			ks_json_i64(j, bal);
+		else
+			ks_json_null(j);
+		if (note)
+			ks_json_kstr(j, "note", note);
+		return;
+	}
+	if (r->in_report && note)
+		fprintf(r->out, "note: %s\n", note);
+	fprintf(r->out, "%llu migrations, %llu pages (%s)",
+		d.migrations, d.pages,
+		ks_fmt_bytes(d.pages * (uint64_t)getpagesize(), b1,
+			     sizeof(b1)));
+	if (d.pages_failed)
+		fprintf(r->out, ", %llu failed", d.pages_failed);
+	fprintf(r->out, ", %.3f ms", ms);
+	if (d.timed)
+		fprintf(r->out, " (%.1f us each)", avg_us);
+	fputc('\n', r->out);
+}
+
+static void numamove_reset(struct ks_run *r)
+{
+	(void)r;
+	prev = cur;
+}
+
+static void numamove_stop(struct ks_run *r)
+{
+	(void)r;
+	numamove_bpf__destroy(skel);
+	skel = NULL;
+}
+
+static int numamove_validate(struct ks_run *r)
+{
+	if (r->o.stacks)
+		return ks_usage_error("numamove has no stacks: it counts "
+				      "migrations per interval");
+	/* one line per interval: a log, not a screen to redraw */
+	r->o.clear = false;
+	return 0;
+}
+
+const struct ks_tool ks_tool_numamove = {
+	.name = "numamove",
+	.summary = "NUMA-misplaced page migrations per interval: how many, "
+		   "pages moved and milliseconds spent.",
+	.examples =
+"  kscope numamove                 one line per second\n"
+"  kscope numamove 60 1            one total for a minute\n"
+"  kscope numamove -p 1234 -j 5    process 1234's migrations, JSON, 5 s\n",
+	.tracing_what = "NUMA-misplaced page migrations",
+	.validate = numamove_validate,
+	.default_interval = 1,
+	.probe = numamove_probe,
+	.start = numamove_start,
+	.print = numamove_print,
+	.reset = numamove_reset,
+	.stop = numamove_stop,
+	.drop_names = numamove_drops,
+};
