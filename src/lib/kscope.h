@@ -52,6 +52,8 @@ struct ks_probe {
 
 /* Kernel capability probes, each cached after the first call. */
 bool ks_kernel_has_btf(void);
+/* drop the cached vmlinux BTF (after attach: it is only needed to probe) */
+void ks_probe_release(void);
 /* the running kernel's BTF (loaded once), or NULL */
 struct btf;
 const struct btf *ks_kernel_btf(void);

@@ -77,6 +77,15 @@ static const struct btf *kbtf(void)
 	return vmlinux_btf;
 }
 
+void ks_probe_release(void)
+{
+	/* ~6 MB that a long trace does not need once attached; a later
+	 * probe simply loads it again */
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_btf_tried = false;
+}
+
 bool ks_kernel_has_btf(void)
 {
 	return kbtf() != NULL;
@@ -198,13 +207,14 @@ int ks_raw_tp_arg_index(const char *tp, const char *struct_name)
 const char *ks_first_kfunc(const char *const *names)
 {
 	const struct btf *btf = kbtf();
-	const struct ks_ksyms *ks = ks_kernel_syms();
 
 	for (int i = 0; names[i]; i++) {
 		if (btf && btf__find_by_name_kind(btf, names[i],
 						  BTF_KIND_FUNC) >= 0)
 			return names[i];
-		if (!btf && ks && ks_ksyms_by_name(ks, names[i]))
+		/* kallsyms (10+ MB parsed) only when there is no BTF */
+		if (!btf && ks_kernel_syms() &&
+		    ks_ksyms_by_name(ks_kernel_syms(), names[i]))
 			return names[i];
 	}
 	return NULL;

@@ -557,6 +557,7 @@ int ks_run_start(struct ks_run *r)
 		return KS_EXIT_RUNTIME;
 	}
 	r->started = r->last_report = ks_now();
+	ks_probe_release();
 	return 0;
 }
 
