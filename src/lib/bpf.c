@@ -255,6 +255,26 @@ oom:
 	return -ENOMEM;
 }
 
+void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
+		  size_t voff, size_t *n)
+{
+	char *keys, *vals, *rows;
+
+	*n = 0;
+	if (ks_map_dump(fd, ksz, vsz, (void **)&keys, (void **)&vals, n))
+		return NULL;
+	rows = calloc(*n ? *n : 1, rsz);
+	for (size_t i = 0; rows && i < *n; i++) {
+		memcpy(rows + i * rsz + koff, keys + i * ksz, ksz);
+		memcpy(rows + i * rsz + voff, vals + i * vsz, vsz);
+	}
+	if (!rows)
+		*n = 0;
+	free(keys);
+	free(vals);
+	return rows;
+}
+
 void ks_map_clear(int fd, size_t ksz)
 {
 	char *key = malloc(ksz), *next = malloc(ksz);

@@ -7,6 +7,7 @@
 #define KSCOPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <getopt.h>
@@ -305,6 +306,14 @@ int ks_bpf_map_fd(struct ks_run *r, const char *name);
 /* read every key/value of a hash map; caller frees *keys and *vals */
 int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
 		size_t *n);
+/* read a hash map into one array of rows, row i holding key i at koff
+ * and its value at voff; NULL on no memory (*n = 0) */
+void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
+		  size_t voff, size_t *n);
+#define KS_MAP_ROWS(fd, type, kf, vf, n)				\
+	((type *)ks_map_rows(fd, sizeof(((type *)0)->kf),		\
+			     sizeof(((type *)0)->vf), sizeof(type),	\
+			     offsetof(type, kf), offsetof(type, vf), n))
 /* delete every key (interval reset) */
 void ks_map_clear(int fd, size_t ksz);
 /* clear the named map and the stack map (interval reset) */
@@ -326,6 +335,10 @@ void ks_report_entries_end(struct ks_report *rep);
 void ks_report_kstack_json(struct ks_report *rep, int stackid);
 void ks_report_kstack_text(struct ks_report *rep, int stackid,
 			   const char *indent);
+/* rows to show of n, after -r */
+size_t ks_rows_shown(const struct ks_run *r, size_t n);
+/* text mode: "... N more rows" when -r cut the table */
+void ks_report_more_rows(struct ks_report *rep, size_t shown, size_t n);
 /* printable copy of a kernel comm (escapes control bytes for text) */
 const char *ks_comm_text(const char *comm, char *buf, size_t len);
 /* human-readable bytes "12.3 KiB" */

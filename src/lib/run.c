@@ -464,6 +464,18 @@ void ks_report_entries_end(struct ks_report *rep)
 		ks_json_arr_end(&rep->j);
 }
 
+size_t ks_rows_shown(const struct ks_run *r, size_t n)
+{
+	return r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+}
+
+void ks_report_more_rows(struct ks_report *rep, size_t shown, size_t n)
+{
+	if (!rep->r->o.json && shown < n)
+		fprintf(rep->r->out, "... %zu more rows (-r to change)\n",
+			n - shown);
+}
+
 void ks_report_end(struct ks_report *rep)
 {
 	struct ks_run *r = rep->r;

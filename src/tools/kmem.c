@@ -113,29 +113,21 @@ static const char *kind_name(unsigned int kind)
 
 static void kmem_print(struct ks_run *r, struct ks_report *rep)
 {
-	struct kmem_key *keys;
-	struct kmem_val *vals;
 	struct row *rows;
 	size_t n = 0, shown;
 	uint64_t tot_count = 0, tot_bytes = 0;
 	char site[256], comm[80], b1[32];
 
-	if (ks_map_dump(bpf_map__fd(skel->maps.counts), sizeof(*keys),
-			sizeof(*vals), (void **)&keys, (void **)&vals, &n))
-		return;
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	for (size_t i = 0; rows && i < n; i++) {
-		rows[i].k = keys[i];
-		rows[i].v = vals[i];
-		tot_count += vals[i].count;
-		tot_bytes += vals[i].bytes;
-	}
-	free(keys);
-	free(vals);
+	rows = KS_MAP_ROWS(bpf_map__fd(skel->maps.counts), struct row, k, v,
+			   &n);
 	if (!rows)
 		return;
+	for (size_t i = 0; i < n; i++) {
+		tot_count += rows[i].v.count;
+		tot_bytes += rows[i].v.bytes;
+	}
 	qsort(rows, n, sizeof(*rows), by_bytes);
-	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+	shown = ks_rows_shown(r, n);
 
 	ks_report_entries_begin(rep);
 	if (!r->o.json)
@@ -180,9 +172,7 @@ static void kmem_print(struct ks_run *r, struct ks_report *rep)
 		ks_json_ku64(&rep->j, "total_count", tot_count);
 		ks_json_ku64(&rep->j, "total_bytes", tot_bytes);
 	} else {
-		if (shown < n)
-			fprintf(r->out, "... %zu more rows (-r to change)\n",
-				n - shown);
+		ks_report_more_rows(rep, shown, n);
 		fprintf(r->out, "Total: %" PRIu64 " allocations, %s\n",
 			tot_count, ks_fmt_bytes(tot_bytes, b1, sizeof(b1)));
 	}

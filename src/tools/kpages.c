@@ -161,7 +161,7 @@ static void kpages_print(struct ks_run *r, struct ks_report *rep)
 		return;
 	n = merge(rows, n, r->o.stacks);
 	qsort(rows, n, sizeof(*rows), by_pages);
-	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+	shown = ks_rows_shown(r, n);
 
 	ks_report_entries_begin(rep);
 	if (!r->o.json)
@@ -199,9 +199,7 @@ static void kpages_print(struct ks_run *r, struct ks_report *rep)
 		ks_json_ku64(&rep->j, "total_count", tot_count);
 		ks_json_ku64(&rep->j, "total_pages", tot_pages);
 	} else {
-		if (shown < n)
-			fprintf(r->out, "... %zu more rows (-r to change)\n",
-				n - shown);
+		ks_report_more_rows(rep, shown, n);
 		fprintf(r->out, "Total: %" PRIu64 " allocations, %" PRIu64
 			" pages, %s\n", tot_count, tot_pages,
 			ks_fmt_bytes(tot_pages * page, b1, sizeof(b1)));

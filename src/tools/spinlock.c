@@ -36,9 +36,21 @@ static int spinlock_parse(struct ks_run *r, int c, const char *arg)
 static void spinlock_probe(struct ks_probe *p)
 {
 	if (opt_calls) {
-		static const char why[] = "--calls needs fentry or kprobes";
+		static const char why[] = "--calls needs kprobes";
 
 		locks_probe_fns(p, locks_spin_fns, "spin lock", MEASURES_CALLS);
+		/*
+		 * The scheduler and the idle loop take these locks, partly
+		 * where RCU is not watching, which a BPF trampoline relies on
+		 * to stay alive: in our 6.12 VM tests attaching and detaching
+		 * fentry here crashed the kernel (a call to 0 from
+		 * __schedule() in the idle task) or hung it, a few runs in
+		 * ten.  kprobes ran the same tests cleanly.
+		 */
+		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL,
+			    "not offered for --calls: BPF trampolines on the "
+			    "spin lock functions crashed or hung a 6.12 kernel "
+			    "(scheduler and idle loop); kprobes are used");
 		ks_mode_set(&p->m[KS_MODE_TP_BTF], false, NULL, why);
 		ks_mode_set(&p->m[KS_MODE_RAW_TP], false, NULL, why);
 		ks_mode_set(&p->m[KS_MODE_TRACEPOINT], false, NULL, why);
@@ -47,8 +59,8 @@ static void spinlock_probe(struct ks_probe *p)
 	locks_probe_contention(p, MEASURES_TP);
 	{
 		static const char why[] = "spin lock waits are only seen by "
-			"the lock:contention tracepoints; fentry and kprobes "
-			"count calls with --calls";
+			"the lock:contention tracepoints (kprobes count calls "
+			"with --calls)";
 
 		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL, why);
 		ks_mode_set(&p->m[KS_MODE_KPROBE], false, NULL, why);
@@ -85,7 +97,6 @@ static int spinlock_start(struct ks_run *r)
 
 		cm = calls_cont_mode = locks_contention_mode(r->mode);
 		progs[n++] = (struct locks_prog){
-			r->mode == KS_MODE_FENTRY ? skel->progs.spin_call_fentry :
 			skel->progs.spin_call_kprobe, fns, nfns, false };
 	}
 	if (cm != KS_MODE_MAX) {
@@ -130,7 +141,7 @@ const struct ks_tool ks_tool_spinlock = {
 	.args_help =
 "  -H, --hist             text: a histogram of wait times under each row\n"
 "      --calls            also count calls to the spin_lock, read_lock and\n"
-"                         write_lock functions per lock (fentry/kprobe)\n",
+"                         write_lock functions per lock (kprobes)\n",
 	.examples =
 "  kscope spinlock -d 5             contended spin locks over 5 seconds\n"
 "  kscope spinlock -H -r 3          the 3 worst, with histograms\n"
