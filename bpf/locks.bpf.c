@@ -12,7 +12,8 @@
  *  lock_fn     entry/exit of the mutex lock functions (fentry/fexit or
  *              kprobe/kretprobe): every call is timed, contended or not.
  *  held        exit of the lock functions and trylock to mutex_unlock.
- *  spin calls  one counter per spin/rwlock function call (spinlock --calls).
+ *  spin calls  one counter per spin/rwlock function call and lock (spinlock
+ *              --calls), kprobes only: see spinlock.c on fentry there.
  *
  * Each body is written once.  A function-probe program is loaded once per
  * kernel function by user space (fentry) or attached once per function
@@ -30,6 +31,9 @@ const volatile bool track_tid = false;
 
 #ifndef EBUSY
 #define EBUSY 16
+#endif
+#ifndef EEXIST
+#define EEXIST 17
 #endif
 
 /* cpu_start.lock while contention_end records: see cont_end() */
@@ -208,6 +212,7 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 {
 	struct wait_start *s, n = {};
 	u32 zero = 0, tid;
+	int err;
 
 	if (!(accept_flags & (1ULL << (flags & LOCK_F_MASK))))
 		return 0;
@@ -223,22 +228,31 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 		return 0;
 	}
 	tid = (u32)bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&tid_start, &tid);
-	if (s) {
-		if (s->lock == lock) {
-			/* the same wait goes on: a mutex done spinning now
-			 * sleeps (begin without SPIN) */
-			if (!(flags & LOCK_F_SPIN))
-				s->kind |= LOCK_K_SLEPT;
-			return 0;
-		}
-		/* sleeping waits never nest: the last end was lost */
-		ks_drop(LOCK_DROP_MISSED);
-	}
 	n.lock = lock;
 	n.ts = bpf_ktime_get_ns();
 	n.kind = flags | (flags & LOCK_F_SPIN ? 0 : LOCK_K_SLEPT);
-	remember(&tid_start, &tid, &n);
+	/* the first begin of a wait, the common case: one map operation */
+	err = map_update(&tid_start, &tid, &n, BPF_NOEXIST);
+	if (err != -EEXIST) {
+		if (err)
+			ks_drop(err == -EBUSY ? LOCK_DROP_REENTERED :
+				LOCK_DROP_INFLIGHT_FULL);
+		return 0;
+	}
+	s = bpf_map_lookup_elem(&tid_start, &tid);
+	if (!s)
+		return 0;
+	if (s->lock == lock) {
+		/* the same wait goes on: a mutex done spinning now sleeps
+		 * (begin without SPIN) */
+		if (!(flags & LOCK_F_SPIN))
+			s->kind |= LOCK_K_SLEPT;
+		return 0;
+	}
+	/* sleeping waits never nest: the last end was lost.  Only this
+	 * thread touches its entry, so it is rewritten in place. */
+	ks_drop(LOCK_DROP_MISSED);
+	*s = n;
 	return 0;
 }
 
@@ -375,9 +389,12 @@ static __always_inline int fn_exit_wait(void *ctx)
 	return 0;
 }
 
-/* mheld: the lock function returned; ret per enum lock_fn_how */
+/*
+ * mheld: the lock function returned; ret per enum lock_fn_how.  Only the
+ * low 32 bits of the return register are the int these functions return.
+ */
 static __always_inline void held_acquired(void *ctx, u64 lock, u64 how,
-					  long ret)
+					  int ret)
 {
 	struct held_start h = {};
 
@@ -456,7 +473,7 @@ int held_fexit(u64 *ctx)
 		return 0;
 	/* the value is garbage for void functions: how says to ignore it */
 	bpf_get_func_ret(ctx, &ret);
-	held_acquired(ctx, ctx[0], bpf_get_attach_cookie(ctx), (long)ret);
+	held_acquired(ctx, ctx[0], bpf_get_attach_cookie(ctx), (int)ret);
 	return 0;
 }
 
@@ -472,7 +489,7 @@ int BPF_KRETPROBE(held_kretprobe, long ret)
 		return 0;
 	lock = s->lock;
 	bpf_map_delete_elem(&tid_start, &tid);
-	held_acquired(ctx, lock, bpf_get_attach_cookie(ctx), ret);
+	held_acquired(ctx, lock, bpf_get_attach_cookie(ctx), (int)ret);
 	return 0;
 }
 
@@ -490,7 +507,7 @@ int BPF_KPROBE(unlock_kprobe, void *lock)
 
 /* ---- spinlock --calls -------------------------------------------------- */
 
-static __always_inline int count_call(void *ctx, u64 lock)
+static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 {
 	struct lock_call_key key = {};
 	static const u64 zero;
@@ -513,12 +530,6 @@ static __always_inline int count_call(void *ctx, u64 lock)
 	if (v)
 		__sync_fetch_and_add(v, 1);
 	return 0;
-}
-
-SEC("fentry/_raw_spin_lock")
-int BPF_PROG(spin_call_fentry, void *lock)
-{
-	return count_call(ctx, (u64)lock);
 }
 
 SEC("kprobe/_raw_spin_lock")

@@ -13,6 +13,7 @@
  * per function, each with its cookie.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,12 +145,11 @@ void locks_probe_fns(struct ks_probe *p, const struct locks_fn *fns,
 		    measures, kp->why);
 }
 
-enum ks_mode locks_contention_mode(enum ks_mode m)
+enum ks_mode locks_contention_mode(void)
 {
 	char why[200];
 
-	if (m == KS_MODE_FENTRY && ks_can_tp_btf("contention_begin", why,
-						 sizeof(why)))
+	if (ks_can_tp_btf("contention_begin", why, sizeof(why)))
 		return KS_MODE_TP_BTF;
 	if (ks_can_raw_tp("contention_begin", why, sizeof(why)) &&
 	    ks_can_raw_tp("contention_end", why, sizeof(why)))
@@ -468,34 +468,25 @@ static void json_row(struct ks_report *rep, const struct row *w, bool hold,
 void locks_print(struct ks_run *r, struct ks_report *rep,
 		 const struct locks_print_cfg *pc)
 {
-	struct lock_key *keys;
-	struct lock_val *vals;
 	struct row *rows;
-	size_t n = 0, shown;
+	size_t n, shown;
 	uint64_t tot_count = 0, tot_ns = 0;
 	char name[256], kind[48], comm[80], t1[24], t2[24], t3[24];
 
-	if (ks_map_dump(ks_bpf_map_fd(r, "waits"), sizeof(*keys),
-			sizeof(*vals), (void **)&keys, (void **)&vals, &n))
-		return;
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	for (size_t i = 0; rows && i < n; i++) {
-		rows[i].k = keys[i];
-		rows[i].v = vals[i];
-		tot_count += vals[i].count;
-		tot_ns += vals[i].total_ns;
-	}
-	free(keys);
-	free(vals);
+	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "waits"), struct row, k, v, &n);
 	if (!rows)
 		return;
+	for (size_t i = 0; i < n; i++) {
+		tot_count += rows[i].v.count;
+		tot_ns += rows[i].v.total_ns;
+	}
 	qsort(rows, n, sizeof(*rows), by_total);
-	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+	shown = ks_rows_shown(r, n);
 
 	ks_report_entries_begin(rep);
 	if (!r->o.json && n)
 		fprintf(r->out, "%-32s %-20s %-16s %9s %9s %9s %9s\n", "LOCK",
-			"KIND", "COMM", "COUNT", pc->what, "AVG", "MAX");
+			"KIND", "COMM", "COUNT", "TOTAL", "AVG", "MAX");
 	for (size_t i = 0; i < shown; i++) {
 		const struct row *w = &rows[i];
 
@@ -526,9 +517,7 @@ void locks_print(struct ks_run *r, struct ks_report *rep,
 		ks_json_ku64(&rep->j, "total_count", tot_count);
 		ks_json_ku64(&rep->j, "total_ns", tot_ns);
 	} else {
-		if (shown < n)
-			fprintf(r->out, "... %zu more rows (-r to change)\n",
-				n - shown);
+		ks_report_more_rows(rep, shown, n);
 		fprintf(r->out, "Total: %" PRIu64 " %s, %s\n", tot_count,
 			pc->hold ? "holds" : "waits",
 			fmt_ns(tot_ns, t1, sizeof(t1)));
@@ -573,27 +562,19 @@ static unsigned int call_kind(const char *fn)
 void locks_print_calls(struct ks_run *r, struct ks_report *rep,
 		       const struct locks_fn *fns, int nfns)
 {
-	struct lock_call_key *keys;
-	uint64_t *vals, total = 0;
 	struct call_row *rows;
-	size_t n = 0, shown;
+	uint64_t total = 0;
+	size_t n, shown;
 	char name[256], kind[48], comm[80], addr[24];
 
-	if (ks_map_dump(ks_bpf_map_fd(r, "calls"), sizeof(*keys),
-			sizeof(*vals), (void **)&keys, (void **)&vals, &n))
-		return;
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	for (size_t i = 0; rows && i < n; i++) {
-		rows[i].k = keys[i];
-		rows[i].count = vals[i];
-		total += vals[i];
-	}
-	free(keys);
-	free(vals);
+	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "calls"), struct call_row, k,
+			   count, &n);
 	if (!rows)
 		return;
+	for (size_t i = 0; i < n; i++)
+		total += rows[i].count;
 	qsort(rows, n, sizeof(*rows), by_count);
-	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
+	shown = ks_rows_shown(r, n);
 	if (r->o.json) {
 		struct ks_json *j = &rep->j;
 
@@ -635,9 +616,7 @@ void locks_print_calls(struct ks_run *r, struct ks_report *rep,
 		ks_json_arr_end(&rep->j);
 		ks_json_ku64(&rep->j, "total_calls", total);
 	} else {
-		if (shown < n)
-			fprintf(r->out, "... %zu more rows (-r to change)\n",
-				n - shown);
+		ks_report_more_rows(rep, shown, n);
 		fprintf(r->out, "Total: %" PRIu64 " calls\n", total);
 	}
 	free(rows);

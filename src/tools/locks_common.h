@@ -30,9 +30,9 @@ void locks_probe_contention(struct ks_probe *p, const char *measures);
 /* Fill fentry and kprobe for the first present function of fns. */
 void locks_probe_fns(struct ks_probe *p, const struct locks_fn *fns,
 		     const char *need, const char *measures);
-/* Best contention tracepoint flavour usable beside function probes in
- * mode m (tp_btf only when fentry works), or KS_MODE_MAX for none. */
-enum ks_mode locks_contention_mode(enum ks_mode m);
+/* Best contention tracepoint flavour to run beside function probes, or
+ * KS_MODE_MAX for none. */
+enum ks_mode locks_contention_mode(void);
 
 /* One program to attach, in order, to the functions listed (fentry,
  * fexit, kprobe, kretprobe), or as it is (tracepoints: nfns == 0). */
@@ -64,7 +64,6 @@ void locks_contention_progs(struct locks_bpf *skel, enum ks_mode m,
 			    struct bpf_program **end);
 
 struct locks_print_cfg {
-	const char *what;	/* "WAIT" or "HELD" column prefix */
 	bool hold;		/* kinds without spinning/sleeping */
 	bool hist;		/* text: a histogram under each row */
 };

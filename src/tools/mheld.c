@@ -84,7 +84,7 @@ static int mheld_start(struct ks_run *r)
 static void mheld_print(struct ks_run *r, struct ks_report *rep)
 {
 	const struct locks_print_cfg pc = {
-		.what = "HELD", .hold = true, .hist = opt_hist,
+		.hold = true, .hist = opt_hist,
 	};
 
 	locks_print(r, rep, &pc);

@@ -94,7 +94,7 @@ static int mlock_start(struct ks_run *r)
 static void mlock_print(struct ks_run *r, struct ks_report *rep)
 {
 	const struct locks_print_cfg pc = {
-		.what = "WAIT", .hold = false, .hist = opt_hist,
+		.hold = false, .hist = opt_hist,
 	};
 
 	locks_print(r, rep, &pc);

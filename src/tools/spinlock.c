@@ -95,7 +95,7 @@ static int spinlock_start(struct ks_run *r)
 	if (opt_calls) {
 		int nfns = locks_present(locks_spin_fns, fns, 32);
 
-		cm = calls_cont_mode = locks_contention_mode(r->mode);
+		cm = calls_cont_mode = locks_contention_mode();
 		progs[n++] = (struct locks_prog){
 			skel->progs.spin_call_kprobe, fns, nfns, false };
 	}
@@ -111,7 +111,7 @@ static int spinlock_start(struct ks_run *r)
 static void spinlock_print(struct ks_run *r, struct ks_report *rep)
 {
 	const struct locks_print_cfg pc = {
-		.what = "WAIT", .hold = false, .hist = opt_hist,
+		.hold = false, .hist = opt_hist,
 	};
 	int n = 0;
 

@@ -6,10 +6,10 @@
 # spinlock --calls counts calls to the spin_lock family per lock.  Threads
 # add to one eventfd a known number of times; each write(2) calls
 # spin_lock_irq() on the eventfd's lock exactly once, so that lock must
-# show exactly one _raw_spin_lock_irq call per write.  --calls needs fentry
-# or kprobes, which `kscope features` lists for spinlock without --calls
-# as unavailable; so this case tries both modes itself and skips only when
-# neither runs.
+# show exactly one _raw_spin_lock_irq call per write.  --calls needs
+# kprobes (fentry is not offered there), and `kscope features` describes
+# spinlock without --calls; so this case tries the modes itself and skips
+# only when none runs.
 . "$(dirname "$0")/_lib.sh"
 
 ran=""
