@@ -146,7 +146,9 @@ static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 		err = bpf_map_update_elem(&allocs, &key, &a, BPF_ANY);
 	}
 	if (err) {
-		ks_drop(KS_DROP_MAP_FULL);
+		/* -EBUSY (16): the bucket is locked by an update this CPU
+		 * interrupted; only -E2BIG/-ENOMEM mean the map is full */
+		ks_drop(err == -16 ? ML_DROP_BUSY : KS_DROP_MAP_FULL);
 		return;
 	}
 	stat_inc(ML_ST_ALLOCS);

@@ -71,6 +71,8 @@ enum memleak_drop {
 	ML_DROP_STACKS_FULL,			/* stack table full */
 	ML_DROP_RECURSION,	/* allocation hook skipped by the kernel's
 				 * BPF recursion protection */
+	ML_DROP_BUSY,		/* hash bucket locked by a nested update on
+				 * this CPU (-EBUSY): not a full map */
 	ML_DROP_MAX,
 };
 

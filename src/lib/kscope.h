@@ -81,6 +81,8 @@ int ks_raw_tp_nargs(const char *tp);
 const char *ks_tracefs(void);
 void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
 		 const char *why);
+/* a mode the tool does not implement, by design: why only */
+void ks_mode_unsupported(struct ks_mode_avail *m, const char *why);
 
 /* ---- options ------------------------------------------------------------ */
 struct ks_opts {

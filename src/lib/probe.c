@@ -55,6 +55,13 @@ void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
 		snprintf(m->why, sizeof(m->why), "%s", why);
 }
 
+void ks_mode_unsupported(struct ks_mode_avail *m, const char *why)
+{
+	m->supported = false;
+	m->available = false;
+	snprintf(m->why, sizeof(m->why), "%s", why);
+}
+
 static struct btf *vmlinux_btf;
 static bool vmlinux_btf_tried;
 

@@ -1463,7 +1463,7 @@ static void ml_stop(struct ks_run *r)
 }
 
 static const char *const drop_names[] = {
-	"pending_full", "stacks_full", "recursion", NULL,
+	"pending_full", "stacks_full", "recursion", "map_busy", NULL,
 };
 
 static const struct option long_opts[] = {

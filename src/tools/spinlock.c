@@ -47,13 +47,13 @@ static void spinlock_probe(struct ks_probe *p)
 		 * __schedule() in the idle task) or hung it, a few runs in
 		 * ten.  kprobes ran the same tests cleanly.
 		 */
-		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL,
+		ks_mode_unsupported(&p->m[KS_MODE_FENTRY],
 			    "not offered for --calls: BPF trampolines on the "
 			    "spin lock functions crashed or hung a 6.12 kernel "
 			    "(scheduler and idle loop); kprobes are used");
-		ks_mode_set(&p->m[KS_MODE_TP_BTF], false, NULL, why);
-		ks_mode_set(&p->m[KS_MODE_RAW_TP], false, NULL, why);
-		ks_mode_set(&p->m[KS_MODE_TRACEPOINT], false, NULL, why);
+		ks_mode_unsupported(&p->m[KS_MODE_TP_BTF], why);
+		ks_mode_unsupported(&p->m[KS_MODE_RAW_TP], why);
+		ks_mode_unsupported(&p->m[KS_MODE_TRACEPOINT], why);
 		return;
 	}
 	locks_probe_contention(p, MEASURES_TP);
@@ -62,8 +62,8 @@ static void spinlock_probe(struct ks_probe *p)
 			"the lock:contention tracepoints (kprobes count calls "
 			"with --calls)";
 
-		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL, why);
-		ks_mode_set(&p->m[KS_MODE_KPROBE], false, NULL, why);
+		ks_mode_unsupported(&p->m[KS_MODE_FENTRY], why);
+		ks_mode_unsupported(&p->m[KS_MODE_KPROBE], why);
 	}
 }
 
