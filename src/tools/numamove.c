@@ -322,6 +322,11 @@ const struct ks_tool ks_tool_numamove = {
 "  kscope numamove                 one line per second\n"
 "  kscope numamove 60 1            one total for a minute\n"
 "  kscope numamove -p 1234 -j 5    process 1234's migrations, JSON, 5 s\n",
+	.overhead =
+"  Programs run only on page migrations (and, in the tracepoint modes,\n"
+"  on every migrate_pages() call, returning at once for other reasons):\n"
+"  a per-CPU counter update and one hash map update per migration, far\n"
+"  below the cost of copying the page.\n",
 	.tracing_what = "NUMA-misplaced page migrations",
 	.validate = numamove_validate,
 	.default_interval = 1,

@@ -465,6 +465,12 @@ const struct ks_tool ks_tool_slabratetop = {
 "  kscope slabratetop -s bytes -r 10  10 caches allocating most bytes\n"
 "  kscope slabratetop -C 5 3          three 5 s reports, no clearing\n"
 "  kscope slabratetop -c nginx -j 1   nginx's slab allocations, JSON\n",
+	.overhead =
+"  Every kmem_cache_alloc runs a small program: one hash lookup and one\n"
+"  atomic add, about 90 ns (raw_tp), 120 ns (tp_btf) or 220 ns\n"
+"  (tracepoint, which hashes the name) per allocation as measured with\n"
+"  kernel.bpf_stats_enabled on a busy 2-core 6.18 VM.  Reports read the\n"
+"  map once per interval; nothing is sent per event.\n",
 	.tracing_what = "slab cache allocations (kmem_cache_alloc)",
 	.long_opts = slab_long,
 	.short_opts = "s:C",

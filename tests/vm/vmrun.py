@@ -377,7 +377,10 @@ class VMRun:
 
 def qemu_argv(kernel, initrd, results_file, append="", numa=True):
     argv = ["qemu-system-x86_64",
-            "-accel", os.environ.get("KSCOPE_VM_ACCEL", "tcg"),
+            # multi-threaded TCG crashed guests while BPF programs sat
+            # on the slab allocator (every attach mode, a few runs in ten
+            # under start/stop stress); single-threaded TCG never did
+            "-accel", os.environ.get("KSCOPE_VM_ACCEL", "tcg,thread=single"),
             "-cpu", "max", "-m", "1G",
             "-smp", "2,sockets=2,cores=1,threads=1",
             "-display", "none", "-monitor", "none", "-no-reboot",
