@@ -32,26 +32,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-static long slab_size(const char *cache)
-{
-	char p[128], buf[32];
-	long v = -1;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "/sys/kernel/slab/%s/slab_size", cache);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		v = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	long m, hold, size;
@@ -66,7 +46,7 @@ int main(int argc, char **argv)
 	}
 	m = wl_num(argv[1], "file count");
 	hold = wl_num(argv[2], "hold time");
-	size = slab_size("filp");
+	size = wl_slab_size("filp");
 	fds = calloc(m, sizeof(*fds));
 	if (!fds)
 		return 1;

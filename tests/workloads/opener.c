@@ -9,26 +9,6 @@
 #include <unistd.h>
 #include "wl.h"
 
-static long slab_size(const char *cache)
-{
-	char p[128], buf[32];
-	long v = -1;
-	int fd;
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "/sys/kernel/slab/%s/slab_size", cache);
-	fd = open(p, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		v = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	long n, i, size;
@@ -40,7 +20,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	n = wl_num(argv[2], "count");
-	size = slab_size("filp");	/* before renaming: not counted */
+	size = wl_slab_size("filp");	/* before renaming: not counted */
 	wl_name(argv[1]);
 	for (i = 0; i < n; i++) {
 		int fd = open("/dev/null", O_RDONLY);

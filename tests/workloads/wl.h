@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 static inline long wl_num(const char *s, const char *what)
 {
@@ -33,6 +35,28 @@ static inline void wl_name(const char *name)
 		perror("prctl");
 		exit(1);
 	}
+}
+
+/* a slab cache's object size with metadata (struct kmem_cache.size),
+ * what the kmem tracepoints report as bytes_alloc; -1 if unknown */
+static inline long wl_slab_size(const char *cache)
+{
+	char p[128], buf[32];
+	long v = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/sys/kernel/slab/%s/slab_size", cache);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		v = strtol(buf, NULL, 10);
+	}
+	close(fd);
+	return v;
 }
 
 #endif
