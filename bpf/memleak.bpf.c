@@ -138,17 +138,19 @@ static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 	a.ts_ns = bpf_ktime_get_ns();
 	a.tid = (u32)bpf_get_current_pid_tgid();
 	err = bpf_map_update_elem(&allocs, &key, &a, BPF_NOEXIST);
-	if (err == -EEXIST) {
+	if ((int)err == -EEXIST) {
 		/* a live entry at a fresh allocation's address: we missed
 		 * the free of the old block.  Count it; don't keep a false
 		 * leak. */
 		stat_inc(ML_ST_REUSED);
 		err = bpf_map_update_elem(&allocs, &key, &a, BPF_ANY);
 	}
-	if (err) {
+	if ((int)err) {
 		/* -EBUSY (16): the bucket is locked by an update this CPU
-		 * interrupted; only -E2BIG/-ENOMEM mean the map is full */
-		ks_drop(err == -16 ? ML_DROP_BUSY : KS_DROP_MAP_FULL);
+		 * interrupted; only -E2BIG/-ENOMEM mean the map is full.
+		 * Before 6.4 the helper's int result arrives zero-extended,
+		 * so compare it as an int. */
+		ks_drop((int)err == -16 ? ML_DROP_BUSY : KS_DROP_MAP_FULL);
 		return;
 	}
 	stat_inc(ML_ST_ALLOCS);
