@@ -41,8 +41,8 @@ static void mlock_probe(struct ks_probe *p)
 		static const char why[] = "--all-sleeping needs the "
 			"lock:contention tracepoints";
 
-		ks_mode_set(&p->m[KS_MODE_FENTRY], false, NULL, why);
-		ks_mode_set(&p->m[KS_MODE_KPROBE], false, NULL, why);
+		ks_mode_unsupported(&p->m[KS_MODE_FENTRY], why);
+		ks_mode_unsupported(&p->m[KS_MODE_KPROBE], why);
 		return;
 	}
 	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock", MEASURES_FN);

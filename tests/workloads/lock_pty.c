@@ -21,7 +21,6 @@
 
 static const char *comm;
 static struct lwl_len len;
-static double deadline;
 static int master, slave;
 static pthread_barrier_t go;
 static volatile int writers_done;
@@ -33,12 +32,15 @@ struct result {
 static void *writer(void *arg)
 {
 	struct result *res = arg;
+	double end;
 	long i;
 
 	lwl_pin(res->idx);
 	wl_name(comm);
 	pthread_barrier_wait(&go);
-	for (i = 0; lwl_more(&len, i, deadline); i++) {
+	/* timed from here: a slow start must not eat the run */
+	end = lwl_now() + len.seconds;
+	for (i = 0; lwl_more(&len, i, end); i++) {
 		ssize_t n = write(slave, "x", 1);
 
 		if (n == 1) {
@@ -112,7 +114,6 @@ int main(int argc, char **argv)
 		if (pthread_create(&tw[i], NULL, writer, &res[i]))
 			return 1;
 	}
-	deadline = lwl_now() + len.seconds;
 	pthread_barrier_wait(&go);
 	for (long i = 0; i < threads; i++) {
 		pthread_join(tw[i], NULL);

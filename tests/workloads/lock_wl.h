@@ -24,9 +24,10 @@ static inline double lwl_now(void)
 }
 
 /*
- * "N" operations per thread, or "Ss" seconds (every thread stops at the
- * deadline and reports how many it did): on a loaded machine a fixed
- * time gives a steadier amount of contention than a fixed count.
+ * "N" operations per thread, or "Ss" seconds (each thread runs that long
+ * from the start barrier and reports how many it did): on a loaded
+ * machine a fixed time gives a steadier amount of contention than a
+ * fixed count.
  */
 struct lwl_len {
 	long ops;		/* per thread; 0 with a duration */

@@ -26,7 +26,6 @@ static const char *comm;
 static char reader_comm[16];
 static struct lwl_len len;
 static long bytes, nthreads;
-static double deadline;
 static int pfd[2];
 static pthread_barrier_t go;
 static volatile int writers_done;
@@ -41,12 +40,15 @@ static char buf[65536];
 static void *writer(void *arg)
 {
 	struct result *res = arg;
+	double end;
 	long i;
 
 	lwl_pin(res->idx);
 	wl_name(comm);
 	pthread_barrier_wait(&go);
-	for (i = 0; lwl_more(&len, i, deadline); i++) {
+	/* timed from here: a slow start must not eat the run */
+	end = lwl_now() + len.seconds;
+	for (i = 0; lwl_more(&len, i, end); i++) {
 		ssize_t n = write(pfd[1], buf, bytes);
 
 		if (n > 0) {
@@ -131,7 +133,6 @@ int main(int argc, char **argv)
 		if (pthread_create(&tw[i], NULL, writer, &res[i]))
 			return 1;
 	}
-	deadline = lwl_now() + len.seconds;
 	pthread_barrier_wait(&go);
 	t0 = lwl_now();
 	for (long i = 0; i < threads; i++) {
