@@ -14,6 +14,9 @@ ks_skip() {
 # ks_start TOOL ARGS...: kscope in the background, JSON on $OUT/kscope.json,
 # returns once its probes are attached (the "Tracing" line on stderr).
 ks_start() {
+	# truncate now: the background shell opens the file later, and a
+	# second run must not find the first run's "Tracing" line
+	: > "$OUT/kscope.err"
 	if [ -n "$MODE" ]; then
 		"$KSCOPE" "$@" -j -m "$MODE" >"$OUT/kscope.json" \
 			2>"$OUT/kscope.err" &
