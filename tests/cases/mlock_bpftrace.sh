@@ -40,3 +40,5 @@ tracepoint:lock:contention_end
 	w=$(sed -n 's/.*"@waits": *\([0-9]*\).*/\1/p' "$OUT/bpftrace.json")
 	[ "${w:-0}" -ge 20 ] && break
 done
+# the check says so if there was still too little contention to compare
+true
