@@ -261,6 +261,10 @@ struct ks_run {
 	double last_report;		/* monotonic s of previous report */
 	bool in_report;			/* part of `kscope report` */
 	bool stop_requested;
+	/* set by start(): why results may be missing or partial here (one
+	 * node, balancing off, a guest's spin locks...); said once on
+	 * stderr, as "note" in every JSON report, and in `kscope report` */
+	const char *note;
 	FILE *out;
 	struct bpf_link *links[64];
 	int nlinks;
@@ -345,6 +349,8 @@ void ks_report_more_rows(struct ks_report *rep, size_t shown, size_t n);
 const char *ks_comm_text(const char *comm, char *buf, size_t len);
 /* human-readable bytes "12.3 KiB" */
 const char *ks_fmt_bytes(uint64_t b, char *buf, size_t len);
+/* true when /proc/cpuinfo lists this CPU flag (e.g. "hypervisor") */
+bool ks_cpu_has_flag(const char *flag);
 
 /* ---- errors & diagnostics ------------------------------------------------- */
 void ks_set_prog(const char *prog);	/* "kscope kmem" */

@@ -437,7 +437,12 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
 				ks_json_ku64(&rep->j, n, rep->drops[i]);
 		}
 		ks_json_obj_end(&rep->j);
-	} else if (r->o.interval > 0 && !r->in_report) {
+		if (r->note)
+			ks_json_kstr(&rep->j, "note", r->note);
+	} else if (r->in_report) {
+		if (r->note)
+			fprintf(r->out, "note: %s\n", r->note);
+	} else if (r->o.interval > 0) {
 		time_t now_t = time(NULL);
 		struct tm tm;
 		char hms[16];
@@ -596,6 +601,9 @@ void ks_print_header(struct ks_run *r)
 		fprintf(f, " for %g s", r->o.duration);
 	fprintf(f, "... Hit Ctrl-C to end.\n");
 	fflush(f);
+	if (r->note)
+		fprintf(stderr, "kscope %s: note: %s\n", r->tool->name,
+			r->note);
 }
 
 int ks_tool_main(const struct ks_tool *t, int argc, char **argv)

@@ -154,3 +154,32 @@ const char *ks_fmt_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, u[i]);
 	return buf;
 }
+
+bool ks_cpu_has_flag(const char *flag)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	size_t n = strlen(flag);
+	char line[8192];
+	bool found = false;
+
+	if (!f)
+		return false;
+	/* the first CPU's "flags" line: space-separated words */
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		if (strncmp(line, "flags", 5))
+			continue;
+		while ((p = strstr(p, flag))) {
+			if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n' ||
+					     p[n] == '\0')) {
+				found = true;
+				break;
+			}
+			p += n;
+		}
+		break;
+	}
+	fclose(f);
+	return found;
+}

@@ -140,7 +140,6 @@ static int numamove_start(struct ks_run *r)
 {
 	struct bpf_program *keep[4] = { NULL }, *pages_raw;
 	const char *fn = ks_first_kfunc(fn_misplaced);
-	const char *note;
 	int nargs = ks_raw_tp_nargs("mm_migrate_pages");
 
 	skel = numamove_bpf__open();
@@ -201,10 +200,7 @@ static int numamove_start(struct ks_run *r)
 			return -1;
 	}
 	memset(&prev, 0, sizeof(prev));
-	/* said once on stderr; every JSON report carries it as "note" */
-	note = numa_note(numa_nodes(), numa_balancing());
-	if (note && !r->in_report)
-		fprintf(stderr, "kscope numamove: note: %s\n", note);
+	r->note = numa_note(numa_nodes(), numa_balancing());
 	return 0;
 }
 
@@ -239,7 +235,6 @@ static void numamove_print(struct ks_run *r, struct ks_report *rep)
 {
 	struct numamove_val d;
 	int nodes = numa_nodes(), bal = numa_balancing();
-	const char *note = numa_note(nodes, bal);
 	double ms, avg_us;
 	char b1[32];
 
@@ -273,12 +268,8 @@ static void numamove_print(struct ks_run *r, struct ks_report *rep)
 			ks_json_i64(j, bal);
 		else
 			ks_json_null(j);
-		if (note)
-			ks_json_kstr(j, "note", note);
 		return;
 	}
-	if (r->in_report && note)
-		fprintf(r->out, "note: %s\n", note);
 	fprintf(r->out, "%llu migrations, %llu pages (%s)",
 		d.migrations, d.pages,
 		ks_fmt_bytes(d.pages * (uint64_t)getpagesize(), b1,
