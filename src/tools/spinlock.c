@@ -28,8 +28,8 @@ static int spinlock_parse(struct ks_run *r, int c, const char *arg)
 	return 0;
 }
 
-#define MEASURES_TP	"contended spin lock and rwlock waits, " \
-			"contention_begin to contention_end"
+#define MEASURES_TP	"contended rwlock waits and queued spin lock " \
+			"waits, contention_begin to contention_end"
 #define MEASURES_CALLS	"every call to the spin_lock/read_lock/" \
 			"write_lock functions, and contended waits"
 
@@ -92,6 +92,16 @@ static int spinlock_start(struct ks_run *r)
 
 	if (!skel)
 		return -1;
+	/*
+	 * x86 guests without paravirtual spin locks take spin locks with a
+	 * test-and-set loop (virt_spin_lock(), on whenever the CPU says
+	 * "hypervisor"), which has no contention tracepoint at all.
+	 */
+	if (ks_cpu_has_flag("hypervisor"))
+		r->note = "running under a hypervisor: unless this guest has "
+			  "paravirtual spin locks, its spin_lock() waits spin "
+			  "in virt_spin_lock() and never reach the contention "
+			  "tracepoints; rwlock waits are still seen";
 	if (opt_calls) {
 		int nfns = locks_present(locks_spin_fns, fns, 32);
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries
+from _locks import by_lock, check_lock_entries, check_spin_note
 
 
 def check(out, env, mode):
@@ -12,3 +12,4 @@ def check(out, env, mode):
                               "rwlock-write:spinning"))
     top = max(by_lock(rep).values(), default=0)
     assert top <= t["writes"], f"{top} waits on one lock, {t['writes']} writes"
+    check_spin_note(rep, out)

@@ -8,6 +8,8 @@
 # one contended wait per write, all of kind spin, none from other tasks.
 . "$(dirname "$0")/_lib.sh"
 
+# the CPU flags decide whether spinlock must print its guest note
+grep -m1 "^flags" /proc/cpuinfo > "$OUT/cpuflags"
 ks_start spinlock -c lkefd
 "$WL/lock_eventfd" lkefd 2 20000 > "$OUT/truth.json"
 ks_stop
