@@ -13,7 +13,7 @@ $(B):
 	@mkdir -p $@
 
 $(B)/workload: bench/workload.c bench/bench.mk | $(B)
-	$(CC) $(CFLAGS) $< -o $@
+	$(CC) $(CFLAGS) $< -o $@ -lpthread
 
 # build/vmlinux.h comes from the top-level make (bench: all).  No CO-RE
 # (BPF_NO_PRESERVE_ACCESS_INDEX): with a CO-RE relocation anywhere in the

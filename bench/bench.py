@@ -23,10 +23,17 @@ per configuration:
   memory     VmRSS and VmHWM of the tracer while tracing, and the memlock
              of the BPF maps it holds (kernel memory, not in RSS).
 
+Lock tools (contended=True in bench/tools.py) are measured on threaded
+workloads whose contention rate the tracer itself changes, so their
+per-event cost is the tracer's BPF program time per hit from the kernel's
+run-time statistics (BPF_ENABLE_STATS, on for those runs only), and the
+CPU time a write costs is reported beside it.
+
 Results go to bench/results/DATE/ (raw runs, summary, table) and to
 stdout; --update-docs rewrites the table in docs/bench.md.
 """
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -121,6 +128,59 @@ def bpf_map_memlock(pid):
     return total
 
 
+def bpf_prog_stats(pid):
+    """(run_cnt, run_time_ns) summed over the BPF programs pid holds open
+    (counted only while BPF run-time statistics are on)."""
+    seen, cnt, tns = set(), 0, 0
+    fddir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fddir)
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            if os.readlink(os.path.join(fddir, fd)) != "anon_inode:bpf-prog":
+                continue
+            info = dict(l.split(":", 1) for l in
+                        open("/proc/%d/fdinfo/%s" % (pid, fd))
+                        if ":" in l)
+        except OSError:
+            continue
+        pid_ = info.get("prog_id", fd).strip()
+        if pid_ not in seen:
+            seen.add(pid_)
+            cnt += int(info.get("run_cnt", "0").strip())
+            tns += int(info.get("run_time_ns", "0").strip())
+    return cnt, tns
+
+
+BPF_SYSCALL = {"x86_64": 321, "aarch64": 280}
+BPF_ENABLE_STATS = 32           # enum bpf_cmd
+BPF_STATS_RUN_TIME = 0
+
+
+class BpfStats:
+    """BPF run-time statistics, on while this object's fd is open (the
+    kernel turns them off again when the last such fd closes, even if we
+    are killed; kernel.bpf_stats_enabled is left alone)."""
+
+    def __init__(self):
+        nr = BPF_SYSCALL.get(platform.machine())
+        if nr is None:
+            raise Failed("BPF run-time statistics: no bpf(2) number for %s"
+                         % platform.machine())
+        libc = ctypes.CDLL(None, use_errno=True)
+        attr = (ctypes.c_uint32 * 4)(BPF_STATS_RUN_TIME, 0, 0, 0)
+        self.fd = libc.syscall(nr, BPF_ENABLE_STATS, attr,
+                               ctypes.sizeof(attr))
+        if self.fd < 0:
+            raise Failed("BPF run-time statistics: bpf(BPF_ENABLE_STATS): "
+                         "%s" % os.strerror(ctypes.get_errno()))
+
+    def close(self):
+        os.close(self.fd)
+
+
 class Tracer:
     """A tracer process; ready once a stdout line starts with "Tracing"."""
 
@@ -207,17 +267,26 @@ def run_one(tool, cfg, args):
     """Workload first (so a counter can filter on its PID), then the
     tracer; the workload's timed loop starts once the tracer is ready."""
     wl = Workload(tool.scenario, args.secs, args.cpu)
-    tr = None
+    tr = stats = None
     rec = {"tool": tool.name, "config": cfg["label"]}
     try:
+        if tool.contended and cfg["kind"] != "count":
+            stats = BpfStats()
         if cfg["cmd"]:
             cmd = [c.replace("{pid}", str(wl.pid)) for c in cfg["cmd"]]
             tr = Tracer(cmd)
             rec["startup_ms"] = tr.ready_ms
+        before = stats and tr and bpf_prog_stats(tr.p.pid)
         rec.update(wl.go())
         if tr:
             rec.update(tr.memory())
+        if before:
+            after = bpf_prog_stats(tr.p.pid)
+            rec["prog_run_cnt"] = after[0] - before[0]
+            rec["prog_run_ns"] = after[1] - before[1]
     finally:
+        if stats:
+            stats.close()
         if tr:
             status, sent = tr.stop()
             rec["exit"] = status
@@ -349,7 +418,21 @@ def summarize(tool, cfgs, runs, counts):
         pi = per_iter.get(label, {})
         if pi:
             row["ns_per_iter"] = statistics.median(pi.values())
-        d = [(v - base) / epi for v in pi.values()]
+        if tool.contended:
+            # per hit: the tracer's program time (BPF run-time statistics);
+            # per iteration: the CPU time it added, contention changes and
+            # all
+            d = [r["prog_run_ns"] / r["prog_run_cnt"] for r in mine
+                 if r.get("prog_run_cnt")]
+            hits = [r["prog_run_cnt"] / r["total_iters"] for r in mine
+                    if r.get("prog_run_cnt")]
+            if hits:
+                row["hits_per_iter"] = statistics.median(hits)
+            if pi and label != "none":
+                row["cpu_added_per_iter"] = statistics.median(
+                    pi.values()) - base
+        else:
+            d = [(v - base) / epi for v in pi.values()]
         if d and label != "none":
             row["ns_per_event"] = statistics.median(d)
             row["ns_min"], row["ns_max"] = min(d), max(d)
@@ -380,7 +463,7 @@ def summarize(tool, cfgs, runs, counts):
     return {"tool": tool.name, "scenario": tool.scenario,
             "hooks": tool.hooks, "events_per_iter": epi,
             "events_per_iter_runs": ev, "note": tool.note,
-            "streams": tool.streams, "rows": [rows[c["label"]] for c in cfgs]}
+            "streams": tool.streams, "contended": tool.contended, "rows": [rows[c["label"]] for c in cfgs]}
 
 
 def fmt(v, f="%.0f", none="–"):
@@ -389,22 +472,42 @@ def fmt(v, f="%.0f", none="–"):
 
 def tool_table(s):
     out = []
-    out.append("#### %s — workload `%s`, hooks %s, %.2f events/iteration"
-               % (s["tool"], s["scenario"],
-                  ", ".join("`%s`" % h for h in s["hooks"]),
-                  s["events_per_iter"]))
+    hooks = ", ".join("`%s`" % h for h in s["hooks"])
     base = next((r for r in s["rows"] if r["label"] == "none"), {})
-    out.append("")
-    out.append("Untraced: %s ns per iteration (%s ns per event)."
-               % (fmt(base.get("ns_per_iter")),
-                  fmt(base.get("ns_per_iter", 0) / s["events_per_iter"])))
+    contended = s.get("contended")
+    if contended:
+        out.append("#### %s — workload `%s`, hooks %s, %.3f events/write "
+                   "with a counter attached" % (s["tool"], s["scenario"],
+                                               hooks, s["events_per_iter"]))
+        out.append("")
+        out.append("Untraced: %s ns of process CPU time per write.  "
+                   "Per-hit cost: the tracer's BPF program time per run "
+                   "(BPF run-time statistics); hits/write: its runs per "
+                   "write (every CPU, the workload's contention and any "
+                   "other)." % fmt(base.get("ns_per_iter")))
+    else:
+        out.append("#### %s — workload `%s`, hooks %s, %.2f events/iteration"
+                   % (s["tool"], s["scenario"], hooks, s["events_per_iter"]))
+        out.append("")
+        out.append("Untraced: %s ns per iteration (%s ns per event)."
+                   % (fmt(base.get("ns_per_iter")),
+                      fmt(base.get("ns_per_iter", 0) /
+                          s["events_per_iter"])))
     if s["note"]:
         out.append("Note: %s." % s["note"])
     out.append("")
-    out.append("| configuration | mode | ns/event added, median | min–max "
-               "| × floor | × bpftrace | start-up ms, median (min–max) "
-               "| VmRSS MB | VmHWM MB | BPF maps MB |")
-    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    if contended:
+        out.append("| configuration | mode | program ns/hit, median "
+                   "| min–max | × floor | × bpftrace | hits/write "
+                   "| CPU ns/write added | start-up ms, median (min–max) "
+                   "| VmRSS MB | VmHWM MB | BPF maps MB |")
+        out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    else:
+        out.append("| configuration | mode | ns/event added, median "
+                   "| min–max | × floor | × bpftrace "
+                   "| start-up ms, median (min–max) "
+                   "| VmRSS MB | VmHWM MB | BPF maps MB |")
+        out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in s["rows"]:
         if r["label"] == "none":
             continue
@@ -417,10 +520,16 @@ def tool_table(s):
         name = "`%s`" % r["label"]
         if r.get("problems"):
             name += " (%d runs with problems)" % r["problems"]
-        out.append("| %s | %s | %s | %s–%s | %s | %s | %s | %s | %s | %s |" % (
+        extra = ""
+        if contended:
+            extra = " %s | %s |" % (fmt(r.get("hits_per_iter"), "%.3f"),
+                                    fmt(r.get("cpu_added_per_iter"),
+                                        "%+.0f"))
+        out.append("| %s | %s | %s | %s–%s | %s | %s |%s %s | %s | %s | %s |"
+                   % (
             name, mode, fmt(r.get("ns_per_event")), fmt(r.get("ns_min")),
             fmt(r.get("ns_max")), fmt(r.get("x_floor"), "%.2f"),
-            fmt(r.get("x_bpftrace"), "%.3f"), su,
+            fmt(r.get("x_bpftrace"), "%.3f"), extra, su,
             fmt(r.get("VmRSS") and r["VmRSS"] / 1024, "%.1f"),
             fmt(r.get("VmHWM") and r["VmHWM"] / 1024, "%.1f"),
             fmt(r.get("bpf_map_bytes") is not None
@@ -436,14 +545,16 @@ def targets(s):
     bt = rows.get("bpftrace")
     floor = rows.get("floor")
     res = []
+    unit = "program ns/hit" if s.get("contended") else "ns/event"
 
     def add(goal, measured, ok):
         res.append((goal, measured, "met" if ok else "**missed**"))
     if not dflt or "ns_per_event" not in dflt:
         return res
     if floor and floor.get("ns_per_event", 0) > 0:
-        add("default ≤ 2× floor", "%.0f vs %.0f ns/event = %.1f×" % (
-            dflt["ns_per_event"], floor["ns_per_event"], dflt["x_floor"]),
+        add("default ≤ 2× floor", "%.0f vs %.0f %s = %.1f×" % (
+            dflt["ns_per_event"], floor["ns_per_event"], unit,
+            dflt["x_floor"]),
             dflt["ns_per_event"] <= 2 * floor["ns_per_event"])
     if bt and bt.get("ns_per_event", 0) > 0:
         ok = dflt["ns_per_event"] <= bt["ns_per_event"] / 10
@@ -451,13 +562,14 @@ def targets(s):
         if not ok and floor and floor.get("ns_per_event", 0) > 0 and (
                 bt["ns_per_event"] / 10 < floor["ns_per_event"]):
             why = " (out of reach: 1/10 of bpftrace is below the floor)"
-        add("default ≤ 1/10 of bpftrace", "%.0f vs %.0f ns/event = 1/%.1f%s"
-            % (dflt["ns_per_event"], bt["ns_per_event"],
+        add("default ≤ 1/10 of bpftrace", "%.0f vs %.0f %s = 1/%.1f%s"
+            % (dflt["ns_per_event"], bt["ns_per_event"], unit,
                bt["ns_per_event"] / max(dflt["ns_per_event"], 1e-9), why),
             ok)
         if stk and stk.get("ns_per_event") is not None:
-            add("`-s` ≤ 0.7× bpftrace", "%.0f vs %.0f ns/event = %.2f×" % (
-                stk["ns_per_event"], bt["ns_per_event"], stk["x_bpftrace"]),
+            add("`-s` ≤ 0.7× bpftrace", "%.0f vs %.0f %s = %.2f×" % (
+                stk["ns_per_event"], bt["ns_per_event"], unit,
+                stk["x_bpftrace"]),
                 stk["ns_per_event"] <= 0.7 * bt["ns_per_event"])
         if bt.get("startup_ms") and dflt.get("startup_ms"):
             add("start-up < ½ bpftrace's", "%.0f vs %.0f ms" % (
@@ -694,7 +806,8 @@ def finish(meta, tools, cfgs, runs, counts, outdir, args):
                       counts[t.name]) for t in tools]
     for s in sums:
         ev = s["events_per_iter_runs"]
-        if max(ev) > min(ev) * 1.02:
+        # contention moves by itself; the lock tables do not rely on it
+        if not s.get("contended") and max(ev) > min(ev) * 1.02:
             log("bench: warning: %s events/iteration moved between counts: "
                 "%s" % (s["tool"], ", ".join("%.3f" % e for e in ev)))
     table = report(meta, sums)

@@ -15,7 +15,7 @@ mode and in the classic tracepoint mode that bpftrace uses.
 class Tool:
     def __init__(self, name, scenario, hooks, bpftrace, kscope=None,
                  bpftrace_extra=None, stack_hooks=None, streams=False,
-                 note=""):
+                 contended=False, note=""):
         self.name = name
         self.scenario = scenario      # bench/workload.c scenario
         self.hooks = hooks            # tracepoints, "category/name"
@@ -28,6 +28,11 @@ class Tool:
         # default mode, the one whose targets are checked
         self.kscope = kscope or {"kscope": [], "kscope -s": ["-s"]}
         self.streams = streams        # ships each event to user space
+        # the hooks fire on lock contention, whose rate the tracer itself
+        # changes (it slows the lock holders): the per-event cost comes
+        # from the kernel's BPF run-time statistics instead of the
+        # workload's CPU time (docs/bench.md, "Lock tools")
+        self.contended = contended
         self.note = note
 
 
@@ -95,4 +100,42 @@ TOOLS = [
          note="memleak keys every allocation by its kernel stack, so its "
               "default mode pays for a stack walk per allocation; frees "
               "are a map delete"),
+    # Lock tools: the book's mlock.bt/mheld.bt use kprobes on
+    # mutex_lock/mutex_unlock, which this host lacks; the comparison is
+    # bpftrace on the same contention tracepoints with kscope's definition
+    # of one wait (a thread's first contention_begin to its contention_end)
+    # and kscope's keys (a histogram per lock and comm).
+    Tool("mlock", "pipe", ["lock/contention_begin", "lock/contention_end"],
+         stack_hooks=["lock/contention_end"],
+         bpftrace=_bt("mlock",
+                      "tracepoint:lock:contention_begin /args->flags & 32/\n"
+                      "{ $l = (uint64)args->lock_addr;\n"
+                      "  if (@lock[tid] != $l) {"
+                      " @start[tid] = nsecs; @lock[tid] = $l; } }\n"
+                      "tracepoint:lock:contention_end\n"
+                      "/@lock[tid] == (uint64)args->lock_addr/\n"
+                      "{ @ns[args->lock_addr, comm] ="
+                      " hist(nsecs - @start[tid]);\n"
+                      "  delete(@start[tid]); delete(@lock[tid]); }",
+                      ["@ns", "@start", "@lock"]),
+         contended=True,
+         note="the MUTEX contention of four writers on one pipe's mutex"),
+    Tool("spinlock", "fown",
+         ["lock/contention_begin", "lock/contention_end"],
+         stack_hooks=["lock/contention_end"],
+         bpftrace=_bt("spinlock",
+                      "tracepoint:lock:contention_begin\n"
+                      "/(args->flags & 1) && !(args->flags & 32)/\n"
+                      "{ if (@lock[tid] == 0) { @start[tid] = nsecs;"
+                      " @lock[tid] = (uint64)args->lock_addr; } }\n"
+                      "tracepoint:lock:contention_end\n"
+                      "/@lock[tid] == (uint64)args->lock_addr/\n"
+                      "{ @ns[args->lock_addr, comm] ="
+                      " hist(nsecs - @start[tid]);\n"
+                      "  delete(@start[tid]); delete(@lock[tid]); }",
+                      ["@ns", "@start", "@lock"]),
+         contended=True,
+         note="rwlock contention of a writer and a reader of one file's "
+              "owner (on two CPUs rwlock waiters are the spin-type waits "
+              "the tracepoints see)"),
 ]
