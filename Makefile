@@ -62,7 +62,7 @@ $(B)/vmlinux.h: | $(B)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 endif
 
-$(B)/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/*.h $(B)/vmlinux.h
+$(B)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/*.h $(B)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		-Iinclude -I$(B) -c $< -o $@
 
@@ -72,7 +72,8 @@ $(B)/%.skel.h: $(B)/%.bpf.o
 $(B)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h | $(B)/lib
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/tools/%.o: src/tools/%.c src/lib/kscope.h include/*.h $(SKELS) | $(B)/tools
+$(B)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
+		include/*.h $(SKELS) | $(B)/tools
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/main.o: src/main.c src/lib/kscope.h src/tools/tools.def | $(B)
