@@ -51,6 +51,12 @@ BAD = [
     (["kmem", "--max-entries", "1"], 2, "bad --max-entries '1'"),
     (["kmem", "--frobnicate"], 2, "unknown option '--frobnicate'"),
     (["kmem", "-p"], 2, "needs a value"),
+    # tools without stacks have no -s/--stacks (slabratetop's -s sorts)
+    (["numamove", "-s"], 2, "unknown option '-s'"),
+    (["workq", "--stacks"], 2, "unknown option '--stacks'"),
+    (["workq", "--stack-depth", "4"], 2, "unknown option '--stack-depth'"),
+    (["slabratetop", "--stacks"], 2, "unknown option '--stacks'"),
+    (["memleak", "-s"], 2, "unknown option '-s'"),
     (["report", "-d", "-1"], 2, "bad duration '-1'"),
     (["features", "--bogus"], 2, "unknown option '--bogus'"),
     (["help", "nosuchtool"], 2, "unknown command 'nosuchtool'"),
@@ -97,6 +103,27 @@ def test_help_and_usage():
         assert "Examples:" in h.stdout and "--cgroup" in h.stdout
     p = subprocess.run([KSCOPE], capture_output=True, text=True)
     assert p.returncode == 2 and "Usage:" in p.stderr
+
+
+@pytest.mark.parametrize("tool,stacks,depth", [
+    ("kmem", "instead of call site", True),
+    ("mlock", "stack of each wait", True),
+    ("mheld", "stack that took the lock", True),
+    ("memleak", None, True),
+    ("numamove", None, False),
+    ("workq", None, False),
+    ("slabratetop", None, False),
+])
+def test_help_stacks_lines(tool, stacks, depth):
+    """-h lists -s (with what it does for this tool) and --stack-depth
+    exactly for the tools that have them."""
+    h = run(tool, "-h").stdout
+    s_line = [l for l in h.splitlines() if "--stacks" in l]
+    if stacks:
+        assert len(s_line) == 1 and stacks in s_line[0], s_line
+    else:
+        assert not s_line, s_line
+    assert ("--stack-depth" in h) == depth, h
 
 
 @needs_root

@@ -1505,6 +1505,7 @@ const struct ks_tool ks_tool_memleak = {
 "  kscope memleak -j -- ./myprog arg     run myprog, JSON report when it exits\n"
 "  kscope memleak --sample 100 -p 1234   cheaper, estimates x100\n",
 	.tracing_what = tracing_what,
+	.always_stacks = true,
 	.long_opts = long_opts,
 	.short_opts = "o:",
 	.parse_opt = ml_parse_opt,

@@ -297,9 +297,6 @@ static void numamove_stop(struct ks_run *r)
 
 static int numamove_validate(struct ks_run *r)
 {
-	if (r->o.stacks)
-		return ks_usage_error("numamove has no stacks: it counts "
-				      "migrations per interval");
 	/* one line per interval: a log, not a screen to redraw */
 	r->o.clear = false;
 	return 0;

@@ -429,9 +429,6 @@ static int slab_parse_opt(struct ks_run *r, int c, const char *arg)
 {
 	switch (c) {
 	case 's':
-		if (!arg)	/* --stacks maps to -s: not for this tool */
-			return ks_usage_error("slabratetop has no stacks: -s "
-					      "sorts (allocs or bytes)");
 		if (!strcmp(arg, "allocs") || !strcmp(arg, "count"))
 			sort_by = SORT_ALLOCS;
 		else if (!strcmp(arg, "bytes") || !strcmp(arg, "size"))

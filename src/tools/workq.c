@@ -496,14 +496,6 @@ static int workq_parse_opt(struct ks_run *r, int c, const char *arg)
 	return ks_usage_error("unknown option");
 }
 
-static int workq_validate(struct ks_run *r)
-{
-	if (r->o.stacks)
-		return ks_usage_error("workq has no stacks: it keys by work "
-				      "function");
-	return 0;
-}
-
 static const struct option workq_long[] = {
 	{ "queue", no_argument, NULL, 'Q' },
 	{ "workqueue", required_argument, NULL, 'w' },
@@ -535,7 +527,6 @@ const struct ks_tool ks_tool_workq = {
 	.long_opts = workq_long,
 	.short_opts = "Qw:",
 	.parse_opt = workq_parse_opt,
-	.validate = workq_validate,
 	.probe = workq_probe,
 	.start = workq_start,
 	.print = workq_print,
