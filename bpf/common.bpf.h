@@ -51,6 +51,28 @@ struct {
 	__uint(value_size, KS_MAX_STACK_DEPTH * sizeof(u64));
 } ks_stacks SEC(".maps");
 
+/*
+ * Interval generation.  Tools whose interval reports start from zero put
+ * it in their keys; before such a report user space flips it and waits
+ * for every program that may have read the old value to finish (an RCU
+ * grace period), then reads and deletes the old generation's elements,
+ * which nothing touches any more: no event is lost or counted twice at an
+ * interval boundary.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} ks_gen SEC(".maps");
+
+static __always_inline u32 ks_generation(void)
+{
+	u32 zero = 0, *g = bpf_map_lookup_elem(&ks_gen, &zero);
+
+	return g ? *g : 0;
+}
+
 static __always_inline void ks_drop(u32 reason)
 {
 	u64 *v = bpf_map_lookup_elem(&ks_drops, &reason);

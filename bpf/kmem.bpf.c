@@ -33,6 +33,7 @@ static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 	if (ks_skip_task())
 		return 0;
 	key.kind = kind;
+	key.gen = ks_generation();
 	if (use_stacks) {
 		s64 id = ks_kstack(ctx);
 

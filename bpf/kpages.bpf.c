@@ -30,6 +30,7 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 	key.stackid = id;
 	key.order = order;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	key.gen = ks_generation();
 	v = ks_lookup_or_init(&counts, &key, &zero);
 	if (!v)
 		return 0;

@@ -195,6 +195,7 @@ static __always_inline void record_current(void *ctx, u64 lock, u32 kind,
 	}
 	key.lock = lock;
 	key.kind = kind;
+	key.gen = ks_generation();
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	record(&key, delta);
 }
@@ -432,6 +433,7 @@ static __always_inline int held_release(u64 lock)
 	delta = bpf_ktime_get_ns() - h->ts;
 	key.lock = lock;
 	key.kind = h->kind;
+	key.gen = ks_generation();
 	key.stackid = h->stackid;
 	__builtin_memcpy(key.comm, h->comm, sizeof(key.comm));
 	bpf_map_delete_elem(&held, &lock);
@@ -525,6 +527,7 @@ static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 	}
 	key.lock = lock;
 	key.func = bpf_get_attach_cookie(ctx);
+	key.gen = ks_generation();
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	v = lookup_or_init(&calls, &key, &zero);
 	if (v)

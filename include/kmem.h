@@ -11,6 +11,8 @@ struct kmem_key {
 	int stackid;			/* -1 without stacks */
 	unsigned int kind;		/* enum kmem_kind */
 	char comm[KS_COMM_LEN];
+	unsigned int gen;		/* interval generation (ks_gen) */
+	unsigned int pad;
 };
 
 struct kmem_val {

@@ -8,6 +8,7 @@ struct kpages_key {
 	int stackid;		/* kernel stack; the site is derived from it */
 	unsigned int order;
 	char comm[KS_COMM_LEN];
+	unsigned int gen;	/* interval generation (ks_gen) */
 };
 
 struct kpages_val {

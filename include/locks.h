@@ -54,6 +54,8 @@ struct lock_key {
 	int stackid;			/* -1 without -s */
 	unsigned int kind;		/* LOCK_F_* | LOCK_K_* */
 	char comm[KS_COMM_LEN];		/* waiter, or (mheld) acquirer */
+	unsigned int gen;		/* interval generation (ks_gen) */
+	unsigned int pad;
 };
 
 struct lock_val {
@@ -69,6 +71,8 @@ struct lock_call_key {
 	int stackid;
 	unsigned int func;		/* index into the tool's function list */
 	char comm[KS_COMM_LEN];
+	unsigned int gen;		/* interval generation (ks_gen) */
+	unsigned int pad;
 };
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -255,13 +257,87 @@ oom:
 	return -ENOMEM;
 }
 
+/*
+ * Interval reports take what they print.  ks_next_generation() flipped
+ * the generation that the BPF programs put in their keys, and waited for
+ * every program that may have read the old one to finish, so the old
+ * generation's elements are frozen: read them, then delete them.  Events
+ * since the flip are in the new generation's elements, for the next
+ * report.  Keys first: deleting while walking would break the walk.
+ */
+int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
+		uint32_t gen, void **keys, void **vals, size_t *n)
+{
+	char *k, *v;
+	size_t cnt = 0;
+	int err = ks_map_dump(fd, ksz, vsz, (void **)&k, (void **)&v, n);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < *n; i++) {
+		uint32_t g;
+
+		memcpy(&g, k + i * ksz + gen_off, sizeof(g));
+		if (g != gen)
+			continue;	/* the new interval's */
+		bpf_map_delete_elem(fd, k + i * ksz);
+		memmove(k + cnt * ksz, k + i * ksz, ksz);
+		memmove(v + cnt * vsz, v + i * vsz, vsz);
+		cnt++;
+	}
+	*keys = k;
+	*vals = v;
+	*n = cnt;
+	return 0;
+}
+
+/* the generation the last ks_next_generation() closed */
+static uint32_t closed_gen;
+
+int ks_next_generation(struct ks_run *r)
+{
+	int fd = ks_bpf_map_fd(r, "ks_gen");
+	uint32_t zero = 0, g = 0, next;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &g))
+		return -1;
+	next = g ^ 1;
+	if (bpf_map_update_elem(fd, &zero, &next, BPF_ANY))
+		return -1;
+	closed_gen = g;
+	/*
+	 * Wait out every program that read the old generation: they run
+	 * inside RCU read-side sections (tracepoint, raw tracepoint, kprobe
+	 * and non-sleepable fentry programs alike), and
+	 * MEMBARRIER_CMD_GLOBAL is synchronize_rcu().  It is refused on
+	 * nohz_full kernels; a program there is still done within
+	 * microseconds, so a 20 ms pause stands in.
+	 */
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(20000);
+	return 0;
+}
+
+int ks_map_take_closed(int fd, size_t ksz, size_t vsz, size_t gen_off,
+		       void **keys, void **vals, size_t *n)
+{
+	return ks_map_take(fd, ksz, vsz, gen_off, closed_gen, keys, vals, n);
+}
+
 void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
-		  size_t voff, size_t *n)
+		  size_t voff, size_t *n, long gen_off)
 {
 	char *keys, *vals, *rows;
+	int err;
 
 	*n = 0;
-	if (ks_map_dump(fd, ksz, vsz, (void **)&keys, (void **)&vals, n))
+	if (gen_off >= 0)
+		err = ks_map_take_closed(fd, ksz, vsz, gen_off, (void **)&keys,
+					 (void **)&vals, n);
+	else
+		err = ks_map_dump(fd, ksz, vsz, (void **)&keys,
+				  (void **)&vals, n);
+	if (err)
 		return NULL;
 	rows = calloc(*n ? *n : 1, rsz);
 	for (size_t i = 0; rows && i < *n; i++) {
@@ -333,12 +409,10 @@ int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max)
 	return n;
 }
 
-void ks_reset_counts(struct ks_run *r, const char *map, size_t ksz)
+void ks_reset_stacks(struct ks_run *r)
 {
-	int fd = ks_bpf_map_fd(r, map), sfd = ks_bpf_map_fd(r, "ks_stacks");
+	int sfd = ks_bpf_map_fd(r, "ks_stacks");
 
-	if (fd >= 0)
-		ks_map_clear(fd, ksz);
 	if (sfd >= 0)
 		ks_map_clear(sfd, sizeof(uint32_t));
 }

@@ -228,6 +228,13 @@ struct ks_tool {
 	int (*parse_opt)(struct ks_run *r, int c, const char *arg);
 	/* after options: tool-level checks (0 or -1 after an error) */
 	int (*validate)(struct ks_run *r);
+	/* help for -s/--stacks: what a stack does to the key; NULL: the
+	 * tool has no -s (and --stack-depth only with always_stacks) */
+	const char *stacks_help;
+	bool always_stacks;		/* keys by stack anyway: no -s */
+	/* interval reports take the counts out of the kernel, by
+	 * generation (ks_next_generation), instead of differencing them */
+	bool takes_counts;
 	double default_interval;	/* top-like tools: 1 s */
 	bool needs_stack_map;		/* uses ks_stacks even without -s */
 	void (*probe)(struct ks_probe *p);
@@ -312,18 +319,34 @@ int ks_bpf_map_fd(struct ks_run *r, const char *name);
 /* read every key/value of a hash map; caller frees *keys and *vals */
 int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
 		size_t *n);
-/* read a hash map into one array of rows, row i holding key i at koff
- * and its value at voff; NULL on no memory (*n = 0) */
+/*
+ * Interval reports that start from zero (tools with takes_counts, whose
+ * keys carry the ks_gen generation at gen_off): the library flips the
+ * generation and waits out the programs that read the old one
+ * (ks_next_generation(), before such a report); the tool then takes the
+ * closed generation's elements, read and deleted, and nothing else.
+ */
+int ks_next_generation(struct ks_run *r);
+int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
+		uint32_t gen, void **keys, void **vals, size_t *n);
+int ks_map_take_closed(int fd, size_t ksz, size_t vsz, size_t gen_off,
+		       void **keys, void **vals, size_t *n);
+/* read a hash map into one array of rows, row i holding key i at koff and
+ * its value at voff; with gen_off >= 0, take the closed generation's
+ * elements instead; NULL on no memory (*n = 0) */
 void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
-		  size_t voff, size_t *n);
-#define KS_MAP_ROWS(fd, type, kf, vf, n)				\
+		  size_t voff, size_t *n, long gen_off);
+/* take: an interval report (the key type has a gen field) */
+#define KS_MAP_ROWS(fd, type, kf, vf, n, take)				\
 	((type *)ks_map_rows(fd, sizeof(((type *)0)->kf),		\
 			     sizeof(((type *)0)->vf), sizeof(type),	\
-			     offsetof(type, kf), offsetof(type, vf), n))
-/* delete every key (interval reset) */
+			     offsetof(type, kf), offsetof(type, vf), n,	\
+			     (take) ? (long)(offsetof(type, kf.gen) -	\
+					     offsetof(type, kf)) : -1L))
+/* delete every key */
 void ks_map_clear(int fd, size_t ksz);
-/* clear the named map and the stack map (interval reset) */
-void ks_reset_counts(struct ks_run *r, const char *map, size_t ksz);
+/* empty the stack map (interval reset, after the counts were taken) */
+void ks_reset_stacks(struct ks_run *r);
 /* ip is in the tracing machinery (BPF program, tracepoint glue) that sits
  * on top of stacks captured in a probe: tools with their own stack
  * storage strip these as ks_stack_frames() does */

@@ -44,15 +44,18 @@ static const struct option common_long[] = {
 
 static const char common_short[] = "p:t:c:d:jsm:r:vh";
 
-static const char common_help[] =
+static const char common_help_filters[] =
 "  -p, --pid PID          trace this process only (filtered in BPF)\n"
 "  -t, --tid TID          trace this thread only\n"
 "  -c, --comm COMM        trace tasks with this exact name (max 15 bytes)\n"
 "      --cgroup PATH      trace tasks in this cgroup v2 directory and below\n"
 "  -d, --duration SECS    run this long, print the final report, exit\n"
-"  -j, --json             newline-delimited JSON, one object per report\n"
-"  -s, --stacks           key by kernel stack instead of call site\n"
-"      --stack-depth N    frames per stack, 1-127 (default 16)\n"
+"  -j, --json             newline-delimited JSON, one object per report\n";
+
+static const char common_help_depth[] =
+"      --stack-depth N    frames per stack, 1-127 (default 16)\n";
+
+static const char common_help_rest[] =
 "  -m, --mode MODE        force an attach mode: fentry, kprobe, tp_btf,\n"
 "                         raw_tp, tracepoint, uprobe (default: the best\n"
 "                         this kernel allows; see 'kscope features')\n"
@@ -64,6 +67,16 @@ static const char common_help[] =
 "  interval [count]       print a report every interval seconds, count\n"
 "                         times; each report covers its own interval\n";
 
+/* -s and --stack-depth exist for a tool that keys by stack at all */
+static bool has_stacks_opt(const struct ks_tool *t, const char *name)
+{
+	if (!strcmp(name, "stacks"))
+		return t->stacks_help;
+	if (!strcmp(name, "stack-depth"))
+		return t->stacks_help || t->always_stacks;
+	return true;
+}
+
 static void usage(const struct ks_tool *t, FILE *f)
 {
 	fprintf(f, "Usage: kscope %s [options] [interval [count]]%s\n\n%s\n\n",
@@ -72,7 +85,12 @@ static void usage(const struct ks_tool *t, FILE *f)
 	fprintf(f, "Options:\n");
 	if (t->args_help)
 		fputs(t->args_help, f);
-	fputs(common_help, f);
+	fputs(common_help_filters, f);
+	if (t->stacks_help)
+		fprintf(f, "  -s, --stacks           %s\n", t->stacks_help);
+	if (has_stacks_opt(t, "stack-depth"))
+		fputs(common_help_depth, f);
+	fputs(common_help_rest, f);
 	if (t->examples)
 		fprintf(f, "\nExamples:\n%s", t->examples);
 	if (t->overhead)
@@ -80,7 +98,8 @@ static void usage(const struct ks_tool *t, FILE *f)
 }
 
 /* A tool's own short options win over common ones with the same letter
- * (slabratetop -s sorts, it has no stacks). */
+ * (slabratetop -s sorts, it has no stacks); -s, --stacks and
+ * --stack-depth exist only for tools with stacks. */
 static void build_optstrings(const struct ks_tool *t, char *shortopts,
 			     size_t slen, struct option *longopts, size_t nlong)
 {
@@ -93,7 +112,7 @@ static void build_optstrings(const struct ks_tool *t, char *shortopts,
 	for (const char *p = common_short; *p && o + 2 < slen; p++) {
 		bool has_arg = p[1] == ':';
 
-		if (!strchr(ts, *p)) {
+		if (!strchr(ts, *p) && (*p != 's' || t->stacks_help)) {
 			shortopts[o++] = *p;
 			if (has_arg)
 				shortopts[o++] = ':';
@@ -112,7 +131,7 @@ static void build_optstrings(const struct ks_tool *t, char *shortopts,
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(longopts[i].name, l->name))
 				dup = true;
-		if (!dup)
+		if (!dup && has_stacks_opt(t, l->name))
 			longopts[n++] = *l;
 	}
 	memset(&longopts[n], 0, sizeof(longopts[n]));
@@ -535,6 +554,9 @@ static void report(struct ks_run *r, bool final)
 {
 	struct ks_report rep;
 
+	/* before the header: the interval's events are all in by then */
+	if (!final && r->tool->takes_counts && ks_next_generation(r))
+		ks_err("cannot start a new interval: %s", strerror(errno));
 	ks_report_begin(&rep, r, final);
 	r->tool->print(r, &rep);
 	ks_report_end(&rep);

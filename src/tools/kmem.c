@@ -118,8 +118,9 @@ static void kmem_print(struct ks_run *r, struct ks_report *rep)
 	uint64_t tot_count = 0, tot_bytes = 0;
 	char site[256], comm[80], b1[32];
 
+	/* an interval report takes the counts: the next starts from zero */
 	rows = KS_MAP_ROWS(bpf_map__fd(skel->maps.counts), struct row, k, v,
-			   &n);
+			   &n, !rep->final);
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -181,7 +182,7 @@ static void kmem_print(struct ks_run *r, struct ks_report *rep)
 
 static void kmem_reset(struct ks_run *r)
 {
-	ks_reset_counts(r, "counts", sizeof(struct kmem_key));
+	ks_reset_stacks(r);
 }
 
 static void kmem_stop(struct ks_run *r)
@@ -206,6 +207,8 @@ const struct ks_tool ks_tool_kmem = {
 "  (the kernel stack walk dominates; --stack-depth lowers it).  Busy\n"
 "  systems allocate 100k-1M objects/s: -s there costs real CPU.\n",
 	.tracing_what = "kmalloc and kmem_cache_alloc",
+	.takes_counts = true,
+	.stacks_help = "key by kernel stack instead of call site",
 	.probe = kmem_probe,
 	.start = kmem_start,
 	.print = kmem_print,

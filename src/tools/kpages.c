@@ -138,8 +138,13 @@ static void kpages_print(struct ks_run *r, struct ks_report *rep)
 	uint64_t page = sysconf(_SC_PAGESIZE), tot_count = 0, tot_pages = 0;
 	char site[256], comm[80], b1[32];
 
-	if (ks_map_dump(bpf_map__fd(skel->maps.counts), sizeof(*keys),
-			sizeof(*vals), (void **)&keys, (void **)&vals, &n))
+	/* an interval report takes the counts: the next starts from zero */
+	if (rep->final ? ks_map_dump(bpf_map__fd(skel->maps.counts),
+				     sizeof(*keys), sizeof(*vals),
+				     (void **)&keys, (void **)&vals, &n) :
+	    ks_map_take_closed(bpf_map__fd(skel->maps.counts), sizeof(*keys),
+			       sizeof(*vals), offsetof(struct kpages_key, gen),
+			       (void **)&keys, (void **)&vals, &n))
 		return;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	for (size_t i = 0; rows && i < n; i++) {
@@ -209,7 +214,7 @@ static void kpages_print(struct ks_run *r, struct ks_report *rep)
 
 static void kpages_reset(struct ks_run *r)
 {
-	ks_reset_counts(r, "counts", sizeof(struct kpages_key));
+	ks_reset_stacks(r);
 }
 
 static void kpages_stop(struct ks_run *r)
@@ -233,6 +238,8 @@ const struct ks_tool ks_tool_kpages = {
 "  Page allocations are rarer than slab ones, but a page-fault storm of\n"
 "  100k pages/s costs about 20% of a CPU.\n",
 	.tracing_what = "page allocations",
+	.takes_counts = true,
+	.stacks_help = "key by kernel stack instead of call site",
 	.needs_stack_map = true,
 	.probe = kpages_probe,
 	.start = kpages_start,

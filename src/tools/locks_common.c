@@ -331,11 +331,8 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 
 void locks_reset(struct ks_run *r)
 {
-	int fd = ks_bpf_map_fd(r, "calls");
-
-	ks_reset_counts(r, "waits", sizeof(struct lock_key));
-	if (fd >= 0)
-		ks_map_clear(fd, sizeof(struct lock_call_key));
+	/* the counts were taken by the report */
+	ks_reset_stacks(r);
 }
 
 void locks_stop(struct ks_run *r)
@@ -473,7 +470,9 @@ void locks_print(struct ks_run *r, struct ks_report *rep,
 	uint64_t tot_count = 0, tot_ns = 0;
 	char name[256], kind[48], comm[80], t1[24], t2[24], t3[24];
 
-	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "waits"), struct row, k, v, &n);
+	/* an interval report takes the counts: the next starts from zero */
+	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "waits"), struct row, k, v, &n,
+			   !rep->final);
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -568,7 +567,7 @@ void locks_print_calls(struct ks_run *r, struct ks_report *rep,
 	char name[256], kind[48], comm[80], addr[24];
 
 	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "calls"), struct call_row, k,
-			   count, &n);
+			   count, &n, !rep->final);
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++)

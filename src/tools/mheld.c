@@ -102,6 +102,8 @@ const struct ks_tool ks_tool_mheld = {
 "  kscope mheld -H -r 3             the 3 longest-held, with histograms\n"
 "  kscope mheld -s -c postgres -j   JSON, by acquiring kernel stack\n",
 	.tracing_what = "mutex hold times",
+	.takes_counts = true,
+	.stacks_help = "also key by the kernel stack that took the lock",
 	.long_opts = mheld_long,
 	.short_opts = "H",
 	.parse_opt = mheld_parse,

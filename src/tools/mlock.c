@@ -114,6 +114,8 @@ const struct ks_tool ks_tool_mlock = {
 "  kscope mlock -s -j               JSON, keyed by lock and kernel stack\n"
 "  kscope mlock -m tracepoint       only contended waits (any kernel)\n",
 	.tracing_what = "mutex waits",
+	.takes_counts = true,
+	.stacks_help = "also key by the kernel stack of each wait",
 	.long_opts = mlock_long,
 	.short_opts = "H",
 	.parse_opt = mlock_parse,

@@ -158,6 +158,8 @@ const struct ks_tool ks_tool_spinlock = {
 "  kscope spinlock --calls -c nginx -d 5\n"
 "                                   calls and contention for nginx\n",
 	.tracing_what = "spin lock and rwlock contention",
+	.takes_counts = true,
+	.stacks_help = "also key by the kernel stack of each wait",
 	.long_opts = spinlock_long,
 	.short_opts = "H",
 	.parse_opt = spinlock_parse,
