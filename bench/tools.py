@@ -44,6 +44,36 @@ def _bt(title, body, maps):
             % (title, body, " ".join("clear(%s);" % m for m in maps)))
 
 
+def _lock_bt(title, pred, first, key):
+    """bpftrace timing one wait from a thread's first contention_begin
+    (accepted by pred; first says when a begin starts a wait) to its
+    contention_end, as a histogram keyed by key."""
+    return _bt(title,
+               "tracepoint:lock:contention_begin /%s/\n"
+               "{ $l = (uint64)args->lock_addr;\n"
+               "  %s { @start[tid] = nsecs; @lock[tid] = $l; } }\n"
+               "tracepoint:lock:contention_end\n"
+               "/@lock[tid] == (uint64)args->lock_addr/\n"
+               "{ @ns[%s] = hist(nsecs - @start[tid]);\n"
+               "  delete(@start[tid]); delete(@lock[tid]); }"
+               % (pred, first, key), ["@ns", "@start", "@lock"])
+
+
+def _lock_tool(name, scenario, pred, first, note):
+    return Tool(name, scenario,
+                ["lock/contention_begin", "lock/contention_end"],
+                # kscope takes the stack where the wait ends
+                stack_hooks=["lock/contention_end"],
+                bpftrace=_lock_bt(name, pred, first,
+                                  "args->lock_addr, kstack(5), comm"),
+                bpftrace_extra={"bpftrace lock": _lock_bt(
+                    name, pred, first, "args->lock_addr, comm")},
+                kscope={"kscope": [], "kscope -s": ["-s"],
+                        "kscope -s --stack-depth 5":
+                            ["-s", "--stack-depth", "5"]},
+                contended=True, note=note)
+
+
 TOOLS = [
     Tool("kmem", "open", ["kmem/kmalloc", "kmem/kmem_cache_alloc"],
          # book: kmem.bt, kernel stack (5 frames) + comm, stats of bytes
@@ -100,42 +130,19 @@ TOOLS = [
          note="memleak keys every allocation by its kernel stack, so its "
               "default mode pays for a stack walk per allocation; frees "
               "are a map delete"),
-    # Lock tools: the book's mlock.bt/mheld.bt use kprobes on
-    # mutex_lock/mutex_unlock, which this host lacks; the comparison is
-    # bpftrace on the same contention tracepoints with kscope's definition
-    # of one wait (a thread's first contention_begin to its contention_end)
-    # and kscope's keys (a histogram per lock and comm).
-    Tool("mlock", "pipe", ["lock/contention_begin", "lock/contention_end"],
-         stack_hooks=["lock/contention_end"],
-         bpftrace=_bt("mlock",
-                      "tracepoint:lock:contention_begin /args->flags & 32/\n"
-                      "{ $l = (uint64)args->lock_addr;\n"
-                      "  if (@lock[tid] != $l) {"
-                      " @start[tid] = nsecs; @lock[tid] = $l; } }\n"
-                      "tracepoint:lock:contention_end\n"
-                      "/@lock[tid] == (uint64)args->lock_addr/\n"
-                      "{ @ns[args->lock_addr, comm] ="
-                      " hist(nsecs - @start[tid]);\n"
-                      "  delete(@start[tid]); delete(@lock[tid]); }",
-                      ["@ns", "@start", "@lock"]),
-         contended=True,
-         note="the MUTEX contention of four writers on one pipe's mutex"),
-    Tool("spinlock", "fown",
-         ["lock/contention_begin", "lock/contention_end"],
-         stack_hooks=["lock/contention_end"],
-         bpftrace=_bt("spinlock",
-                      "tracepoint:lock:contention_begin\n"
-                      "/(args->flags & 1) && !(args->flags & 32)/\n"
-                      "{ if (@lock[tid] == 0) { @start[tid] = nsecs;"
-                      " @lock[tid] = (uint64)args->lock_addr; } }\n"
-                      "tracepoint:lock:contention_end\n"
-                      "/@lock[tid] == (uint64)args->lock_addr/\n"
-                      "{ @ns[args->lock_addr, comm] ="
-                      " hist(nsecs - @start[tid]);\n"
-                      "  delete(@start[tid]); delete(@lock[tid]); }",
-                      ["@ns", "@start", "@lock"]),
-         contended=True,
-         note="rwlock contention of a writer and a reader of one file's "
-              "owner (on two CPUs rwlock waiters are the spin-type waits "
-              "the tracepoints see)"),
+    # Lock tools: the book's mlock.bt keys mutex waits by lock, kstack(5)
+    # and comm, timing mutex_lock with kprobes, which this host lacks; the
+    # comparison here is that program on the contention tracepoints, with
+    # kscope's definition of one wait (a thread's first contention_begin
+    # to its contention_end), and ("bpftrace lock") keyed like kscope's
+    # default, without the stack.
+    _lock_tool("mlock", "pipe", "args->flags & 32",
+               "if (@lock[tid] != $l)",
+               note="the MUTEX contention of four writers on one pipe's "
+                    "mutex"),
+    _lock_tool("spinlock", "fown", "(args->flags & 1) && !(args->flags & 32)",
+               "if (@lock[tid] == 0)",
+               note="rwlock contention of a writer and a reader of one "
+                    "file's owner (on two CPUs rwlock waiters are the "
+                    "spin-type waits the tracepoints see)"),
 ]

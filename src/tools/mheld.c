@@ -101,6 +101,11 @@ const struct ks_tool ks_tool_mheld = {
 "  kscope mheld -d 10               mutex hold times over 10 seconds\n"
 "  kscope mheld -H -r 3             the 3 longest-held, with histograms\n"
 "  kscope mheld -s -c postgres -j   JSON, by acquiring kernel stack\n",
+	.overhead =
+"  Probes every mutex lock function's return and mutex_unlock: two or\n"
+"  three probe hits per hold, on every acquisition, contended or not,\n"
+"  and a hash map insert and delete per hold.  Measured only in emulated\n"
+"  VMs here (see docs/locks.md); plan for more than mlock's cost.\n",
 	.tracing_what = "mutex hold times",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack that took the lock",
