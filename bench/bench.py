@@ -104,9 +104,10 @@ class Workload:
             self.p.wait()
 
 
-def bpf_map_memlock(pid):
-    """Bytes of kernel memory charged to the BPF maps pid holds open."""
-    seen, total = set(), 0
+def bpf_objects(pid, kind):
+    """fdinfo fields of each BPF object of kind ("map", "prog") that pid
+    holds open, one dict per object (an object open twice counts once)."""
+    seen, objs = set(), []
     fddir = "/proc/%d/fd" % pid
     try:
         fds = os.listdir(fddir)
@@ -114,44 +115,33 @@ def bpf_map_memlock(pid):
         return None
     for fd in fds:
         try:
-            if os.readlink(os.path.join(fddir, fd)) != "anon_inode:bpf-map":
+            if os.readlink(os.path.join(fddir, fd)) != "anon_inode:bpf-" + kind:
                 continue
-            info = dict(l.split(":", 1) for l in
-                        open("/proc/%d/fdinfo/%s" % (pid, fd))
-                        if ":" in l)
+            info = dict((k, v.strip()) for k, v in (
+                l.split(":", 1) for l in open("/proc/%d/fdinfo/%s" % (pid, fd))
+                if ":" in l))
         except OSError:
             continue
-        mid = info.get("map_id", fd).strip()
-        if mid not in seen:
-            seen.add(mid)
-            total += int(info.get("memlock", "0").strip())
-    return total
+        oid = info.get(kind + "_id", fd)
+        if oid not in seen:
+            seen.add(oid)
+            objs.append(info)
+    return objs
+
+
+def bpf_map_memlock(pid):
+    """Bytes of kernel memory charged to the BPF maps pid holds open."""
+    maps = bpf_objects(pid, "map")
+    return None if maps is None else sum(int(m.get("memlock", 0))
+                                         for m in maps)
 
 
 def bpf_prog_stats(pid):
     """(run_cnt, run_time_ns) summed over the BPF programs pid holds open
     (counted only while BPF run-time statistics are on)."""
-    seen, cnt, tns = set(), 0, 0
-    fddir = "/proc/%d/fd" % pid
-    try:
-        fds = os.listdir(fddir)
-    except OSError:
-        return None
-    for fd in fds:
-        try:
-            if os.readlink(os.path.join(fddir, fd)) != "anon_inode:bpf-prog":
-                continue
-            info = dict(l.split(":", 1) for l in
-                        open("/proc/%d/fdinfo/%s" % (pid, fd))
-                        if ":" in l)
-        except OSError:
-            continue
-        pid_ = info.get("prog_id", fd).strip()
-        if pid_ not in seen:
-            seen.add(pid_)
-            cnt += int(info.get("run_cnt", "0").strip())
-            tns += int(info.get("run_time_ns", "0").strip())
-    return cnt, tns
+    progs = bpf_objects(pid, "prog") or []
+    return (sum(int(p.get("run_cnt", 0)) for p in progs),
+            sum(int(p.get("run_time_ns", 0)) for p in progs))
 
 
 BPF_SYSCALL = {"x86_64": 321, "aarch64": 280}
