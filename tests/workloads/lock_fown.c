@@ -24,63 +24,30 @@
 #include <fcntl.h>
 #include "lock_wl.h"
 
-static const char *comm;
-static struct lwl_len len;
 static int fd;
 static pid_t owner;
-static pthread_barrier_t go;
 
-struct result {
-	long idx, calls;
-};
-
-static void *caller(void *arg)
+/* even workers write the owner, odd ones read it */
+static int call_once(long idx)
 {
-	struct result *res = arg;
-	int writer = !(res->idx & 1);
-	double end;
-	long i;
+	int writer = !(idx & 1);
+	int r = writer ? fcntl(fd, F_SETOWN, owner) : fcntl(fd, F_GETOWN);
 
-	lwl_pin(res->idx);
-	wl_name(comm);
-	pthread_barrier_wait(&go);
-	/* timed from here: a slow start must not eat the run */
-	end = lwl_now() + len.seconds;
-	for (i = 0; lwl_more(&len, i, end); i++) {
-		int r = writer ? fcntl(fd, F_SETOWN, owner) :
-				 fcntl(fd, F_GETOWN);
-
-		if (r < 0 || (!writer && r != owner)) {
-			perror("fcntl");
-			exit(1);
-		}
+	if (r < 0 || (!writer && r != owner)) {
+		perror("fcntl");
+		exit(1);
 	}
-	res->calls = i;
-	return NULL;
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	pthread_t t[LWL_MAX_THREADS];
-	struct result res[LWL_MAX_THREADS] = { { 0, 0 } };
-	long threads, setown = 0, getown = 0;
-	double t0, t1;
+	struct lwl_run run = { .op = call_once };
+	long setown = 0, getown = 0;
 	char out[256];
 	int n;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: lock_fown COMM THREADS OPS\n");
-		return 2;
-	}
-	comm = argv[1];
-	threads = wl_num(argv[2], "thread count");
-	len = lwl_parse_len(argv[3]);
-	if (threads < 1 || threads > LWL_MAX_THREADS || strlen(comm) < 1 ||
-	    strlen(comm) > 15) {
-		fprintf(stderr, "lock_fown: 1-%d threads, a 1-15 byte COMM\n",
-			LWL_MAX_THREADS);
-		return 2;
-	}
+	lwl_args(&run, argc - 1, argv + 1, "lock_fown COMM THREADS OPS");
 	fd = open("/dev/null", O_RDONLY);
 	owner = getpid();
 	/* owned before the threads start: every F_GETOWN finds an owner
@@ -89,26 +56,18 @@ int main(int argc, char **argv)
 		perror("/dev/null");
 		return 1;
 	}
-	pthread_barrier_init(&go, NULL, threads + 1);
-	for (long i = 0; i < threads; i++) {
-		res[i].idx = i;
-		if (pthread_create(&t[i], NULL, caller, &res[i]))
-			return 1;
-	}
-	pthread_barrier_wait(&go);
-	t0 = lwl_now();
-	for (long i = 0; i < threads; i++) {
-		pthread_join(t[i], NULL);
+	lwl_run(&run);
+	for (long i = 0; i < run.threads; i++) {
 		if (i & 1)
-			getown += res[i].calls;
+			getown += run.w[i].ok;
 		else
-			setown += res[i].calls;
+			setown += run.w[i].ok;
 	}
-	t1 = lwl_now();
 	/* released by this thread, not by a COMM thread still exiting */
 	close(fd);
 	n = snprintf(out, sizeof(out),
 		     "{\"threads\": %ld, \"setown\": %ld, \"getown\": %ld, "
-		     "\"seconds\": %.6f}\n", threads, setown, getown, t1 - t0);
+		     "\"seconds\": %.6f}\n", run.threads, setown, getown,
+		     run.seconds);
 	return write(1, out, n) == n ? 0 : 1;
 }

@@ -19,78 +19,27 @@
 #include <termios.h>
 #include "lock_wl.h"
 
-static const char *comm;
-static struct lwl_len len;
 static int master, slave;
-static pthread_barrier_t go;
-static volatile int writers_done;
 
-struct result {
-	long idx, ok, again;
-};
-
-static void *writer(void *arg)
+static int write_byte(long idx)
 {
-	struct result *res = arg;
-	double end;
-	long i;
-
-	lwl_pin(res->idx);
-	wl_name(comm);
-	pthread_barrier_wait(&go);
-	/* timed from here: a slow start must not eat the run */
-	end = lwl_now() + len.seconds;
-	for (i = 0; lwl_more(&len, i, end); i++) {
-		ssize_t n = write(slave, "x", 1);
-
-		if (n == 1) {
-			res->ok++;
-		} else if (n < 0 && errno == EAGAIN) {
-			res->again++;
-		} else {
-			perror("write");
-			exit(1);
-		}
-	}
-	return NULL;
+	(void)idx;
+	return lwl_write(slave, "x", 1);
 }
 
-static void *reader(void *arg)
+static void drain(void)
 {
-	char buf[4096];
-
-	(void)arg;
-	pthread_barrier_wait(&go);
-	while (!writers_done)
-		if (read(master, buf, sizeof(buf)) < 0 && errno != EAGAIN) {
-			perror("read");
-			exit(1);
-		}
-	return NULL;
+	lwl_drain(master);
 }
 
 int main(int argc, char **argv)
 {
-	pthread_t tw[LWL_MAX_THREADS], tr;
-	struct result res[LWL_MAX_THREADS] = { { 0, 0, 0 } };
-	long threads, ok = 0, again = 0;
+	struct lwl_run run = { .op = write_byte, .helper = drain };
 	struct termios t;
 	char out[256];
 	int n;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: lock_pty COMM THREADS WRITES\n");
-		return 2;
-	}
-	comm = argv[1];
-	threads = wl_num(argv[2], "thread count");
-	len = lwl_parse_len(argv[3]);
-	if (threads < 1 || threads > LWL_MAX_THREADS || strlen(comm) < 1 ||
-	    strlen(comm) > 15) {
-		fprintf(stderr, "lock_pty: 1-%d threads, a 1-15 byte COMM\n",
-			LWL_MAX_THREADS);
-		return 2;
-	}
+	lwl_args(&run, argc - 1, argv + 1, "lock_pty COMM THREADS WRITES");
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
 	if (master < 0 || grantpt(master) || unlockpt(master)) {
 		perror("posix_openpt");
@@ -106,27 +55,13 @@ int main(int argc, char **argv)
 		cfmakeraw(&t);
 		tcsetattr(slave, TCSANOW, &t);
 	}
-	pthread_barrier_init(&go, NULL, threads + 2);
-	if (pthread_create(&tr, NULL, reader, NULL))
-		return 1;
-	for (long i = 0; i < threads; i++) {
-		res[i].idx = i;
-		if (pthread_create(&tw[i], NULL, writer, &res[i]))
-			return 1;
-	}
-	pthread_barrier_wait(&go);
-	for (long i = 0; i < threads; i++) {
-		pthread_join(tw[i], NULL);
-		ok += res[i].ok;
-		again += res[i].again;
-	}
-	writers_done = 1;
-	pthread_join(tr, NULL);
+	lwl_run(&run);
 	/* released by this thread, not by a COMM thread still exiting */
 	close(slave);
 	close(master);
 	n = snprintf(out, sizeof(out),
 		     "{\"threads\": %ld, \"writes\": %ld, \"written\": %ld, "
-		     "\"again\": %ld}\n", threads, ok + again, ok, again);
+		     "\"again\": %ld}\n", run.threads, run.ok + run.again,
+		     run.ok, run.again);
 	return write(1, out, n) == n ? 0 : 1;
 }

@@ -86,4 +86,147 @@ static inline void lwl_pin(long idx)
 	sched_setaffinity(0, sizeof(one), &one);	/* best effort */
 }
 
+/*
+ * The shape every lock workload shares: "COMM THREADS LEN" arguments, then
+ * THREADS worker threads named COMM, spread over the CPUs, started
+ * together at a barrier, each calling op(idx) until its LEN is done, and
+ * beside them an optional helper thread (a reader draining what the
+ * workers write) that runs until the workers are done.  op returns 1 for
+ * an operation that did its work, 0 for one that found nothing to do
+ * (EAGAIN on a full pipe) and exits the process on a real error.
+ */
+struct lwl_worker {
+	long idx;
+	long ok, again;		/* op's 1s and 0s */
+	pthread_t t;
+};
+
+struct lwl_run {
+	const char *comm;
+	long threads;
+	struct lwl_len len;
+	int (*op)(long idx);
+	void (*helper)(void);	/* runs until lwl_stop is set */
+	struct lwl_worker w[LWL_MAX_THREADS];
+	long ok, again;		/* summed over the workers */
+	double seconds;		/* barrier to the last worker's end */
+};
+
+/* set once every worker is done: the helper's cue to stop */
+static volatile int lwl_stop;
+static pthread_barrier_t lwl_go;
+
+/* parse "COMM THREADS LEN" at argv[0..2]; usage and exit 2 on bad input */
+static inline void lwl_args(struct lwl_run *r, int argc, char **argv,
+			    const char *usage)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s\n", usage);
+		exit(2);
+	}
+	r->comm = argv[0];
+	r->threads = wl_num(argv[1], "thread count");
+	r->len = lwl_parse_len(argv[2]);
+	if (r->threads < 1 || r->threads > LWL_MAX_THREADS ||
+	    strlen(r->comm) < 1 || strlen(r->comm) > 15) {
+		fprintf(stderr, "%s: 1-%d threads, a 1-15 byte COMM\n", usage,
+			LWL_MAX_THREADS);
+		exit(2);
+	}
+}
+
+/* an op's body: 1 when a non-blocking write wrote, 0 on EAGAIN */
+static inline int lwl_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n = write(fd, buf, len);
+
+	if (n > 0)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	perror("write");
+	exit(1);
+}
+
+/* a helper's body: read fd (non-blocking) until the workers are done */
+static inline void lwl_drain(int fd)
+{
+	static char buf[65536];
+
+	while (!lwl_stop)
+		if (read(fd, buf, sizeof(buf)) < 0 && errno != EAGAIN) {
+			perror("read");
+			exit(1);
+		}
+}
+
+static struct lwl_run *lwl_cur;
+
+static void *lwl_worker_main(void *arg)
+{
+	struct lwl_worker *w = arg;
+	const struct lwl_run *r = lwl_cur;
+	double end;
+	long i;
+
+	lwl_pin(w->idx);
+	wl_name(r->comm);
+	pthread_barrier_wait(&lwl_go);
+	/* timed from here: a slow start must not eat the run */
+	end = lwl_now() + r->len.seconds;
+	for (i = 0; lwl_more(&r->len, i, end); i++) {
+		if (r->op(w->idx))
+			w->ok++;
+		else
+			w->again++;
+	}
+	return NULL;
+}
+
+static void *lwl_helper_main(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&lwl_go);
+	lwl_cur->helper();
+	return NULL;
+}
+
+/* Run the workers (and helper) to the end; totals in r.  The caller then
+ * closes its files itself: pthread_join() returns while a worker may
+ * still be in do_exit(), and the last task to drop the file table
+ * releases the files, under COMM if that is a worker (seen with kprobes:
+ * a pipe's mutex taken twice more). */
+static inline void lwl_run(struct lwl_run *r)
+{
+	pthread_t helper;
+	double t0;
+
+	lwl_cur = r;
+	pthread_barrier_init(&lwl_go, NULL, r->threads + 1 + !!r->helper);
+	if (r->helper && pthread_create(&helper, NULL, lwl_helper_main,
+					NULL)) {
+		fprintf(stderr, "cannot start a thread\n");
+		exit(1);
+	}
+	for (long i = 0; i < r->threads; i++) {
+		r->w[i].idx = i;
+		if (pthread_create(&r->w[i].t, NULL, lwl_worker_main,
+				   &r->w[i])) {
+			fprintf(stderr, "cannot start a thread\n");
+			exit(1);
+		}
+	}
+	pthread_barrier_wait(&lwl_go);
+	t0 = lwl_now();
+	for (long i = 0; i < r->threads; i++) {
+		pthread_join(r->w[i].t, NULL);
+		r->ok += r->w[i].ok;
+		r->again += r->w[i].again;
+	}
+	r->seconds = lwl_now() - t0;
+	lwl_stop = 1;
+	if (r->helper)
+		pthread_join(helper, NULL);
+}
+
 #endif

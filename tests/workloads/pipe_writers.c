@@ -22,99 +22,53 @@
 #include <fcntl.h>
 #include "lock_wl.h"
 
-static const char *comm;
 static char reader_comm[16];
-static struct lwl_len len;
-static long bytes, nthreads;
+static struct lwl_run run;
+static long bytes;
 static int pfd[2];
-static pthread_barrier_t go;
-static volatile int writers_done;
-static int blocking;
-
-struct result {
-	long idx, ok, again;
-};
-
 static char buf[65536];
 
-static void *writer(void *arg)
+static int write_once(long idx)
 {
-	struct result *res = arg;
-	double end;
-	long i;
-
-	lwl_pin(res->idx);
-	wl_name(comm);
-	pthread_barrier_wait(&go);
-	/* timed from here: a slow start must not eat the run */
-	end = lwl_now() + len.seconds;
-	for (i = 0; lwl_more(&len, i, end); i++) {
-		ssize_t n = write(pfd[1], buf, bytes);
-
-		if (n > 0) {
-			res->ok++;
-		} else if (n < 0 && errno == EAGAIN) {
-			res->again++;
-		} else {
-			perror("write");
-			exit(1);
-		}
-	}
-	return NULL;
+	(void)idx;
+	return lwl_write(pfd[1], buf, bytes);
 }
 
-static void *reader(void *arg)
+static void drain(void)
 {
-	static char rbuf[65536];
-
-	(void)arg;
-	lwl_pin(nthreads);
+	lwl_pin(run.threads);
 	wl_name(reader_comm);
-	pthread_barrier_wait(&go);
 	/* the read end never blocks: it must notice the writers are done */
-	while (!writers_done) {
-		if (read(pfd[0], rbuf, sizeof(rbuf)) < 0 && errno != EAGAIN) {
-			perror("read");
-			exit(1);
-		}
-	}
-	return NULL;
+	lwl_drain(pfd[0]);
 }
 
 int main(int argc, char **argv)
 {
-	pthread_t tw[LWL_MAX_THREADS], tr;
-	struct result res[LWL_MAX_THREADS] = { { 0, 0, 0 } };
-	long threads, ok = 0, again = 0, writes;
-	double t0, t1;
+	int blocking = 0, n;
 	char out[512];
+	long writes;
 	size_t l;
-	int n;
 
 	if (argc > 1 && !strcmp(argv[1], "-b")) {
 		blocking = 1;
 		argv++;
 		argc--;
 	}
-	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: pipe_writers [-b] COMM THREADS WRITES "
-			"[BYTES]\n");
+	if (argc == 5) {
+		bytes = wl_num(argv[4], "byte count");
+		argc--;
+	} else {
+		bytes = 64;
+	}
+	lwl_args(&run, argc - 1, argv + 1,
+		 "pipe_writers [-b] COMM THREADS WRITES [BYTES]");
+	if (bytes < 1 || bytes > 65536) {
+		fprintf(stderr, "pipe_writers: 1-65536 bytes\n");
 		return 2;
 	}
-	comm = argv[1];
-	threads = wl_num(argv[2], "thread count");
-	len = lwl_parse_len(argv[3]);
-	bytes = argc == 5 ? wl_num(argv[4], "byte count") : 64;
-	if (threads < 1 || threads > LWL_MAX_THREADS || bytes < 1 ||
-	    bytes > 65536 || strlen(comm) < 1 || strlen(comm) > 15) {
-		fprintf(stderr, "pipe_writers: 1-%d threads, 1-65536 bytes, "
-			"a 1-15 byte COMM\n", LWL_MAX_THREADS);
-		return 2;
-	}
-	nthreads = threads;
 	memset(buf, 'w', sizeof(buf));
-	l = strlen(comm);
-	memcpy(reader_comm, comm, l);
+	l = strlen(run.comm);
+	memcpy(reader_comm, run.comm, l);
 	reader_comm[l - 1] = reader_comm[l - 1] == '#' ? '%' : '#';
 	if (pipe2(pfd, O_NONBLOCK)) {
 		perror("pipe2");
@@ -125,38 +79,18 @@ int main(int argc, char **argv)
 		perror("fcntl");
 		return 1;
 	}
-	pthread_barrier_init(&go, NULL, threads + 2);
-	if (pthread_create(&tr, NULL, reader, NULL))
-		return 1;
-	for (long i = 0; i < threads; i++) {
-		res[i].idx = i;
-		if (pthread_create(&tw[i], NULL, writer, &res[i]))
-			return 1;
-	}
-	pthread_barrier_wait(&go);
-	t0 = lwl_now();
-	for (long i = 0; i < threads; i++) {
-		pthread_join(tw[i], NULL);
-		ok += res[i].ok;
-		again += res[i].again;
-	}
-	t1 = lwl_now();
-	writes = ok + again;
-	writers_done = 1;
-	pthread_join(tr, NULL);
-	/*
-	 * Close here, as this (unnamed) thread: pthread_join() returns while
-	 * a thread is still in do_exit(), and the last thread to drop the
-	 * file table releases the pipe, taking its mutex twice more under
-	 * COMM (seen with kprobes: 20002 acquisitions for 20000 writes).
-	 */
+	run.op = write_once;
+	run.helper = drain;
+	lwl_run(&run);
+	/* closed by this (unnamed) thread: see lwl_run() */
 	close(pfd[0]);
 	close(pfd[1]);
+	writes = run.ok + run.again;
 	n = snprintf(out, sizeof(out),
-		       "{\"threads\": %ld, \"writes\": %ld, "
-		       "\"written\": %ld, \"full\": %ld, \"bytes\": %ld, "
-		       "\"seconds\": %.6f, \"ns_per_write\": %.1f}\n",
-		       threads, writes, ok, again, bytes,
-		       t1 - t0, (t1 - t0) * 1e9 / (writes ? writes : 1));
+		     "{\"threads\": %ld, \"writes\": %ld, "
+		     "\"written\": %ld, \"full\": %ld, \"bytes\": %ld, "
+		     "\"seconds\": %.6f, \"ns_per_write\": %.1f}\n",
+		     run.threads, writes, run.ok, run.again, bytes, run.seconds,
+		     run.seconds * 1e9 / (writes ? writes : 1));
 	return write(1, out, n) == n ? 0 : 1;
 }
