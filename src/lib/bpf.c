@@ -217,44 +217,156 @@ int ks_bpf_map_fd(struct ks_run *r, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
-		size_t *n)
+/* how many elements the map can hold: a bound for walks (0: unknown) */
+static size_t map_capacity(int fd)
 {
-	size_t cap = 256, cnt = 0;
-	char *k = malloc(cap * ksz), *v = malloc(cap * vsz);
-	char *prev = NULL;
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
 
-	if (!k || !v)
-		goto oom;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+/* grow a zeroed array of *cap elements of sz bytes to at least want */
+static int grow(char **a, size_t *cap, size_t want, size_t sz)
+{
+	size_t nc = *cap;
+	char *p;
+
+	while (nc < want)
+		nc *= 2;
+	if (nc == *cap)
+		return 0;
+	p = realloc(*a, nc * sz);
+	if (!p)
+		return -ENOMEM;
+	/* zeroed: valgrind cannot see the batch syscall fill it */
+	memset(p + *cap * sz, 0, (nc - *cap) * sz);
+	*a = p;
+	*cap = nc;
+	return 0;
+}
+
+/*
+ * In batches where the kernel has them (hash maps, 5.6+): a batch walk
+ * goes bucket by bucket, so an element deleted meanwhile (memleak's frees)
+ * cannot send it back to the start.  -EOPNOTSUPP: no batches for this map
+ * here, walk it key by key.
+ */
+static int dump_batch(int fd, size_t ksz, size_t vsz, char **kp, char **vp,
+		      size_t *n)
+{
+	size_t cap = 1024, kcap = 1024, cnt = 0, tsz = ksz < 8 ? 8 : ksz;
+	char *k = calloc(cap, ksz), *v = calloc(cap, vsz);
+	char *in = calloc(1, tsz), *out = calloc(1, tsz);
+	bool first = true;
+	int err = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+	if (!k || !v || !in || !out) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
-		if (cnt == cap) {
-			char *nk = realloc(k, cap * 2 * ksz);
-			char *nv;
+		uint32_t count;
 
-			if (!nk)
-				goto oom;
-			k = nk;
-			nv = realloc(v, cap * 2 * vsz);
-			if (!nv)
-				goto oom;
-			v = nv;
-			cap *= 2;
-		}
-		if (bpf_map_get_next_key(fd, prev, k + cnt * ksz))
+		if (grow(&k, &kcap, cnt + 256, ksz) ||
+		    grow(&v, &cap, cnt + 256, vsz)) {
+			err = -ENOMEM;
 			break;
-		prev = k + cnt * ksz;
-		/* a key deleted under us is skipped, not an error */
-		if (bpf_map_lookup_elem(fd, prev, v + cnt * vsz) == 0)
+		}
+		count = cap - cnt;
+		if (bpf_map_lookup_batch(fd, first ? NULL : in, out,
+					 k + cnt * ksz, v + cnt * vsz, &count,
+					 &bo)) {
+			err = -errno;
+			if (err == -ENOSPC && !count) {
+				/* a bucket bigger than our room: more room */
+				if (grow(&k, &kcap, kcap * 2, ksz) ||
+				    grow(&v, &cap, cap * 2, vsz)) {
+					err = -ENOMEM;
+					break;
+				}
+				continue;
+			}
+			if (err != -ENOENT) {
+				if (first)
+					err = -EOPNOTSUPP;
+				break;
+			}
+		}
+		cnt += count;
+		if (err == -ENOENT) {	/* that was the last batch */
+			err = 0;
+			break;
+		}
+		memcpy(in, out, tsz);
+		first = false;
+	}
+out:
+	free(in);
+	free(out);
+	if (err) {
+		free(k);
+		free(v);
+		return err;
+	}
+	*kp = k;
+	*vp = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Key by key, with the values unless vsz is 0.  A key deleted under us
+ * sends the kernel's walk back to the first key: the walk stops at the
+ * map's capacity, and a key whose lookup fails is left out. */
+static int dump_walk(int fd, size_t ksz, size_t vsz, char **kp, char **vp,
+		     size_t *n)
+{
+	size_t cap = 256, vcap = 256, cnt = 0, bound = map_capacity(fd);
+	char *k = calloc(cap, ksz), *v = vsz ? calloc(vcap, vsz) : NULL;
+	long prev = -1;		/* slot of the last key read */
+
+	if (!k || (vsz && !v))
+		goto oom;
+	for (size_t seen = 0; !bound || seen < bound; seen++) {
+		if (grow(&k, &cap, cnt + 1, ksz) ||
+		    (vsz && grow(&v, &vcap, cnt + 1, vsz)))
+			goto oom;
+		if (bpf_map_get_next_key(fd, prev < 0 ? NULL : k + prev * ksz,
+					 k + cnt * ksz))
+			break;
+		prev = cnt;
+		if (!vsz || bpf_map_lookup_elem(fd, k + cnt * ksz,
+						v + cnt * vsz) == 0)
 			cnt++;
 	}
-	*keys = k;
-	*vals = v;
+	*kp = k;
+	if (vp)
+		*vp = v;
+	else
+		free(v);
 	*n = cnt;
 	return 0;
 oom:
 	free(k);
 	free(v);
 	return -ENOMEM;
+}
+
+int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
+		size_t *n)
+{
+	int err;
+
+	*n = 0;
+	err = dump_batch(fd, ksz, vsz, (char **)keys, (char **)vals, n);
+	if (err == -EOPNOTSUPP)
+		err = dump_walk(fd, ksz, vsz, (char **)keys, (char **)vals,
+				n);
+	return err;
 }
 
 /*
@@ -353,17 +465,20 @@ void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
 
 void ks_map_clear(int fd, size_t ksz)
 {
-	char *key = malloc(ksz), *next = malloc(ksz);
+	char *keys = NULL;
+	size_t n = 0;
 
-	if (!key || !next)
-		goto out;
-	/* always restart from the first key: deleting breaks iteration */
-	while (bpf_map_get_next_key(fd, NULL, key) == 0)
-		if (bpf_map_delete_elem(fd, key))
-			break;
-out:
-	free(key);
-	free(next);
+	/*
+	 * The keys there now, then delete them.  Deleting while walking
+	 * breaks the walk, and restarting from the first key each time never
+	 * ends when the programs insert faster than we delete (seen: kmem -s
+	 * under valgrind on a busy machine); what arrives meanwhile stays.
+	 */
+	if (dump_walk(fd, ksz, 0, &keys, NULL, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * ksz);
+	free(keys);
 }
 
 /* Frames of the tracing machinery itself (the BPF program, the

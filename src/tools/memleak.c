@@ -1119,73 +1119,25 @@ static int by_bytes(const void *x, const void *y)
 	return a->stack < b->stack ? -1 : a->stack > b->stack;
 }
 
-/* Every outstanding allocation, in as few syscalls as the kernel allows. */
+/* Every outstanding allocation (in batches where the kernel has them:
+ * frees delete elements while we read, see ks_map_dump()). */
 static int dump_allocs(struct arec **out, size_t *n)
 {
 	int fd = bpf_map__fd(S.skel->maps.allocs);
-	size_t cap = 4096, cnt = 0;
-	uint64_t *keys = NULL, token = 0;
-	struct memleak_alloc *vals = NULL;
-	struct arec *recs = NULL;
-	bool first = true;
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct memleak_alloc *v;
+	struct arec *recs;
+	uint64_t *k;
 
-	/* zeroed: valgrind cannot see the batch syscall fill them */
-	keys = calloc(cap, sizeof(*keys));
-	vals = calloc(cap, sizeof(*vals));
-	recs = malloc(cap * sizeof(*recs));
-	if (!keys || !vals || !recs)
-		goto fallback;
-	for (;;) {
-		uint32_t count = 4096;
-		int err;
-
-		if (cnt + count > cap) {
-			struct arec *nr = realloc(recs, (cap * 2 + count) *
-						  sizeof(*nr));
-
-			if (!nr)
-				goto fallback;
-			recs = nr;
-			cap = cap * 2 + count;
-		}
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
-					   keys, vals, &count, &bo);
-		if (err && errno != ENOENT) {
-			if (cnt == 0 && first)
-				goto fallback;	/* old kernel: no batch */
-			break;
-		}
-		for (uint32_t i = 0; i < count; i++)
-			recs[cnt++] = (struct arec){ keys[i], vals[i] };
-		first = false;
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-	}
-	free(keys);
-	free(vals);
+	if (ks_map_dump(fd, sizeof(*k), sizeof(*v), (void **)&k, (void **)&v,
+			n))
+		return -1;
+	recs = malloc((*n ? *n : 1) * sizeof(*recs));
+	for (size_t i = 0; recs && i < *n; i++)
+		recs[i] = (struct arec){ k[i], v[i] };
+	free(k);
+	free(v);
 	*out = recs;
-	*n = cnt;
-	return 0;
-fallback:
-	free(keys);
-	free(vals);
-	free(recs);
-	{
-		uint64_t *k;
-		struct memleak_alloc *v;
-
-		if (ks_map_dump(fd, sizeof(*k), sizeof(*v), (void **)&k,
-				(void **)&v, n))
-			return -1;
-		recs = malloc((*n ? *n : 1) * sizeof(*recs));
-		for (size_t i = 0; recs && i < *n; i++)
-			recs[i] = (struct arec){ k[i], v[i] };
-		free(k);
-		free(v);
-		*out = recs;
-		return recs ? 0 : -1;
-	}
+	return recs ? 0 : -1;
 }
 
 static void read_stats(uint64_t *st)
