@@ -15,7 +15,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	  -Iinclude -Isrc -Isrc/lib -I$(B)
+	  -Iinclude -Isrc -Isrc/lib -I$(B) $(SANITIZE)
 LDLIBS := -lbpf -lelf -lz -ldw
 STATIC_LDLIBS := -lbpf -ldw -lelf -lz -llzma -lbz2 -lzstd -lpthread
 
@@ -39,7 +39,7 @@ TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench
+	static workloads bench asan
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -82,6 +82,12 @@ $(B)/main.o: src/main.c src/lib/kscope.h src/tools/tools.def | $(B)
 $(B)/kscope: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# kscope with AddressSanitizer and UBSan (tests/test_sanitize.py runs it)
+asan:
+	$(MAKE) B=$(B)/asan SANITIZE="-fsanitize=address,undefined \
+		-fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		$(B)/asan/kscope
+
 # statically linked copy for the VM test tier's initramfs
 static: $(B)/kscope-static
 $(B)/kscope-static: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
@@ -107,7 +113,7 @@ run: deps
 # Every tier: unit (no root), host integration (root), VM (6.1, 6.12).
 # KSCOPE_SKIP_VM=1 skips the VM tier visibly for quick loops (never in CI).
 check: test-deps
-	$(MAKE) all static workloads $(UNIT_TESTS)
+	$(MAKE) all static asan workloads $(UNIT_TESTS)
 	sh tests/run-unit.sh $(UNIT_TESTS)
 	$(PYTHON) -m pytest -ra -p no:cacheprovider tests
 

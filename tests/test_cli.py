@@ -135,19 +135,26 @@ def test_signal_final_report_and_detach(sig):
                             text=True).stdout.count("\n")
     p = subprocess.Popen([KSCOPE, "kmem", "-j"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    err = b""
-    # read stderr as it comes, straight from the pipe (a slow start on a
-    # loaded machine is a wait, not an error), until the Tracing line
-    while b"Tracing" not in err and time.time() < deadline:
-        if select.select([p.stderr.fileno()], [], [], 0.2)[0]:
-            chunk = os.read(p.stderr.fileno(), 65536)
-            if not chunk:
-                break           # kscope exited: the assert says why
-            err += chunk
-    assert b"Tracing" in err, err.decode(errors="replace")
-    p.send_signal(sig)
-    out, rest = p.communicate(timeout=20)
+    try:
+        deadline = time.time() + 30
+        err = b""
+        # read stderr as it comes, straight from the pipe (a slow start on
+        # a loaded machine is a wait, not an error), until the Tracing line
+        while b"Tracing" not in err and time.time() < deadline:
+            if select.select([p.stderr.fileno()], [], [], 0.2)[0]:
+                chunk = os.read(p.stderr.fileno(), 65536)
+                if not chunk:
+                    break       # kscope exited: the assert says why
+                err += chunk
+        assert b"Tracing" in err, err.decode(errors="replace")
+        p.send_signal(sig)
+        out, rest = p.communicate(timeout=20)
+    finally:
+        # a failed check must not leave a tracer attached for the rest
+        # of the run (one stayed for hours once, slowing everything)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     assert p.returncode == 0, rest.decode(errors="replace")
     lines = out.decode().splitlines()
     assert len(lines) == 1

@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,9 +76,22 @@ def test_host_case(script, tool, mode, timeout):
     out = pathlib.Path(tempfile.mkdtemp(prefix=f"ks-{script.stem}-"))
     env = dict(os.environ, KSCOPE=str(KSCOPE), WL=str(WL), OUT=str(out),
                MODE=mode, KS_ENV="host")
+    # its own session: whatever the case leaves behind (a kscope it
+    # started, after a failure or a timeout) is killed with it below
+    sh = subprocess.Popen(["sh", str(script)], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=True)
     try:
-        p = subprocess.run(["sh", str(script)], env=env, capture_output=True,
-                           text=True, timeout=timeout)
+        try:
+            stdout, stderr = sh.communicate(timeout=timeout)
+        finally:
+            try:
+                os.killpg(sh.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            sh.wait()
+        p = subprocess.CompletedProcess(sh.args, sh.returncode, stdout,
+                                        stderr)
         if p.returncode == 77:
             pytest.skip((out / "skip").read_text().strip()
                         if (out / "skip").exists() else "case skipped")

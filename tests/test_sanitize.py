@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+"""kscope's user-space half under AddressSanitizer + UBSan (build/asan,
+`make asan`) and under valgrind: real runs of every tool on the live
+kernel, with workloads feeding the lock tools and memleak's user mode, so
+that reports, interval takes, stack symbolization and the JSON writer all
+run.  A run passes when it exits as expected and the checker found
+nothing: no AddressSanitizer/LeakSanitizer report, no UBSan runtime error,
+no valgrind error (its own exit code), suppressions aside (only
+tests/valgrind.supp's bpf(2) parameter entries, a limit of valgrind's
+syscall model inside libbpf)."""
+import os
+import pathlib
+import subprocess
+import tempfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+KSCOPE = ROOT / "build" / "kscope"
+ASAN_KSCOPE = ROOT / "build" / "asan" / "kscope"
+WL = ROOT / "build" / "workloads"
+SUPP = ROOT / "tests" / "valgrind.supp"
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (BPF)")
+
+# (arguments, expected exit status); {WL} and {TMP} are filled in
+RUNS = [
+    (["features", "-j"], 0),
+    (["kmem", "-d", "1", "-s", "-j"], 0),
+    (["kmem", "0.2", "3"], 0),                # interval takes, text
+    (["kpages", "-j", "0.3", "2"], 0),
+    (["slabratetop", "-C", "-r", "5", "0.3", "2"], 0),
+    (["workq", "-Q", "-d", "1", "-j"], 0),
+    (["numamove", "-d", "0.5"], 0),
+    (["mlock", "-s", "-H", "0.3", "3"], 0),
+    (["spinlock", "-j", "-s", "0.3", "3"], 0),
+    (["memleak", "-d", "1"], 0),
+    (["memleak", "-j", "--", "{WL}/dyn_leaker", "{TMP}/truth.json"], 0),
+    (["report", "-d", "1"], 0),
+    (["report", "-d", "1", "-j"], 0),
+    (["mheld", "-d", "1"], None),             # 1 where no fentry/kprobes
+    (["kmem", "-p", "999999999"], 1),
+    (["kmem", "-d", "abc"], 2),
+]
+
+
+class Contention:
+    """Lock contention while the tools run: writers on one pipe (mutex)
+    and on one file's owner (rwlock)."""
+
+    def __enter__(self):
+        self.p = [subprocess.Popen([str(WL / w), "lksan", n, "3s"],
+                                   stdout=subprocess.DEVNULL)
+                  for w, n in (("pipe_writers", "4"), ("lock_fown", "2"))]
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.p:
+            p.kill()
+            p.wait()
+
+
+def expected_ok(args, rc, want):
+    if want is None:        # mheld: runs, or refuses in one line
+        return rc in (0, 1)
+    return rc == want
+
+
+def run_checked(cmd, args, env, timeout):
+    tmp = tempfile.mkdtemp(prefix="ks-san-")
+    argv = [a.replace("{WL}", str(WL)).replace("{TMP}", tmp) for a in args]
+    with Contention():
+        return subprocess.run(cmd + argv, capture_output=True, text=True,
+                              env=env, timeout=timeout)
+
+
+@needs_root
+@pytest.mark.parametrize("args,want", RUNS, ids=[" ".join(a) for a, _ in RUNS])
+def test_asan(args, want):
+    assert ASAN_KSCOPE.exists(), "build/asan/kscope missing: run `make asan`"
+    env = dict(os.environ,
+               ASAN_OPTIONS="detect_leaks=1:exitcode=99:abort_on_error=0",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=98")
+    p = run_checked([str(ASAN_KSCOPE)], args, env, 120)
+    for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                "runtime error:"):
+        assert bad not in p.stderr, p.stderr[-4000:]
+    assert expected_ok(args, p.returncode, want), \
+        (p.returncode, p.stderr[-2000:])
+
+
+# valgrind is slow (libbpf parses the kernel's BTF under it): a few runs
+# that cover the shared paths
+VALGRIND_RUNS = [
+    (["kmem", "-s", "-j", "0.5", "2"], 0),
+    (["mlock", "-s", "-H", "0.5", "2"], 0),
+    (["memleak", "-j", "--", "{WL}/dyn_leaker", "{TMP}/truth.json"], 0),
+]
+
+
+@needs_root
+@pytest.mark.parametrize("args,want", VALGRIND_RUNS,
+                         ids=[" ".join(a) for a, _ in VALGRIND_RUNS])
+def test_valgrind(args, want):
+    cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+           "--errors-for-leak-kinds=definite", f"--suppressions={SUPP}",
+           str(KSCOPE)]
+    p = run_checked(cmd, args, dict(os.environ), 300)
+    errors = [l for l in p.stderr.splitlines()
+              if l.startswith("==") and "WARNING" not in l]
+    assert p.returncode == want and not errors, \
+        (p.returncode, "\n".join(errors[:60]))
