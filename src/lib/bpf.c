@@ -375,7 +375,7 @@ int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
  * every program that may have read the old one to finish, so the old
  * generation's elements are frozen: read them, then delete them.  Events
  * since the flip are in the new generation's elements, for the next
- * report.  Keys first: deleting while walking would break the walk.
+ * report.
  */
 int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
 		uint32_t gen, void **keys, void **vals, size_t *n)
@@ -403,10 +403,7 @@ int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
 	return 0;
 }
 
-/* the generation the last ks_next_generation() closed */
-static uint32_t closed_gen;
-
-int ks_next_generation(struct ks_run *r)
+long ks_next_generation(struct ks_run *r)
 {
 	int fd = ks_bpf_map_fd(r, "ks_gen");
 	uint32_t zero = 0, g = 0, next;
@@ -416,7 +413,6 @@ int ks_next_generation(struct ks_run *r)
 	next = g ^ 1;
 	if (bpf_map_update_elem(fd, &zero, &next, BPF_ANY))
 		return -1;
-	closed_gen = g;
 	/*
 	 * Wait out every program that read the old generation: they run
 	 * inside RCU read-side sections (tracepoint, raw tracepoint, kprobe
@@ -427,25 +423,19 @@ int ks_next_generation(struct ks_run *r)
 	 */
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
 		usleep(20000);
-	return 0;
-}
-
-int ks_map_take_closed(int fd, size_t ksz, size_t vsz, size_t gen_off,
-		       void **keys, void **vals, size_t *n)
-{
-	return ks_map_take(fd, ksz, vsz, gen_off, closed_gen, keys, vals, n);
+	return g;
 }
 
 void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
-		  size_t voff, size_t *n, long gen_off)
+		  size_t voff, size_t *n, size_t gen_off, long gen)
 {
 	char *keys, *vals, *rows;
 	int err;
 
 	*n = 0;
-	if (gen_off >= 0)
-		err = ks_map_take_closed(fd, ksz, vsz, gen_off, (void **)&keys,
-					 (void **)&vals, n);
+	if (gen >= 0)
+		err = ks_map_take(fd, ksz, vsz, gen_off, gen, (void **)&keys,
+				  (void **)&vals, n);
 	else
 		err = ks_map_dump(fd, ksz, vsz, (void **)&keys,
 				  (void **)&vals, n);

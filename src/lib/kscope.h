@@ -285,6 +285,8 @@ struct ks_report {
 	uint64_t drops[KS_MAX_DROP_REASONS];
 	uint64_t drops_total;
 	bool final;
+	/* takes_counts tools: the generation to take, -1 to read all */
+	long take_gen;
 };
 
 /* entry point used by main for a tool: parse argv, run, return exit code */
@@ -321,28 +323,27 @@ int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
 		size_t *n);
 /*
  * Interval reports that start from zero (tools with takes_counts, whose
- * keys carry the ks_gen generation at gen_off): the library flips the
- * generation and waits out the programs that read the old one
- * (ks_next_generation(), before such a report); the tool then takes the
- * closed generation's elements, read and deleted, and nothing else.
+ * keys carry the ks_gen generation in a gen field at gen_off): before
+ * such a report the library flips the generation and waits out the
+ * programs that read the old one (ks_next_generation()), and the report's
+ * take_gen is the closed generation (-1 for a final report): the tool
+ * takes those elements, read and deleted, and nothing else.
  */
-int ks_next_generation(struct ks_run *r);
+long ks_next_generation(struct ks_run *r);	/* closed one, -1: error */
 int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
 		uint32_t gen, void **keys, void **vals, size_t *n);
-int ks_map_take_closed(int fd, size_t ksz, size_t vsz, size_t gen_off,
-		       void **keys, void **vals, size_t *n);
 /* read a hash map into one array of rows, row i holding key i at koff and
- * its value at voff; with gen_off >= 0, take the closed generation's
- * elements instead; NULL on no memory (*n = 0) */
+ * its value at voff; with gen >= 0, take that generation's elements
+ * (key's gen field at gen_off); NULL on no memory (*n = 0) */
 void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
-		  size_t voff, size_t *n, long gen_off);
-/* take: an interval report (the key type has a gen field) */
-#define KS_MAP_ROWS(fd, type, kf, vf, n, take)				\
+		  size_t voff, size_t *n, size_t gen_off, long gen);
+/* which: rep->take_gen (the key type has a gen field) */
+#define KS_MAP_ROWS(fd, type, kf, vf, n, which)				\
 	((type *)ks_map_rows(fd, sizeof(((type *)0)->kf),		\
 			     sizeof(((type *)0)->vf), sizeof(type),	\
 			     offsetof(type, kf), offsetof(type, vf), n,	\
-			     (take) ? (long)(offsetof(type, kf.gen) -	\
-					     offsetof(type, kf)) : -1L))
+			     offsetof(type, kf.gen) - offsetof(type, kf),	\
+			     which))
 /* delete every key */
 void ks_map_clear(int fd, size_t ksz);
 /* empty the stack map (interval reset, after the counts were taken) */

@@ -421,6 +421,7 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
 
 	memset(rep, 0, sizeof(*rep));
 	rep->r = r;
+	rep->take_gen = -1;
 	rep->final = final;
 	rep->interval_s = t - r->last_report;
 	r->last_report = t;
@@ -553,11 +554,17 @@ void ks_report_kstack_text(struct ks_report *rep, int stackid,
 static void report(struct ks_run *r, bool final)
 {
 	struct ks_report rep;
+	long gen = -1;
 
 	/* before the header: the interval's events are all in by then */
-	if (!final && r->tool->takes_counts && ks_next_generation(r))
-		ks_err("cannot start a new interval: %s", strerror(errno));
+	if (!final && r->tool->takes_counts) {
+		gen = ks_next_generation(r);
+		if (gen < 0)	/* this report then reads all, as a final one */
+			ks_err("cannot start a new interval: %s",
+			       strerror(errno));
+	}
 	ks_report_begin(&rep, r, final);
+	rep.take_gen = gen;
 	r->tool->print(r, &rep);
 	ks_report_end(&rep);
 	if (!final && r->tool->reset)

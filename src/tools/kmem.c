@@ -120,7 +120,7 @@ static void kmem_print(struct ks_run *r, struct ks_report *rep)
 
 	/* an interval report takes the counts: the next starts from zero */
 	rows = KS_MAP_ROWS(bpf_map__fd(skel->maps.counts), struct row, k, v,
-			   &n, !rep->final);
+			   &n, rep->take_gen);
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++) {

@@ -472,7 +472,7 @@ void locks_print(struct ks_run *r, struct ks_report *rep,
 
 	/* an interval report takes the counts: the next starts from zero */
 	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "waits"), struct row, k, v, &n,
-			   !rep->final);
+			   rep->take_gen);
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -567,7 +567,7 @@ void locks_print_calls(struct ks_run *r, struct ks_report *rep,
 	char name[256], kind[48], comm[80], addr[24];
 
 	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "calls"), struct call_row, k,
-			   count, &n, !rep->final);
+			   count, &n, rep->take_gen);
 	if (!rows)
 		return;
 	for (size_t i = 0; i < n; i++)
