@@ -23,11 +23,12 @@ per configuration:
   memory     VmRSS and VmHWM of the tracer while tracing, and the memlock
              of the BPF maps it holds (kernel memory, not in RSS).
 
-Lock tools (contended=True in bench/tools.py) are measured on threaded
-workloads whose contention rate the tracer itself changes, so their
-per-event cost is the tracer's BPF program time per hit from the kernel's
-run-time statistics (BPF_ENABLE_STATS, on for those runs only), and the
-CPU time a write costs is reported beside it.
+Tools marked per_hit=True in bench/tools.py -- the lock tools, whose
+contention rate the tracer itself changes, and workq, whose handlers run
+in kworkers, not in the workload -- get their per-event cost from the
+tracer's BPF program time per hit in the kernel's run-time statistics
+(BPF_ENABLE_STATS, on for those runs only), with the workload's CPU time
+per iteration reported beside it.
 
 Results go to bench/results/DATE/ (raw runs, summary, table) and to
 stdout; --update-docs rewrites the table in docs/bench.md.
@@ -260,7 +261,7 @@ def run_one(tool, cfg, args):
     tr = stats = None
     rec = {"tool": tool.name, "config": cfg["label"]}
     try:
-        if tool.contended and cfg["kind"] != "count":
+        if tool.per_hit and cfg["kind"] != "count":
             stats = BpfStats()
         if cfg["cmd"]:
             cmd = [c.replace("{pid}", str(wl.pid)) for c in cfg["cmd"]]
@@ -338,12 +339,15 @@ def configs(tool, mode, avail, args):
     if mode != "tracepoint":
         c.append({"label": "floor tracepoint", "kind": "floor",
                   "mode": "tracepoint", "cmd": floor("tracepoint")})
-    # a bare stack capture, as deep as kscope -s takes by default
+    # a bare stack capture, as deep as kscope -s takes by default (for
+    # tools that take stacks at all)
     d = kscope_stack_frames()
-    c.append({"label": "floor + kstack(%d)%s" % (
-                  d, "" if tool.stack_hooks == tool.hooks else " on allocs"),
-              "kind": "floor", "mode": mode,
-              "cmd": [FLOOR, "-m", mode, "-s", str(d)] + tool.stack_hooks})
+    if tool.stacks:
+        c.append({
+            "label": "floor + kstack(%d)%s" % (
+                d, "" if tool.stack_hooks == tool.hooks else " on allocs"),
+            "kind": "floor", "mode": mode,
+            "cmd": [FLOOR, "-m", mode, "-s", str(d)] + tool.stack_hooks})
     if not args.no_bpftrace:
         c.append({"label": "bpftrace", "kind": "bpftrace",
                   "cmd": ["bpftrace", "-e", tool.bpftrace]})
@@ -408,10 +412,10 @@ def summarize(tool, cfgs, runs, counts):
         pi = per_iter.get(label, {})
         if pi:
             row["ns_per_iter"] = statistics.median(pi.values())
-        if tool.contended:
+        if tool.per_hit:
             # per hit: the tracer's program time (BPF run-time statistics);
-            # per iteration: the CPU time it added, contention changes and
-            # all
+            # per iteration: the CPU time it added to the workload, all
+            # side effects included
             d = [r["prog_run_ns"] / r["prog_run_cnt"] for r in mine
                  if r.get("prog_run_cnt")]
             hits = [r["prog_run_cnt"] / r["total_iters"] for r in mine
@@ -453,7 +457,7 @@ def summarize(tool, cfgs, runs, counts):
     return {"tool": tool.name, "scenario": tool.scenario,
             "hooks": tool.hooks, "events_per_iter": epi,
             "events_per_iter_runs": ev, "note": tool.note,
-            "streams": tool.streams, "contended": tool.contended, "rows": [rows[c["label"]] for c in cfgs]}
+            "streams": tool.streams, "per_hit": tool.per_hit, "rows": [rows[c["label"]] for c in cfgs]}
 
 
 def fmt(v, f="%.0f", none="–"):
@@ -464,17 +468,18 @@ def tool_table(s):
     out = []
     hooks = ", ".join("`%s`" % h for h in s["hooks"])
     base = next((r for r in s["rows"] if r["label"] == "none"), {})
-    contended = s.get("contended")
-    if contended:
-        out.append("#### %s — workload `%s`, hooks %s, %.3f events/write "
-                   "with a counter attached" % (s["tool"], s["scenario"],
-                                               hooks, s["events_per_iter"]))
+    per_hit = s.get("per_hit")
+    if per_hit:
+        out.append("#### %s — workload `%s`, hooks %s, %.3f events/iteration "
+                   "in the workload's own tasks" % (
+                       s["tool"], s["scenario"], hooks,
+                       s["events_per_iter"]))
         out.append("")
-        out.append("Untraced: %s ns of process CPU time per write.  "
-                   "Per-hit cost: the tracer's BPF program time per run "
-                   "(BPF run-time statistics); hits/write: its runs per "
-                   "write (every CPU, the workload's contention and any "
-                   "other)." % fmt(base.get("ns_per_iter")))
+        out.append("Untraced: %s ns of the workload's CPU time per "
+                   "iteration.  Per-hit cost: the tracer's BPF program time "
+                   "per run (BPF run-time statistics); hits/iteration: its "
+                   "runs per iteration (every CPU and task, the workload's "
+                   "and any other)." % fmt(base.get("ns_per_iter")))
     else:
         out.append("#### %s — workload `%s`, hooks %s, %.2f events/iteration"
                    % (s["tool"], s["scenario"], hooks, s["events_per_iter"]))
@@ -486,10 +491,10 @@ def tool_table(s):
     if s["note"]:
         out.append("Note: %s." % s["note"])
     out.append("")
-    if contended:
+    if per_hit:
         out.append("| configuration | mode | program ns/hit, median "
-                   "| min–max | × floor | × bpftrace | hits/write "
-                   "| CPU ns/write added | start-up ms, median (min–max) "
+                   "| min–max | × floor | × bpftrace | hits/iteration "
+                   "| CPU ns/iteration added | start-up ms, median (min–max) "
                    "| VmRSS MB | VmHWM MB | BPF maps MB |")
         out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     else:
@@ -511,7 +516,7 @@ def tool_table(s):
         if r.get("problems"):
             name += " (%d runs with problems)" % r["problems"]
         extra = ""
-        if contended:
+        if per_hit:
             extra = " %s | %s |" % (fmt(r.get("hits_per_iter"), "%.3f"),
                                     fmt(r.get("cpu_added_per_iter"),
                                         "%+.0f"))
@@ -535,7 +540,7 @@ def targets(s):
     bt = rows.get("bpftrace")
     floor = rows.get("floor")
     res = []
-    unit = "program ns/hit" if s.get("contended") else "ns/event"
+    unit = "program ns/hit" if s.get("per_hit") else "ns/event"
 
     def add(goal, measured, ok):
         res.append((goal, measured, "met" if ok else "**missed**"))
@@ -796,8 +801,8 @@ def finish(meta, tools, cfgs, runs, counts, outdir, args):
                       counts[t.name]) for t in tools]
     for s in sums:
         ev = s["events_per_iter_runs"]
-        # contention moves by itself; the lock tables do not rely on it
-        if not s.get("contended") and max(ev) > min(ev) * 1.02:
+        # contention moves by itself; the per-hit tables do not rely on it
+        if not s.get("per_hit") and max(ev) > min(ev) * 1.02:
             log("bench: warning: %s events/iteration moved between counts: "
                 "%s" % (s["tool"], ", ".join("%.3f" % e for e in ev)))
     table = report(meta, sums)

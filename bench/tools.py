@@ -15,7 +15,7 @@ mode and in the classic tracepoint mode that bpftrace uses.
 class Tool:
     def __init__(self, name, scenario, hooks, bpftrace, kscope=None,
                  bpftrace_extra=None, stack_hooks=None, streams=False,
-                 contended=False, note=""):
+                 per_hit=False, stacks=True, note=""):
         self.name = name
         self.scenario = scenario      # bench/workload.c scenario
         self.hooks = hooks            # tracepoints, "category/name"
@@ -28,11 +28,13 @@ class Tool:
         # default mode, the one whose targets are checked
         self.kscope = kscope or {"kscope": [], "kscope -s": ["-s"]}
         self.streams = streams        # ships each event to user space
-        # the hooks fire on lock contention, whose rate the tracer itself
-        # changes (it slows the lock holders): the per-event cost comes
-        # from the kernel's BPF run-time statistics instead of the
-        # workload's CPU time (docs/bench.md, "Lock tools")
-        self.contended = contended
+        # the per-event cost comes from the kernel's BPF run-time
+        # statistics instead of the workload's CPU time: for hooks that
+        # fire on lock contention, whose rate the tracer itself changes,
+        # and for handlers that run outside the workload (kworkers)
+        # (docs/bench.md, "Per-hit tools")
+        self.per_hit = per_hit
+        self.stacks = stacks          # the tool takes kernel stacks at all
         self.note = note
 
 
@@ -71,7 +73,7 @@ def _lock_tool(name, scenario, pred, first, note):
                 kscope={"kscope": [], "kscope -s": ["-s"],
                         "kscope -s --stack-depth 5":
                             ["-s", "--stack-depth", "5"]},
-                contended=True, note=note)
+                per_hit=True, note=note)
 
 
 TOOLS = [
@@ -105,7 +107,7 @@ TOOLS = [
                       "{ @[str(args->name)] = count(); }\n"
                       "interval:s:1 { time(); print(@); clear(@); }",
                       ["@"]),
-         kscope={"kscope": []}),
+         kscope={"kscope": []}, stacks=False),
     Tool("memleak", "open",
          ["kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kfree",
           "kmem/kmem_cache_free", "kmem/mm_page_alloc", "kmem/mm_page_free",
@@ -145,4 +147,23 @@ TOOLS = [
                note="rwlock contention of a writer and a reader of one "
                     "file's owner (on two CPUs rwlock waiters are the "
                     "spin-type waits the tracepoints see)"),
+    # workq: no tool in the book; bpftrace doing kscope's default, a
+    # histogram of run time per work function
+    Tool("workq", "refresh",
+         ["workqueue/workqueue_execute_start",
+          "workqueue/workqueue_execute_end"],
+         bpftrace=_bt("workq",
+                      "tracepoint:workqueue:workqueue_execute_start\n"
+                      "{ @start[tid] = nsecs;"
+                      " @fn[tid] = args->function; }\n"
+                      "tracepoint:workqueue:workqueue_execute_end\n"
+                      "/@start[tid]/\n"
+                      "{ @ns[@fn[tid]] = hist(nsecs - @start[tid]);\n"
+                      "  delete(@start[tid]); delete(@fn[tid]); }",
+                      ["@ns", "@start", "@fn"]),
+         kscope={"kscope": [], "kscope -Q": ["-Q"]},
+         per_hit=True, stacks=False,
+         note="the work items run in kworkers, not in the workload: the "
+              "per-hit cost is the measure, the workload's CPU time "
+              "hardly moves"),
 ]

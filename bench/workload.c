@@ -165,6 +165,23 @@ static int fown_iter(void)
 	return fcntl(fown_fd, F_GETOWN) > 0 ? 0 : -1;
 }
 
+/* ---- refresh: write 1 to /proc/sys/vm/stat_refresh --------------------------
+ * The kernel runs refresh_vm_stats() as a work item on every online CPU
+ * (schedule_on_each_cpu()) and waits for them: workq's hooks fire in the
+ * kworkers, a known number of times per iteration.  Needs root. */
+static int refresh_fd = -1;
+
+static int refresh_setup(void)
+{
+	refresh_fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	return refresh_fd < 0 ? -1 : 0;
+}
+
+static int refresh_iter(void)
+{
+	return pwrite(refresh_fd, "1\n", 2, 0) == 2 ? 0 : -1;
+}
+
 /* One line per scenario; bench/tools.py names them. */
 static const struct scenario scenarios[] = {
 	{ "open", "open(\"/dev/null\") + close", NULL, open_iter, 0, NULL },
@@ -174,6 +191,8 @@ static const struct scenario scenarios[] = {
 	  "1 drains it", pipe_setup, pipe_iter, 4, pipe_drain },
 	{ "fown", "2 threads: one F_SETOWN, one F_GETOWN on one file",
 	  fown_setup, fown_iter, 2, NULL },
+	{ "refresh", "write /proc/sys/vm/stat_refresh (a work item per CPU)",
+	  refresh_setup, refresh_iter, 0, NULL },
 };
 
 /*

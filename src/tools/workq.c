@@ -519,10 +519,11 @@ const struct ks_tool ks_tool_workq = {
 "  kscope workq -w events_unbound  the events_unbound workqueue only\n",
 	.overhead =
 "  Two programs per work item (start, end): a hash update and lookup,\n"
-"  three atomic adds and a maximum, about 0.3 + 0.5 us (tp_btf, busy\n"
-"  2-core 6.18 VM, kernel.bpf_stats_enabled).  -Q adds a program per\n"
-"  queue_work and the workqueue lookup: about 0.4 + 0.8 + 0.5 us.\n"
-"  Work items are rarely more than a few thousand per second.\n",
+"  three atomic adds and a maximum, about 0.4 us per program run\n"
+"  (bench/, 2-core VM, 6.18; bpftrace doing the same ~0.45 us).  -Q adds\n"
+"  a program per queue_work and the workqueue lookup: ~0.7 us per run,\n"
+"  three runs per item.  Work items are rarely more than a few thousand\n"
+"  per second.\n",
 	.tracing_what = "work items (workqueue tracepoints)",
 	.long_opts = workq_long,
 	.short_opts = "Qw:",
