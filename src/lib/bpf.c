@@ -377,15 +377,17 @@ int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
  * since the flip are in the new generation's elements, for the next
  * report.
  */
-int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
-		uint32_t gen, void **keys, void **vals, size_t *n)
+int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off, long gen,
+		void **keys, void **vals, size_t *n)
 {
-	char *k, *v;
+	int err = ks_map_dump(fd, ksz, vsz, keys, vals, n);
 	size_t cnt = 0;
-	int err = ks_map_dump(fd, ksz, vsz, (void **)&k, (void **)&v, n);
+	char *k, *v;
 
-	if (err)
+	if (err || gen < 0)	/* a final report reads it all, as it is */
 		return err;
+	k = *keys;
+	v = *vals;
 	for (size_t i = 0; i < *n; i++) {
 		uint32_t g;
 
@@ -397,8 +399,6 @@ int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
 		memmove(v + cnt * vsz, v + i * vsz, vsz);
 		cnt++;
 	}
-	*keys = k;
-	*vals = v;
 	*n = cnt;
 	return 0;
 }
@@ -433,12 +433,8 @@ void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
 	int err;
 
 	*n = 0;
-	if (gen >= 0)
-		err = ks_map_take(fd, ksz, vsz, gen_off, gen, (void **)&keys,
-				  (void **)&vals, n);
-	else
-		err = ks_map_dump(fd, ksz, vsz, (void **)&keys,
-				  (void **)&vals, n);
+	err = ks_map_take(fd, ksz, vsz, gen_off, gen, (void **)&keys,
+			  (void **)&vals, n);
 	if (err)
 		return NULL;
 	rows = calloc(*n ? *n : 1, rsz);

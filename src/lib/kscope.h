@@ -330,8 +330,9 @@ int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
  * takes those elements, read and deleted, and nothing else.
  */
 long ks_next_generation(struct ks_run *r);	/* closed one, -1: error */
-int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off,
-		uint32_t gen, void **keys, void **vals, size_t *n);
+/* take generation gen's elements; gen < 0: read all, delete nothing */
+int ks_map_take(int fd, size_t ksz, size_t vsz, size_t gen_off, long gen,
+		void **keys, void **vals, size_t *n);
 /* read a hash map into one array of rows, row i holding key i at koff and
  * its value at voff; with gen >= 0, take that generation's elements
  * (key's gen field at gen_off); NULL on no memory (*n = 0) */

@@ -139,10 +139,7 @@ static void kpages_print(struct ks_run *r, struct ks_report *rep)
 	char site[256], comm[80], b1[32];
 
 	/* an interval report takes the counts: the next starts from zero */
-	if (rep->take_gen < 0 ?
-	    ks_map_dump(bpf_map__fd(skel->maps.counts), sizeof(*keys),
-			sizeof(*vals), (void **)&keys, (void **)&vals, &n) :
-	    ks_map_take(bpf_map__fd(skel->maps.counts), sizeof(*keys),
+	if (ks_map_take(bpf_map__fd(skel->maps.counts), sizeof(*keys),
 			sizeof(*vals), offsetof(struct kpages_key, gen),
 			rep->take_gen, (void **)&keys, (void **)&vals, &n))
 		return;
