@@ -556,6 +556,14 @@ static void report(struct ks_run *r, bool final)
 	struct ks_report rep;
 	long gen = -1;
 
+	/*
+	 * The final report is of a run that has ended: detach first, so that
+	 * every map it reads holds the same events (workq reads one map per
+	 * function and one per workqueue; a work item ending between the two
+	 * reads was in one and not the other).
+	 */
+	if (final)
+		ks_bpf_cleanup(r);
 	/* before the header: the interval's events are all in by then */
 	if (!final && r->tool->takes_counts) {
 		gen = ks_next_generation(r);

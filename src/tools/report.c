@@ -106,6 +106,11 @@ int ks_report_main(int argc, char **argv)
 		if (sigtimedwait(&set, NULL, &ts) > 0)
 			break;
 	}
+	/* the run is over: detach everything, then read maps that hold
+	 * still (see report() in run.c) */
+	for (int i = 0; i < nrun; i++)
+		if (runs[i].tool)
+			ks_bpf_cleanup(&runs[i]);
 	for (int i = 0; i < nrun; i++) {
 		struct ks_run *r = &runs[i];
 		struct ks_report rep;
