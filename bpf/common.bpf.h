@@ -43,13 +43,21 @@ struct {
 	__type(value, u64);
 } ks_drops SEC(".maps");
 
-/* Sized from --stack-depth and --max-entries by user space before load. */
-struct {
+/*
+ * Stacks, one map per interval generation: user space empties a closed
+ * generation's map once its interval was reported, while keys of the open
+ * generation hold ids in the other map, so no id is ever read from a map
+ * cleared under it.  Sized from --stack-depth and --max-entries before
+ * load; ks_stacks1 stays at one entry unless interval reports take stacks.
+ */
+struct ks_stack_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(u32));
 	__uint(value_size, KS_MAX_STACK_DEPTH * sizeof(u64));
-} ks_stacks SEC(".maps");
+};
+struct ks_stack_map ks_stacks SEC(".maps");
+struct ks_stack_map ks_stacks1 SEC(".maps");
 
 /*
  * Interval generation.  Tools whose interval reports start from zero put
@@ -130,22 +138,12 @@ static __always_inline u32 ks_log2_slot(u64 v)
 	return r < KS_HIST_SLOTS ? r : KS_HIST_SLOTS - 1;
 }
 
-/* Kernel stack id, or -1 with the failure counted. */
-static __always_inline s64 ks_kstack(void *ctx)
+/* Kernel stack id in generation gen's stack map (the gen of the key that
+ * will hold it), or -1 with the failure counted. */
+static __always_inline s64 ks_kstack(void *ctx, u32 gen)
 {
-	long id = bpf_get_stackid(ctx, &ks_stacks, BPF_F_FAST_STACK_CMP);
-
-	if (id < 0) {
-		ks_drop(KS_DROP_STACK);
-		return -1;
-	}
-	return id;
-}
-
-static __always_inline s64 ks_ustack(void *ctx)
-{
-	long id = bpf_get_stackid(ctx, &ks_stacks,
-				  BPF_F_FAST_STACK_CMP | BPF_F_USER_STACK);
+	long id = bpf_get_stackid(ctx, gen & 1 ? (void *)&ks_stacks1 :
+				  (void *)&ks_stacks, BPF_F_FAST_STACK_CMP);
 
 	if (id < 0) {
 		ks_drop(KS_DROP_STACK);
@@ -155,21 +153,56 @@ static __always_inline s64 ks_ustack(void *ctx)
 }
 
 /*
- * Find the value for key, inserting a zeroed one if absent.  A full map is
- * counted as a drop rather than silently losing the event.
+ * A map update's error as the int it is.  The verifier turns the helper
+ * call into a direct call of the map's update operation, which returned
+ * int until 6.4 ("bpf: return long from bpf_map_ops funcs"): on 6.1
+ * -EBUSY arrives zero-extended, as 0xfffffff0 (seen).
+ */
+static __always_inline int ks_map_update(void *map, const void *key,
+					 const void *val, u64 flags)
+{
+	return (int)bpf_map_update_elem(map, key, val, flags);
+}
+
+#define KS_EBUSY	16
+#define KS_EEXIST	17
+
+/*
+ * An update whose failure is counted: as busy_reason when the map refused
+ * an update nested in another one of it on this CPU (-EBUSY: a probe that
+ * fired inside our own insertion), else as full_reason.  Returns the
+ * error.
+ */
+static __always_inline int ks_update_or_drop(void *map, const void *key,
+					     const void *val, u64 flags,
+					     u32 full_reason, u32 busy_reason)
+{
+	int err = ks_map_update(map, key, val, flags);
+
+	if (err && err != -KS_EEXIST)
+		ks_drop(err == -KS_EBUSY ? busy_reason : full_reason);
+	return err;
+}
+
+/*
+ * Find the value for key, inserting a zeroed one if absent.  No room is
+ * counted as map_full, a nested update refused as busy_reason (tools
+ * without such a reason pass KS_DROP_MAP_FULL), never a silent loss.
  */
 static __always_inline void *ks_lookup_or_init(void *map, const void *key,
-					       const void *zero)
+					       const void *zero,
+					       u32 busy_reason)
 {
 	void *v = bpf_map_lookup_elem(map, key);
+	int err;
 
 	if (v)
 		return v;
 	/* -EEXIST from a racing CPU is fine: the lookup below finds it */
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	err = ks_map_update(map, key, zero, BPF_NOEXIST);
 	v = bpf_map_lookup_elem(map, key);
 	if (!v)
-		ks_drop(KS_DROP_MAP_FULL);
+		ks_drop(err == -KS_EBUSY ? busy_reason : KS_DROP_MAP_FULL);
 	return v;
 }
 

@@ -35,7 +35,7 @@ static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 	key.kind = kind;
 	key.gen = ks_generation();
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx);
+		s64 id = ks_kstack(ctx, key.gen);
 
 		if (id < 0)
 			return 0;
@@ -45,7 +45,7 @@ static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 		key.stackid = -1;
 	}
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	v = ks_lookup_or_init(&counts, &key, &zero);
+	v = ks_lookup_or_init(&counts, &key, &zero, KS_DROP_MAP_FULL);
 	if (!v)
 		return 0;
 	__sync_fetch_and_add(&v->count, 1);

@@ -24,14 +24,14 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 
 	if (!page || ks_skip_task())
 		return 0;
-	id = ks_kstack(ctx);
+	key.gen = ks_generation();
+	id = ks_kstack(ctx, key.gen);
 	if (id < 0)
 		return 0;
 	key.stackid = id;
 	key.order = order;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	key.gen = ks_generation();
-	v = ks_lookup_or_init(&counts, &key, &zero);
+	v = ks_lookup_or_init(&counts, &key, &zero, KS_DROP_MAP_FULL);
 	if (!v)
 		return 0;
 	__sync_fetch_and_add(&v->count, 1);

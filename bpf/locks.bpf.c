@@ -29,12 +29,6 @@ const volatile bool use_stacks = false;
 /* contention_end looks up per-thread waits (sleeping locks) too */
 const volatile bool track_tid = false;
 
-#ifndef EBUSY
-#define EBUSY 16
-#endif
-#ifndef EEXIST
-#define EEXIST 17
-#endif
 
 /* cpu_start.lock while contention_end records: see cont_end() */
 #define SLOT_BUSY 1ULL
@@ -54,6 +48,8 @@ struct held_start {
 	s32 stackid;
 	u32 kind;
 	char comm[KS_COMM_LEN];
+	u32 gen;		/* of the stack map stackid is in */
+	u32 pad;
 };
 
 /* Aggregated waits (or hold times), sized from --max-entries. */
@@ -118,48 +114,12 @@ static __always_inline void max_update(u64 *p, u64 v)
 	}
 }
 
-/*
- * The error of a map update as the int it is.  The verifier turns the
- * helper call into a direct call of the map's update operation, which
- * returned int until 6.4 ("bpf: return long from bpf_map_ops funcs"):
- * on 6.1 -EBUSY arrives zero-extended, as 0xfffffff0 (seen).
- */
-static __always_inline int map_update(void *map, const void *key,
-				      const void *val, u64 flags)
-{
-	return (int)bpf_map_update_elem(map, key, val, flags);
-}
-
-/*
- * ks_lookup_or_init(), telling a full map from a busy one: a hash map
- * refuses (-EBUSY) an update nested in another update of it on the same
- * CPU, which is what happens when a probe on the spin lock functions
- * fires inside our own insertion.
- */
-static __always_inline void *lookup_or_init(void *map, const void *key,
-					    const void *zero)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-	int err;
-
-	if (v)
-		return v;
-	err = map_update(map, key, zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(map, key);
-	if (!v)
-		ks_drop(err == -EBUSY ? LOCK_DROP_REENTERED : KS_DROP_MAP_FULL);
-	return v;
-}
-
 /* Remember an in-flight wait or a held lock; a failure is a drop. */
 static __always_inline void remember(void *map, const void *key,
 				     const void *val)
 {
-	int err = map_update(map, key, val, BPF_ANY);
-
-	if (err)
-		ks_drop(err == -EBUSY ? LOCK_DROP_REENTERED :
-			LOCK_DROP_INFLIGHT_FULL);
+	ks_update_or_drop(map, key, val, BPF_ANY, LOCK_DROP_INFLIGHT_FULL,
+			  LOCK_DROP_REENTERED);
 }
 
 static __always_inline void record(struct lock_key *key, u64 delta)
@@ -168,7 +128,7 @@ static __always_inline void record(struct lock_key *key, u64 delta)
 	struct lock_val *v;
 	u32 slot;
 
-	v = lookup_or_init(&waits, key, &zero);
+	v = ks_lookup_or_init(&waits, key, &zero, LOCK_DROP_REENTERED);
 	if (!v)
 		return;
 	slot = ks_log2_slot(delta);
@@ -186,8 +146,9 @@ static __always_inline void record_current(void *ctx, u64 lock, u32 kind,
 	struct lock_key key = {};
 
 	key.stackid = -1;
+	key.gen = ks_generation();
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx);
+		s64 id = ks_kstack(ctx, key.gen);
 
 		if (id < 0)
 			return;		/* counted as a stack drop */
@@ -195,7 +156,6 @@ static __always_inline void record_current(void *ctx, u64 lock, u32 kind,
 	}
 	key.lock = lock;
 	key.kind = kind;
-	key.gen = ks_generation();
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	record(&key, delta);
 }
@@ -233,13 +193,10 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 	n.ts = bpf_ktime_get_ns();
 	n.kind = flags | (flags & LOCK_F_SPIN ? 0 : LOCK_K_SLEPT);
 	/* the first begin of a wait, the common case: one map operation */
-	err = map_update(&tid_start, &tid, &n, BPF_NOEXIST);
-	if (err != -EEXIST) {
-		if (err)
-			ks_drop(err == -EBUSY ? LOCK_DROP_REENTERED :
-				LOCK_DROP_INFLIGHT_FULL);
+	err = ks_update_or_drop(&tid_start, &tid, &n, BPF_NOEXIST,
+				LOCK_DROP_INFLIGHT_FULL, LOCK_DROP_REENTERED);
+	if (err != -KS_EEXIST)
 		return 0;
-	}
 	s = bpf_map_lookup_elem(&tid_start, &tid);
 	if (!s)
 		return 0;
@@ -405,8 +362,10 @@ static __always_inline void held_acquired(void *ctx, u64 lock, u64 how,
 		return;		/* trylock failed */
 	h.stackid = -1;
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx);
+		s64 id;
 
+		h.gen = ks_generation();
+		id = ks_kstack(ctx, h.gen);
 		if (id < 0)
 			return;
 		h.stackid = id;
@@ -435,6 +394,17 @@ static __always_inline int held_release(u64 lock)
 	key.kind = h->kind;
 	key.gen = ks_generation();
 	key.stackid = h->stackid;
+	/*
+	 * Held across an interval boundary: the acquirer's stack is in the
+	 * closed generation's stack map, emptied once that interval was
+	 * reported, and this hold belongs to the new interval.  Counted as a
+	 * lost stack rather than shown under a stack that may be gone.
+	 */
+	if (h->stackid >= 0 && h->gen != key.gen) {
+		bpf_map_delete_elem(&held, &lock);
+		ks_drop(KS_DROP_STACK);
+		return 0;
+	}
 	__builtin_memcpy(key.comm, h->comm, sizeof(key.comm));
 	bpf_map_delete_elem(&held, &lock);
 	record(&key, delta);
@@ -518,8 +488,9 @@ static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 	if (ks_skip_task())
 		return 0;
 	key.stackid = -1;
+	key.gen = ks_generation();
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx);
+		s64 id = ks_kstack(ctx, key.gen);
 
 		if (id < 0)
 			return 0;
@@ -527,9 +498,9 @@ static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 	}
 	key.lock = lock;
 	key.func = bpf_get_attach_cookie(ctx);
-	key.gen = ks_generation();
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	v = lookup_or_init(&calls, &key, &zero);
+	v = ks_lookup_or_init(&calls, &key, &zero,
+			      LOCK_DROP_REENTERED);
 	if (v)
 		__sync_fetch_and_add(v, 1);
 	return 0;

@@ -21,9 +21,6 @@
 #include "common.bpf.h"
 #include "memleak.h"
 
-#ifndef EEXIST
-#define EEXIST 17
-#endif
 
 const volatile bool user_mode = false;
 const volatile __u32 sample_every = 1;	/* track 1 in N allocations */
@@ -128,7 +125,7 @@ static __always_inline u64 get_stack(void *ctx)
 static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 {
 	struct memleak_alloc a = {};
-	long err;
+	int err;
 
 	a.stack = get_stack(ctx);
 	if (!a.stack)
@@ -137,22 +134,21 @@ static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 	a.kind = kind;
 	a.ts_ns = bpf_ktime_get_ns();
 	a.tid = (u32)bpf_get_current_pid_tgid();
-	err = bpf_map_update_elem(&allocs, &key, &a, BPF_NOEXIST);
-	if ((int)err == -EEXIST) {
+	err = ks_map_update(&allocs, &key, &a, BPF_NOEXIST);
+	if (err == -KS_EEXIST) {
 		/* a live entry at a fresh allocation's address: we missed
 		 * the free of the old block.  Count it; don't keep a false
 		 * leak. */
 		stat_inc(ML_ST_REUSED);
-		err = bpf_map_update_elem(&allocs, &key, &a, BPF_ANY);
+		/* -EBUSY: the bucket is locked by an update this CPU
+		 * interrupted; only -E2BIG/-ENOMEM mean the map is full */
+		err = ks_update_or_drop(&allocs, &key, &a, BPF_ANY,
+					KS_DROP_MAP_FULL, ML_DROP_BUSY);
+	} else if (err) {
+		ks_drop(err == -KS_EBUSY ? ML_DROP_BUSY : KS_DROP_MAP_FULL);
 	}
-	if ((int)err) {
-		/* -EBUSY (16): the bucket is locked by an update this CPU
-		 * interrupted; only -E2BIG/-ENOMEM mean the map is full.
-		 * Before 6.4 the helper's int result arrives zero-extended,
-		 * so compare it as an int. */
-		ks_drop((int)err == -16 ? ML_DROP_BUSY : KS_DROP_MAP_FULL);
+	if (err)
 		return;
-	}
 	stat_inc(ML_ST_ALLOCS);
 }
 

@@ -55,20 +55,18 @@ static __always_inline bool numa_reason(long reason)
 					     MR_NUMA_MISPLACED);
 }
 
-#define KS_EEXIST 17
-
 static __always_inline void begin(bool count)
 {
 	struct numamove_val *c = counters();
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	u64 ts = bpf_ktime_get_ns();
-	long err;
+	int err;
 
 	if (!c)
 		return;
 	if (count)
 		c->migrations++;	/* per-CPU slot: no atomic needed */
-	err = bpf_map_update_elem(&start, &tid, &ts, BPF_NOEXIST);
+	err = ks_map_update(&start, &tid, &ts, BPF_NOEXIST);
 	if (err == -KS_EEXIST) {
 		/* the previous migration of this thread lost its end (a
 		 * missed kretprobe): it stays untimed, this one starts */

@@ -59,7 +59,7 @@ static __always_inline void count_cache(struct kmem_cache *s, u64 n)
 		bpf_probe_read_kernel_str(init.name, sizeof(init.name),
 					  BPF_CORE_READ(s, name));
 		init.size = BPF_CORE_READ(s, size);
-		v = ks_lookup_or_init(&caches, &key, &init);
+		v = ks_lookup_or_init(&caches, &key, &init, KS_DROP_MAP_FULL);
 		if (!v)
 			return;
 	}
@@ -220,7 +220,7 @@ int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc *ctx)
 		struct slab_val init = {};
 
 		__builtin_memcpy(init.name, key.name, sizeof(init.name));
-		v = ks_lookup_or_init(&names, &key, &init);
+		v = ks_lookup_or_init(&names, &key, &init, KS_DROP_MAP_FULL);
 		if (!v)
 			return 0;
 	}

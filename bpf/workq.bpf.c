@@ -137,7 +137,7 @@ static __always_inline void max_of(u64 id, u32 kind, u64 ns)
 {
 	static const u64 zero;
 	struct workq_max_key k = { .id = id, .gen = gen, .kind = kind };
-	u64 *m = ks_lookup_or_init(&maxes, &k, &zero);
+	u64 *m = ks_lookup_or_init(&maxes, &k, &zero, KS_DROP_MAP_FULL);
 	int i;
 
 	if (!m)
@@ -156,7 +156,7 @@ static __always_inline struct workq_val *func_val(u64 func)
 {
 	static const struct workq_val zero;
 
-	return ks_lookup_or_init(&funcs, &func, &zero);
+	return ks_lookup_or_init(&funcs, &func, &zero, KS_DROP_MAP_FULL);
 }
 
 static __always_inline struct workq_wq_val *wq_val(u64 wq)
@@ -167,7 +167,7 @@ static __always_inline struct workq_wq_val *wq_val(u64 wq)
 	if (v)
 		return v;
 	/* the name is read once, when the workqueue is first seen */
-	v = ks_lookup_or_init(&wqs, &wq, &zero);
+	v = ks_lookup_or_init(&wqs, &wq, &zero, KS_DROP_MAP_FULL);
 	if (v)
 		bpf_probe_read_kernel_str(v->name, sizeof(v->name),
 			((struct workqueue_struct *)wq)->name);

@@ -16,7 +16,7 @@
 
 /*
  * Filters, set once in .rodata before load.  One struct so that user space
- * can find it by name in any tool's object (see ks_bpf_set_filter()).
+ * can find it by name in any tool's object (see ks_bpf_prepare()).
  */
 struct ks_filter {
 	unsigned int tgid;	/* 0: any process */

@@ -44,9 +44,9 @@ static void usage(FILE *f)
 "  %-12s %s\n"
 "\n"
 "Every tool takes -p PID, -t TID, -c COMM, --cgroup PATH, -d SECS, -j,\n"
-"-s, --stack-depth N, -m MODE, -r ROWS, -v; 'kscope help TOOL' or\n"
-"'kscope TOOL -h' for details.  Exit status: 0 ok, 1 runtime error,\n"
-"2 bad usage.\n",
+"-m MODE, -r ROWS, -v; tools with stacks -s and --stack-depth N, tools\n"
+"with histograms -H.  'kscope help TOOL' or 'kscope TOOL -h' for\n"
+"details.  Exit status: 0 ok, 1 runtime error, 2 bad usage.\n",
 		"features", "what each tool can do on this kernel",
 		"report", "one-page summary of every tool over N seconds",
 		"help", "help for a command");

@@ -101,12 +101,19 @@ int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
 		       strerror(-err));
 		return -1;
 	}
-	/* without stacks the map stays at one entry: no memory wasted */
+	/* without stacks the maps stay at one entry: no memory wasted; the
+	 * second generation's map is needed only by interval reports that
+	 * take their counts (and their stacks) out of the kernel */
 	if (stacks)
 		ks_bpf_size_map(obj, "ks_stacks", r->o.max_entries,
 				ks_stack_slots(r) * sizeof(uint64_t));
 	else
 		ks_bpf_size_map(obj, "ks_stacks", 1, sizeof(uint64_t));
+	if (stacks && r->tool->takes_counts && r->o.interval > 0)
+		ks_bpf_size_map(obj, "ks_stacks1", r->o.max_entries,
+				ks_stack_slots(r) * sizeof(uint64_t));
+	else
+		ks_bpf_size_map(obj, "ks_stacks1", 1, sizeof(uint64_t));
 	return 0;
 }
 
@@ -205,6 +212,27 @@ void ks_bpf_cleanup(struct ks_run *r)
 {
 	while (r->nlinks > 0)
 		bpf_link__destroy(r->links[--r->nlinks]);
+}
+
+int ks_percpu_sum(int fd, uint32_t nkeys, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	memset(out, 0, nkeys * sizeof(*out));
+	if (fd < 0 || ncpu <= 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < nkeys; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return 0;
 }
 
 int ks_bpf_map_fd(struct ks_run *r, const char *name)
@@ -489,31 +517,40 @@ static bool tracing_frame(uint64_t ip)
 	return false;
 }
 
-bool ks_kernel_tracing_frame(uint64_t ip)
+
+static const char *stack_map(unsigned int gen)
 {
-	return tracing_frame(ip);
+	return gen & 1 ? "ks_stacks1" : "ks_stacks";
 }
 
-int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max)
+int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
+		    uint64_t *ips, int max)
 {
-	int fd = ks_bpf_map_fd(r, "ks_stacks");
-	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
 	int n = 0, i = 0;
 
-	if (fd < 0 || stackid < 0 || bpf_map_lookup_elem(fd, &stackid, buf))
-		return 0;
-	while (i < ks_stack_slots(r) && buf[i] && tracing_frame(buf[i]))
+	while (i < slots && raw[i] && tracing_frame(raw[i]))
 		i++;
-	for (; n < max && n < r->o.stack_depth && i < ks_stack_slots(r) &&
-	     buf[i]; i++)
-		ips[n++] = buf[i];
+	for (; n < max && n < r->o.stack_depth && i < slots && raw[i]; i++)
+		ips[n++] = raw[i];
 	return n;
 }
 
-void ks_reset_stacks(struct ks_run *r)
+int ks_stack_frames(struct ks_run *r, unsigned int gen, long stackid,
+		    uint64_t *ips, int max)
 {
-	int sfd = ks_bpf_map_fd(r, "ks_stacks");
+	int fd = ks_bpf_map_fd(r, stack_map(gen));
+	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
+	uint32_t id = stackid;
 
-	if (sfd >= 0)
-		ks_map_clear(sfd, sizeof(uint32_t));
+	if (fd < 0 || stackid < 0 || bpf_map_lookup_elem(fd, &id, buf))
+		return -1;
+	return ks_kstack_clean(r, buf, ks_stack_slots(r), ips, max);
+}
+
+void ks_stacks_done(struct ks_run *r, long gen)
+{
+	int fd = ks_bpf_map_fd(r, stack_map(gen));
+
+	if (fd >= 0 && gen >= 0)
+		ks_map_clear(fd, sizeof(uint32_t));
 }

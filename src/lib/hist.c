@@ -101,12 +101,13 @@ void ks_hist_print(FILE *f, const uint64_t *slots, int n, const char *unit,
 	}
 }
 
-void ks_hist_json(struct ks_json *j, const uint64_t *slots, int n)
+void ks_hist_json(struct ks_json *j, const char *key, const uint64_t *slots,
+		  int n)
 {
 	int lo, hi;
 
 	used_range(slots, n, &lo, &hi);
-	ks_json_key(j, "hist");
+	ks_json_key(j, key);
 	ks_json_arr_begin(j);
 	for (int i = lo; lo >= 0 && i <= hi; i++) {
 		ks_json_obj_begin(j);

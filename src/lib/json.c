@@ -16,28 +16,50 @@ void ks_json_init(struct ks_json *j, FILE *f)
 }
 
 /* comma before a value unless it follows a key or opens a container */
-static void pre_value(struct ks_json *j)
+/* false inside a container too deep to write (see open()) */
+static bool pre_value(struct ks_json *j)
 {
+	if (j->skip)
+		return false;
 	if (j->after_key) {
 		j->after_key = false;
-		return;
+		return true;
 	}
 	if (j->need_comma[j->depth])
 		fputc(',', j->f);
 	j->need_comma[j->depth] = true;
+	return true;
 }
 
+/*
+ * Containers deeper than need_comma[] can track are written as null and
+ * their contents dropped, so a line stays valid JSON whatever a caller
+ * nests (no printer comes near the limit).
+ */
 static void open(struct ks_json *j, char c)
 {
-	pre_value(j);
+	if (j->skip) {
+		j->skip++;
+		return;
+	}
+	if (j->depth >= KS_JSON_MAX_DEPTH - 1) {
+		ks_json_null(j);
+		j->skip = 1;
+		return;
+	}
+	if (!pre_value(j))
+		return;
 	fputc(c, j->f);
-	if (j->depth < (int)(sizeof(j->need_comma) / sizeof(j->need_comma[0])) - 1)
-		j->depth++;
+	j->depth++;
 	j->need_comma[j->depth] = false;
 }
 
 static void close_(struct ks_json *j, char c)
 {
+	if (j->skip) {
+		j->skip--;
+		return;
+	}
 	fputc(c, j->f);
 	if (j->depth > 0)
 		j->depth--;
@@ -92,7 +114,8 @@ void ks_json_strn(struct ks_json *j, const char *s, size_t n)
 	char small[256];
 	size_t need;
 
-	pre_value(j);
+	if (!pre_value(j))
+		return;
 	need = ks_json_escape(small, sizeof(small), s, n);
 	fputc('"', j->f);
 	if (need < sizeof(small)) {
@@ -120,6 +143,8 @@ void ks_json_str(struct ks_json *j, const char *s)
 
 void ks_json_key(struct ks_json *j, const char *k)
 {
+	if (j->skip)
+		return;
 	ks_json_str(j, k);
 	fputc(':', j->f);
 	j->after_key = true;
@@ -127,19 +152,20 @@ void ks_json_key(struct ks_json *j, const char *k)
 
 void ks_json_u64(struct ks_json *j, uint64_t v)
 {
-	pre_value(j);
-	fprintf(j->f, "%" PRIu64, v);
+	if (pre_value(j))
+		fprintf(j->f, "%" PRIu64, v);
 }
 
 void ks_json_i64(struct ks_json *j, int64_t v)
 {
-	pre_value(j);
-	fprintf(j->f, "%" PRId64, v);
+	if (pre_value(j))
+		fprintf(j->f, "%" PRId64, v);
 }
 
 void ks_json_double(struct ks_json *j, double v, int decimals)
 {
-	pre_value(j);
+	if (!pre_value(j))
+		return;
 	if (!isfinite(v))	/* JSON has no NaN/Inf */
 		fputs("null", j->f);
 	else
@@ -148,14 +174,14 @@ void ks_json_double(struct ks_json *j, double v, int decimals)
 
 void ks_json_bool(struct ks_json *j, bool v)
 {
-	pre_value(j);
-	fputs(v ? "true" : "false", j->f);
+	if (pre_value(j))
+		fputs(v ? "true" : "false", j->f);
 }
 
 void ks_json_null(struct ks_json *j)
 {
-	pre_value(j);
-	fputs("null", j->f);
+	if (pre_value(j))
+		fputs("null", j->f);
 }
 
 void ks_json_kstr(struct ks_json *j, const char *k, const char *v)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <getopt.h>
 #include <sys/types.h>
+#include <time.h>
 #include "ks_common.h"
 
 struct bpf_object;
@@ -50,6 +51,9 @@ struct ks_mode_avail {
 struct ks_probe {
 	struct ks_mode_avail m[KS_MODE_MAX];
 };
+
+/* the first supported and available mode in preference order, or -1 */
+int ks_best_mode(const struct ks_probe *p);
 
 /* Kernel capability probes, each cached after the first call. */
 bool ks_kernel_has_btf(void);
@@ -97,6 +101,7 @@ struct ks_opts {
 	bool json;
 	bool stacks;
 	int stack_depth;
+	bool hist;		/* -H: text histograms under each row */
 	enum ks_mode mode;
 	bool verbose;
 	int top;		/* rows to show, 0 = all */
@@ -110,11 +115,13 @@ int ks_parse_long(const char *s, long min, long max, long *out);
 int ks_parse_double(const char *s, double min, double max, double *out);
 
 /* ---- JSON writer ---------------------------------------------------------- */
+#define KS_JSON_MAX_DEPTH	32
 struct ks_json {
 	FILE *f;
 	int depth;
-	bool need_comma[32];
+	bool need_comma[KS_JSON_MAX_DEPTH];
 	bool after_key;
+	int skip;		/* depth inside a container written as null */
 };
 
 void ks_json_init(struct ks_json *j, FILE *f);
@@ -145,8 +152,9 @@ uint64_t ks_hist_total(const uint64_t *slots, int n);
 /* bpftrace-style text histogram, with unit label for the value column */
 void ks_hist_print(FILE *f, const uint64_t *slots, int n, const char *unit,
 		   const char *indent);
-/* "hist": [{"min":..,"max":..,"count":..}, ...] from first to last used */
-void ks_hist_json(struct ks_json *j, const uint64_t *slots, int n);
+/* key: [{"min":..,"max":..,"count":..}, ...] from first to last used */
+void ks_hist_json(struct ks_json *j, const char *key, const uint64_t *slots,
+		  int n);
 
 /* ---- kernel symbols ------------------------------------------------------- */
 struct ks_ksyms;
@@ -211,10 +219,234 @@ int ks_usyms_lookup(struct ks_usyms *u, uint64_t addr, bool ret_addr,
 const char *ks_usyms_fmt(struct ks_usyms *u, uint64_t addr, bool ret_addr);
 /* ---- end of user-space symbols -------------------------------------------- */
 
-/* ---- runs: one tool instance ---------------------------------------------- */
+/* ---- ELF objects and processes (elf.c, proc.c) ---------------------------- */
+#define KS_ELF_MAX_FUNCS	32
+
+/* functions to find in an object: fill names and n, then scan */
+struct ks_elf_funcs {
+	const char *const *names;
+	size_t n;
+	uint64_t off[KS_ELF_MAX_FUNCS];	/* file offset, 0: not defined */
+	unsigned char head[KS_ELF_MAX_FUNCS][9]; /* first bytes there */
+	bool is_elf;
+	bool has_interp;		/* a dynamic program: its loader */
+	char interp[4096];
+};
+
+/* 0 (is_elf false for a file that is not ELF), or -errno */
+int ks_elf_find_funcs(const char *path, struct ks_elf_funcs *r);
+int ks_elf_find_funcs_fd(int fd, struct ks_elf_funcs *r);
+int ks_elf_func_index(const struct ks_elf_funcs *r, const char *name);
+uint64_t ks_elf_func_off(const struct ks_elf_funcs *r, const char *name);
+/* path defines every function of the NULL-ended names */
+bool ks_elf_defines(const char *path, const char *const *names);
+
+/* the program execvp() would run for cmd: 0 or -errno */
+int ks_find_program(const char *cmd, char *out, size_t len);
+/* objects a dynamic program loads, in symbol lookup order (preloads
+ * first), as its ELF interpreter lists them; count, *out NULL-ended */
+int ks_loader_list(const char *interp, const char *exe, char ***out);
+void ks_strv_free(char **v);
+/* base name of path is the dynamic loader / a C library */
+bool ks_is_loader(const char *path);
+bool ks_is_libc(const char *path);
+pid_t ks_tgid_of(pid_t pid);
+void ks_comm_of(pid_t pid, char *buf, size_t len);
+
+/*
+ * A process a tool follows: one it started (-- COMMAND: forked, held
+ * before exec until the probes are in place, ended with the run) or one
+ * it was given (-p PID: watched until it exits).
+ */
+struct ks_proc {
+	pid_t pid;		/* 0: none */
+	bool ours;		/* we started it */
+	bool exited;
+	int status;		/* wait status, when ours and exited */
+	int release_fd, status_fd, pidfd;
+};
+
+void ks_proc_init(struct ks_proc *p);
+/* fork argv[0] = exe, waiting before exec; stdout_to_stderr keeps a
+ * JSON stdout clean.  0, or -1 after an error message */
+int ks_proc_spawn(struct ks_proc *p, const char *exe, char *const *argv,
+		  bool stdout_to_stderr);
+/* let the command exec; -1 (message printed) when the exec failed */
+int ks_proc_release(struct ks_proc *p, const char *exe);
+/* follow a process we did not start */
+void ks_proc_watch(struct ks_proc *p, pid_t pid);
+/* true once the process exited (polls without blocking) */
+bool ks_proc_exited(struct ks_proc *p);
+/* end of run: a command still running is ended (SIGTERM, then SIGKILL
+ * after a second); fds closed */
+void ks_proc_end(struct ks_proc *p);
+
+/* ---- report data: what one report found, before any output format ------- */
 struct ks_run;
+/*
+ * A tool's collect() reads its maps once per report and fills the report
+ * with tables (rows of typed cells) and report-level values.  One writer
+ * per output format renders them the same way for every tool: text, JSON
+ * (out_text.c, out_json.c) and whatever else reads reports (folded stacks,
+ * pprof, metrics, HTML).  Tools sort their rows biggest first and put every
+ * row in: text and JSON show the first -r of them, writers whose weights
+ * must add up to the totals (folded, pprof) take them all.
+ */
+enum ks_ctype {
+	KS_CT_STR,	/* text: lock, kind, cache, site, function */
+	KS_CT_COMM,	/* a task name: bytes, not UTF-8; writers escape */
+	KS_CT_U64,
+	KS_CT_I64,
+	KS_CT_F64,
+	KS_CT_NS,	/* u64 nanoseconds: "1.2us" in text, integer in JSON */
+	KS_CT_HIST,	/* KS_HIST_SLOTS log2 counts */
+	KS_CT_STACK,	/* struct ks_stack */
+};
+
+/* what a value column counts: folded weights, pprof units, metrics */
+enum ks_unit {
+	KS_UNIT_NONE = 0,
+	KS_UNIT_COUNT,	/* events */
+	KS_UNIT_BYTES,
+	KS_UNIT_PAGES,
+	KS_UNIT_NS,
+	KS_UNIT_US,
+	KS_UNIT_MS,
+};
+
+#define KS_CF_KEY	0x01	/* identifies the row: a label for pprof,
+				 * metrics; the root frame of folded stacks
+				 * for KS_CT_COMM */
+#define KS_CF_WEIGHT	0x02	/* default weight (folded, pprof) */
+#define KS_CF_COUNT	0x04	/* the row's event count */
+#define KS_CF_NOTEXT	0x08	/* JSON only */
+#define KS_CF_NOJSON	0x10	/* text only */
+#define KS_CF_TEXT_HIST	0x20	/* text: draw under each row (not in report) */
+
+struct ks_col {
+	const char *key;	/* JSON key; "queue.count" nests an object */
+	const char *head;	/* text header; NULL: not a text column */
+	enum ks_ctype type;
+	int width;		/* text width, < 0 left-aligned, 0 unpadded */
+	int dec;		/* F64: decimals in text */
+	int jdec;		/* F64: decimals in JSON */
+	enum ks_unit unit;
+	unsigned int flags;	/* KS_CF_* */
+	const char *sample;	/* pprof sample type ("alloc_space"), or NULL */
+	const char *hist_unit;	/* KS_CF_TEXT_HIST: value label, "ns" */
+};
+
+/* A stack, innermost frame first; user frames resolve through the
+ * table's usyms, kernel frames through kallsyms. */
+struct ks_stack {
+	int n;
+	bool user;
+	uint64_t ips[];
+};
+
+union ks_cell {
+	const char *s;		/* STR, COMM (NUL-terminated copy) */
+	uint64_t u;		/* U64, NS */
+	int64_t i;
+	double d;
+	const uint64_t *hist;	/* KS_HIST_SLOTS counts */
+	const struct ks_stack *st;
+};
+
+#define KS_TABLE_LINES	4
+
+struct ks_table {
+	const char *name;	/* JSON array key: "entries", "calls"... */
+	const char *what;	/* text: "... N more <what> (-r to change)" */
+	const struct ks_col *cols;
+	int ncols;
+	size_t nrows, cap;
+	union ks_cell *cells;	/* nrows * ncols */
+	struct ks_usyms *usyms;	/* user stacks resolve here (not owned) */
+	/* text-only lines before the header and after the rows */
+	const char *before[KS_TABLE_LINES], *after[KS_TABLE_LINES];
+	int nbefore, nafter;
+	bool no_header;		/* text: rows without a header line */
+	/* text: a row in the tool's own words instead of columns */
+	void (*text_row)(FILE *f, const struct ks_table *t, size_t row);
+};
+
+enum ks_vtype { KS_V_U64, KS_V_I64, KS_V_F64, KS_V_STR, KS_V_NULL,
+		KS_V_F64S };
+
+/* a report-level JSON value ("total_bytes"; "frees.matched" nests) */
+struct ks_value {
+	const char *key;
+	enum ks_vtype type;
+	int dec;
+	int n;			/* KS_V_F64S */
+	union {
+		uint64_t u;
+		int64_t i;
+		double d;
+		const char *s;
+		const double *ds;
+	} v;
+};
+
+#define KS_MAX_TABLES	4
+#define KS_MAX_VALUES	24
+
+struct ks_arena;
 struct ks_report;
 
+/* add a table to the report (NULL only when out of memory: a writer
+ * then shows the report without it) */
+struct ks_table *ks_table_add(struct ks_report *rep, const char *name,
+			      const struct ks_col *cols, int ncols);
+/* a new row, every cell zero (empty string, empty stack); -1 on no
+ * memory */
+long ks_row_add(struct ks_table *t);
+void ks_cell_str(struct ks_table *t, long row, int col, const char *s);
+/* a task name of at most n bytes */
+void ks_cell_comm(struct ks_table *t, long row, int col, const char *s,
+		  size_t n);
+void ks_cell_u64(struct ks_table *t, long row, int col, uint64_t v);
+void ks_cell_i64(struct ks_table *t, long row, int col, int64_t v);
+void ks_cell_f64(struct ks_table *t, long row, int col, double v);
+void ks_cell_hist(struct ks_table *t, long row, int col,
+		  const uint64_t *slots);
+void ks_cell_stack(struct ks_table *t, long row, int col,
+		   const uint64_t *ips, int n, bool user);
+static inline union ks_cell *ks_cell(const struct ks_table *t, size_t row,
+				     int col)
+{
+	return &t->cells[row * t->ncols + col];
+}
+/* text-only line before the table's header (before) or after its rows */
+__attribute__((format(printf, 3, 4)))
+void ks_table_line(struct ks_table *t, bool after, const char *fmt, ...);
+/* report-level values, written after the tables (JSON only) */
+void ks_report_u64(struct ks_report *rep, const char *key, uint64_t v);
+void ks_report_i64(struct ks_report *rep, const char *key, int64_t v);
+void ks_report_f64(struct ks_report *rep, const char *key, double v,
+		   int dec);
+void ks_report_str(struct ks_report *rep, const char *key, const char *s);
+void ks_report_null(struct ks_report *rep, const char *key);
+void ks_report_f64s(struct ks_report *rep, const char *key,
+		    const double *v, int n, int dec);
+/* a copy of s in the report's memory, freed with it */
+const char *ks_report_strdup(struct ks_report *rep, const char *s);
+/* the rows the text and JSON writers show (-r) */
+size_t ks_rows_shown(const struct ks_run *r, size_t n);
+
+/* one frame as people read it: "sym+0xoff [mod]" for kernel frames,
+ * ks_usyms_fmt() for user ones; returns buf or a string of usyms */
+const char *ks_frame_fmt(const struct ks_table *t, const struct ks_stack *s,
+			 int i, char *buf, size_t len);
+/* "12.3us" style nanoseconds for text */
+const char *ks_fmt_ns(uint64_t ns, char *buf, size_t len);
+
+/* writers: the report to r->out in one format */
+void ks_write_text(const struct ks_report *rep);
+void ks_write_json(const struct ks_report *rep);
+
+/* ---- runs: one tool instance ---------------------------------------------- */
 struct ks_tool {
 	const char *name;
 	const char *summary;
@@ -232,17 +464,23 @@ struct ks_tool {
 	 * tool has no -s (and --stack-depth only with always_stacks) */
 	const char *stacks_help;
 	bool always_stacks;		/* keys by stack anyway: no -s */
+	/* help for -H/--hist (text histograms under each row); NULL: the
+	 * tool has no -H */
+	const char *hist_help;
 	/* interval reports take the counts out of the kernel, by
 	 * generation (ks_next_generation), instead of differencing them */
 	bool takes_counts;
 	double default_interval;	/* top-like tools: 1 s */
 	bool needs_stack_map;		/* uses ks_stacks even without -s */
-	void (*probe)(struct ks_probe *p);
+	/* fill p for this kernel and r's options (not started yet) */
+	void (*probe)(const struct ks_run *r, struct ks_probe *p);
 	/* open/load/attach in r->mode; return 0 or -1 (error printed) */
 	int (*start)(struct ks_run *r);
-	/* one report (entries only: header/trailer are the library's) */
-	void (*print)(struct ks_run *r, struct ks_report *rep);
-	/* clear counters after an interval report */
+	/* read the maps once into rep's tables and values (the library
+	 * writes the report's header fields and renders it) */
+	void (*collect)(struct ks_run *r, struct ks_report *rep);
+	/* after an interval report: start the next interval (differencing
+	 * tools keep this read as the base; stacks are the library's) */
 	void (*reset)(struct ks_run *r);
 	void (*stop)(struct ks_run *r);
 	/* true when the run should end (e.g. traced process exited) */
@@ -254,6 +492,9 @@ struct ks_tool {
 	/* add drops counted outside the ks_drops map (cumulative), e.g. the
 	 * kernel's per-program recursion misses */
 	void (*extra_drops)(struct ks_run *r, uint64_t *drops);
+	/* r->tool_state: this many zeroed bytes from ks_run_init() to
+	 * ks_run_free(), for the tool's options and objects */
+	size_t state_size;
 };
 
 struct ks_run {
@@ -262,7 +503,7 @@ struct ks_run {
 	enum ks_mode mode;
 	struct ks_probe probe;
 	struct bpf_object *obj;		/* set by start() for drops/filters */
-	void *tool_state;
+	void *tool_state;		/* tool->state_size bytes, zeroed */
 	uint64_t drops_prev[KS_MAX_DROP_REASONS];
 	double started;			/* monotonic s when attached */
 	double last_report;		/* monotonic s of previous report */
@@ -272,6 +513,9 @@ struct ks_run {
 	 * node, balancing off, a guest's spin locks...); said once on
 	 * stderr, as "note" in every JSON report, and in `kscope report` */
 	const char *note;
+	/* set by start(): what the Tracing line names, instead of the
+	 * tool's tracing_what (memleak: which process, which allocator) */
+	const char *what;
 	FILE *out;
 	struct bpf_link *links[64];
 	int nlinks;
@@ -280,21 +524,39 @@ struct ks_run {
 
 struct ks_report {
 	struct ks_run *r;
-	struct ks_json j;	/* valid when r->o.json */
 	double interval_s;
+	struct timespec time;	/* CLOCK_REALTIME when the report was made */
 	uint64_t drops[KS_MAX_DROP_REASONS];
 	uint64_t drops_total;
 	bool final;
 	/* takes_counts tools: the generation to take, -1 to read all */
 	long take_gen;
+	struct ks_table *tables[KS_MAX_TABLES];
+	int ntables;
+	struct ks_value values[KS_MAX_VALUES];
+	int nvalues;
+	struct ks_arena *arena;	/* every string, stack and table above */
 };
+
+/* a report of r: drops and interval now; then collect(), write, free */
+void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final);
+/* render rep in r's output format (text, JSON) to r->out */
+void ks_report_write(const struct ks_report *rep);
+void ks_report_free(struct ks_report *rep);
+/* the name of drop reason i for tool t, or NULL */
+const char *ks_drop_name(const struct ks_tool *t, int i);
+/* a stack a row referred to is gone or was never captured: its events
+ * are counted as dropped (reason stack) instead of shown */
+void ks_report_lost_stack(struct ks_report *rep, uint64_t events);
 
 /* entry point used by main for a tool: parse argv, run, return exit code */
 int ks_tool_main(const struct ks_tool *t, int argc, char **argv);
 /* pieces of ks_tool_main that `kscope report` reuses */
-void ks_run_init(struct ks_run *r, const struct ks_tool *t); /* defaults */
+/* defaults; 0, or -1 when out of memory (message printed) */
+int ks_run_init(struct ks_run *r, const struct ks_tool *t);
 int ks_run_start(struct ks_run *r);	/* choose mode, start; exit code */
-void ks_run_stop(struct ks_run *r);
+void ks_run_stop(struct ks_run *r);	/* detach, tool's stop() */
+void ks_run_free(struct ks_run *r);	/* the tool state */
 void ks_print_header(struct ks_run *r);
 
 /* bpf object lifecycle helpers used inside start() */
@@ -317,6 +579,8 @@ void ks_bpf_cleanup(struct ks_run *r);
 /* turn off autoload for every program except those in keep (NULL-ended) */
 void ks_bpf_only(struct bpf_object *obj, struct bpf_program *const *keep);
 int ks_bpf_map_fd(struct ks_run *r, const char *name);
+/* sum every CPU's u64 of keys 0..nkeys-1 of a per-CPU array into out */
+int ks_percpu_sum(int fd, uint32_t nkeys, uint64_t *out);
 
 /* read every key/value of a hash map; caller frees *keys and *vals */
 int ks_map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals,
@@ -347,29 +611,27 @@ void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
 			     which))
 /* delete every key */
 void ks_map_clear(int fd, size_t ksz);
-/* empty the stack map (interval reset, after the counts were taken) */
-void ks_reset_stacks(struct ks_run *r);
-/* ip is in the tracing machinery (BPF program, tracepoint glue) that sits
- * on top of stacks captured in a probe: tools with their own stack
- * storage strip these as ks_stack_frames() does */
-bool ks_kernel_tracing_frame(uint64_t ip);
-/* kernel stack frames for a stack id; returns count */
-int ks_stack_frames(struct ks_run *r, int stackid, uint64_t *ips, int max);
+/* a captured kernel stack (raw, slots frames) as people want it: the
+ * tracing machinery on top (BPF program, tracepoint glue) stripped, at
+ * most --stack-depth and max frames; returns the count */
+int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
+		    uint64_t *ips, int max);
+/*
+ * Kernel stack frames of stack id stackid, captured in generation gen
+ * (the gen field of the key that holds it: each generation has its own
+ * stack map, emptied after its interval was reported, so an id is never
+ * read from a map that was cleared under it), without the tracing frames
+ * on top, at most --stack-depth of them.  The count, or -1 when the id
+ * holds no stack: the caller counts the events it carried with
+ * ks_report_lost_stack().
+ */
+int ks_stack_frames(struct ks_run *r, unsigned int gen, long stackid,
+		    uint64_t *ips, int max);
+/* an interval of a takes_counts tool was reported: empty the closed
+ * generation's stack map (the library calls this) */
+void ks_stacks_done(struct ks_run *r, long gen);
 
-/* ---- report output -------------------------------------------------------- */
-void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final);
-void ks_report_end(struct ks_report *rep);
-/* "entries": [ ... ] around a tool's entries (no-ops in text mode) */
-void ks_report_entries_begin(struct ks_report *rep);
-void ks_report_entries_end(struct ks_report *rep);
-/* JSON: "stack": [..] of kernel frames; text: indented lines */
-void ks_report_kstack_json(struct ks_report *rep, int stackid);
-void ks_report_kstack_text(struct ks_report *rep, int stackid,
-			   const char *indent);
-/* rows to show of n, after -r */
-size_t ks_rows_shown(const struct ks_run *r, size_t n);
-/* text mode: "... N more rows" when -r cut the table */
-void ks_report_more_rows(struct ks_report *rep, size_t shown, size_t n);
+/* ---- formatting helpers ----------------------------------------------------- */
 /* printable copy of a kernel comm (escapes control bytes for text) */
 const char *ks_comm_text(const char *comm, char *buf, size_t len);
 /* human-readable bytes "12.3 KiB" */

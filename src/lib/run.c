@@ -33,6 +33,7 @@ static const struct option common_long[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "stacks", no_argument, NULL, 's' },
+	{ "hist", no_argument, NULL, 'H' },
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "rows", required_argument, NULL, 'r' },
@@ -42,7 +43,7 @@ static const struct option common_long[] = {
 	{ 0 },
 };
 
-static const char common_short[] = "p:t:c:d:jsm:r:vh";
+static const char common_short[] = "p:t:c:d:jsHm:r:vh";
 
 static const char common_help_filters[] =
 "  -p, --pid PID          trace this process only (filtered in BPF)\n"
@@ -67,14 +68,23 @@ static const char common_help_rest[] =
 "  interval [count]       print a report every interval seconds, count\n"
 "                         times; each report covers its own interval\n";
 
-/* -s and --stack-depth exist for a tool that keys by stack at all */
-static bool has_stacks_opt(const struct ks_tool *t, const char *name)
+/* -s and --stack-depth exist for a tool that keys by stack at all, -H
+ * for one with histograms per row */
+static bool has_opt(const struct ks_tool *t, const char *name)
 {
 	if (!strcmp(name, "stacks"))
 		return t->stacks_help;
 	if (!strcmp(name, "stack-depth"))
 		return t->stacks_help || t->always_stacks;
+	if (!strcmp(name, "hist"))
+		return t->hist_help;
 	return true;
+}
+
+static bool has_short(const struct ks_tool *t, char c)
+{
+	return c == 's' ? has_opt(t, "stacks") :
+	       c == 'H' ? has_opt(t, "hist") : true;
 }
 
 static void usage(const struct ks_tool *t, FILE *f)
@@ -88,8 +98,10 @@ static void usage(const struct ks_tool *t, FILE *f)
 	fputs(common_help_filters, f);
 	if (t->stacks_help)
 		fprintf(f, "  -s, --stacks           %s\n", t->stacks_help);
-	if (has_stacks_opt(t, "stack-depth"))
+	if (has_opt(t, "stack-depth"))
 		fputs(common_help_depth, f);
+	if (t->hist_help)
+		fprintf(f, "  -H, --hist             %s\n", t->hist_help);
 	fputs(common_help_rest, f);
 	if (t->examples)
 		fprintf(f, "\nExamples:\n%s", t->examples);
@@ -112,7 +124,7 @@ static void build_optstrings(const struct ks_tool *t, char *shortopts,
 	for (const char *p = common_short; *p && o + 2 < slen; p++) {
 		bool has_arg = p[1] == ':';
 
-		if (!strchr(ts, *p) && (*p != 's' || t->stacks_help)) {
+		if (!strchr(ts, *p) && has_short(t, *p)) {
 			shortopts[o++] = *p;
 			if (has_arg)
 				shortopts[o++] = ':';
@@ -131,7 +143,7 @@ static void build_optstrings(const struct ks_tool *t, char *shortopts,
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(longopts[i].name, l->name))
 				dup = true;
-		if (!dup && has_stacks_opt(t, l->name))
+		if (!dup && has_opt(t, l->name))
 			longopts[n++] = *l;
 	}
 	memset(&longopts[n], 0, sizeof(longopts[n]));
@@ -173,10 +185,17 @@ static int check_cgroup(struct ks_run *r)
 	return 0;
 }
 
-void ks_run_init(struct ks_run *r, const struct ks_tool *t)
+int ks_run_init(struct ks_run *r, const struct ks_tool *t)
 {
 	memset(r, 0, sizeof(*r));
 	r->tool = t;
+	if (t->state_size) {
+		r->tool_state = calloc(1, t->state_size);
+		if (!r->tool_state) {
+			ks_err("out of memory");
+			return -1;
+		}
+	}
 	r->out = stdout;
 	r->o.stack_depth = KS_DEFAULT_STACK_DEPTH;
 	r->o.mode = KS_MODE_AUTO;
@@ -184,6 +203,13 @@ void ks_run_init(struct ks_run *r, const struct ks_tool *t)
 			   t->default_max_entries : KS_DEFAULT_ENTRIES;
 	r->o.interval = t->default_interval;
 	r->o.clear = t->default_interval > 0;
+	return 0;
+}
+
+void ks_run_free(struct ks_run *r)
+{
+	free(r->tool_state);
+	r->tool_state = NULL;
 }
 
 /* returns 0, or an exit code */
@@ -262,6 +288,9 @@ static int parse_args(struct ks_run *r, int argc, char **argv)
 		case 's':
 			r->o.stacks = true;
 			break;
+		case 'H':
+			r->o.hist = true;
+			break;
 		case OPT_STACK_DEPTH:
 			if (ks_parse_long(optarg, 1, KS_MAX_STACK_DEPTH, &l))
 				return ks_usage_error("bad stack depth '%s' "
@@ -333,12 +362,20 @@ static int parse_args(struct ks_run *r, int argc, char **argv)
 	return 0;
 }
 
+int ks_best_mode(const struct ks_probe *p)
+{
+	for (int i = 0; i < KS_MODE_MAX; i++)
+		if (p->m[i].supported && p->m[i].available)
+			return i;
+	return -1;
+}
+
 /* Pick the forced mode, or the first available one in preference order. */
 static int choose_mode(struct ks_run *r)
 {
 	const struct ks_tool *t = r->tool;
 
-	t->probe(&r->probe);
+	t->probe(r, &r->probe);
 	if (r->o.mode != KS_MODE_AUTO) {
 		struct ks_mode_avail *m = &r->probe.m[r->o.mode];
 
@@ -355,11 +392,9 @@ static int choose_mode(struct ks_run *r)
 		r->mode = r->o.mode;
 		return 0;
 	}
-	for (int i = 0; i < KS_MODE_MAX; i++) {
-		if (r->probe.m[i].supported && r->probe.m[i].available) {
-			r->mode = i;
-			return 0;
-		}
+	if (ks_best_mode(&r->probe) >= 0) {
+		r->mode = ks_best_mode(&r->probe);
+		return 0;
 	}
 	/* say why each supported mode is out */
 	{
@@ -378,31 +413,17 @@ static int choose_mode(struct ks_run *r)
 
 static void read_drops(struct ks_run *r, uint64_t *out)
 {
-	int fd = ks_bpf_map_fd(r, "ks_drops");
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	memset(out, 0, KS_MAX_DROP_REASONS * sizeof(*out));
-	if (fd < 0 || ncpu <= 0)
-		return;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return;
-	for (uint32_t k = 0; k < KS_MAX_DROP_REASONS; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
+	ks_percpu_sum(ks_bpf_map_fd(r, "ks_drops"), KS_MAX_DROP_REASONS, out);
 	if (r->tool->extra_drops)
 		r->tool->extra_drops(r, out);
 }
 
-static const char *drop_name(const struct ks_tool *t, int i)
+const char *ks_drop_name(const struct ks_tool *t, int i)
 {
 	static const char *const common[] = { "map_full", "stack" };
 
+	if (i < 0 || i >= KS_MAX_DROP_REASONS)
+		return NULL;
 	if (i < KS_DROP_COMMON_MAX)
 		return common[i];
 	if (t->drop_names) {
@@ -424,6 +445,7 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
 	rep->take_gen = -1;
 	rep->final = final;
 	rep->interval_s = t - r->last_report;
+	clock_gettime(CLOCK_REALTIME, &rep->time);
 	r->last_report = t;
 	read_drops(r, now);
 	for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
@@ -432,123 +454,15 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
 		r->drops_prev[i] = now[i];
 		rep->drops_total += rep->drops[i];
 	}
-	if (r->o.json) {
-		struct timespec ts;
-		struct tm tm;
-		char iso[40];
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(iso + strlen(iso), sizeof(iso) - strlen(iso),
-			 ".%03ldZ", ts.tv_nsec / 1000000);
-		ks_json_init(&rep->j, r->out);
-		ks_json_obj_begin(&rep->j);
-		ks_json_kstr(&rep->j, "tool", r->tool->name);
-		ks_json_kstr(&rep->j, "time", iso);
-		ks_json_kdouble(&rep->j, "interval_s", rep->interval_s, 3);
-		ks_json_kstr(&rep->j, "mode", ks_mode_name(r->mode));
-		ks_json_key(&rep->j, "dropped");
-		ks_json_obj_begin(&rep->j);
-		for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
-			const char *n = drop_name(r->tool, i);
-
-			if (n)
-				ks_json_ku64(&rep->j, n, rep->drops[i]);
-		}
-		ks_json_obj_end(&rep->j);
-		if (r->note)
-			ks_json_kstr(&rep->j, "note", r->note);
-	} else if (r->in_report) {
-		if (r->note)
-			fprintf(r->out, "note: %s\n", r->note);
-	} else if (r->o.interval > 0) {
-		time_t now_t = time(NULL);
-		struct tm tm;
-		char hms[16];
-
-		if (r->o.clear)
-			fputs("\033[H\033[2J", r->out);	/* no `clear` spawn */
-		localtime_r(&now_t, &tm);
-		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-		fprintf(r->out, "\n%s (%.1f s)\n", hms, rep->interval_s);
-	}
 }
 
-void ks_report_entries_begin(struct ks_report *rep)
-{
-	if (rep->r->o.json) {
-		ks_json_key(&rep->j, "entries");
-		ks_json_arr_begin(&rep->j);
-	}
-}
-
-void ks_report_entries_end(struct ks_report *rep)
+void ks_report_write(const struct ks_report *rep)
 {
 	if (rep->r->o.json)
-		ks_json_arr_end(&rep->j);
-}
-
-size_t ks_rows_shown(const struct ks_run *r, size_t n)
-{
-	return r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
-}
-
-void ks_report_more_rows(struct ks_report *rep, size_t shown, size_t n)
-{
-	if (!rep->r->o.json && shown < n)
-		fprintf(rep->r->out, "... %zu more rows (-r to change)\n",
-			n - shown);
-}
-
-void ks_report_end(struct ks_report *rep)
-{
-	struct ks_run *r = rep->r;
-
-	if (r->o.json) {
-		ks_json_obj_end(&rep->j);
-	} else if (rep->drops_total) {
-		fprintf(r->out, "Dropped %" PRIu64 " events:", rep->drops_total);
-		for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
-			const char *n = drop_name(r->tool, i);
-
-			if (n && rep->drops[i])
-				fprintf(r->out, " %s %" PRIu64, n,
-					rep->drops[i]);
-		}
-		fputc('\n', r->out);
-	}
-	fflush(r->out);
-	r->reports++;
-}
-
-void ks_report_kstack_json(struct ks_report *rep, int stackid)
-{
-	uint64_t ips[KS_MAX_STACK_DEPTH];
-	int n = ks_stack_frames(rep->r, stackid, ips, KS_MAX_STACK_DEPTH);
-	char buf[256];
-
-	ks_json_key(&rep->j, "stack");
-	ks_json_arr_begin(&rep->j);
-	for (int i = 0; i < n; i++)
-		ks_json_str(&rep->j, ks_ksyms_fmt(ks_kernel_syms(), ips[i],
-						  buf, sizeof(buf)));
-	ks_json_arr_end(&rep->j);
-}
-
-void ks_report_kstack_text(struct ks_report *rep, int stackid,
-			   const char *indent)
-{
-	uint64_t ips[KS_MAX_STACK_DEPTH];
-	int n = ks_stack_frames(rep->r, stackid, ips, KS_MAX_STACK_DEPTH);
-	char buf[256];
-
-	if (stackid < 0 || n == 0)
-		fprintf(rep->r->out, "%s[stack unavailable]\n", indent);
-	for (int i = 0; i < n; i++)
-		fprintf(rep->r->out, "%s%s\n", indent,
-			ks_ksyms_fmt(ks_kernel_syms(), ips[i], buf,
-				     sizeof(buf)));
+		ks_write_json(rep);
+	else
+		ks_write_text(rep);
+	fflush(rep->r->out);
 }
 
 static void report(struct ks_run *r, bool final)
@@ -573,8 +487,12 @@ static void report(struct ks_run *r, bool final)
 	}
 	ks_report_begin(&rep, r, final);
 	rep.take_gen = gen;
-	r->tool->print(r, &rep);
-	ks_report_end(&rep);
+	r->tool->collect(r, &rep);
+	ks_report_write(&rep);
+	ks_report_free(&rep);
+	r->reports++;
+	if (gen >= 0)
+		ks_stacks_done(r, gen);
 	if (!final && r->tool->reset)
 		r->tool->reset(r);
 }
@@ -631,7 +549,8 @@ void ks_print_header(struct ks_run *r)
 	const char *measures = r->probe.m[r->mode].measures;
 	FILE *f = r->o.json ? stderr : r->out;
 
-	fprintf(f, "Tracing %s in %s mode%s%s%s", r->tool->tracing_what,
+	fprintf(f, "Tracing %s in %s mode%s%s%s",
+		r->what ? r->what : r->tool->tracing_what,
 		ks_mode_name(r->mode), measures ? " (" : "",
 		measures ? measures : "", measures ? ")" : "");
 	if (r->o.duration > 0)
@@ -653,10 +572,13 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 
 	snprintf(prog, sizeof(prog), "kscope %s", t->name);
 	ks_set_prog(prog);
-	ks_run_init(&r, t);
+	if (ks_run_init(&r, t))
+		return KS_EXIT_RUNTIME;
 	err = parse_args(&r, argc, argv);
-	if (err)
+	if (err) {
+		ks_run_free(&r);
 		return err < 0 ? KS_EXIT_OK : err;
+	}
 	ks_libbpf_setup(r.o.verbose);
 
 	/* signals are taken synchronously by sigtimedwait() */
@@ -666,8 +588,10 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	err = ks_run_start(&r);
-	if (err)
+	if (err) {
+		ks_run_free(&r);
 		return err;
+	}
 	ks_print_header(&r);
 
 	end = r.o.duration > 0 ? r.started + r.o.duration : 1e300;
@@ -695,5 +619,6 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		}
 	}
 	ks_run_stop(&r);
+	ks_run_free(&r);
 	return KS_EXIT_OK;
 }

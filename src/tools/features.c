@@ -48,13 +48,16 @@ int ks_features_main(int argc, char **argv)
 	for (int i = 0; ks_tools[i]; i++) {
 		const struct ks_tool *t = ks_tools[i];
 		struct ks_probe p;
-		int best = -1;
+		struct ks_run r;
+		int best;
 
+		/* what the tool does with its default options */
+		if (ks_run_init(&r, t))
+			return KS_EXIT_RUNTIME;
 		memset(&p, 0, sizeof(p));
-		t->probe(&p);
-		for (int m = 0; m < KS_MODE_MAX && best < 0; m++)
-			if (p.m[m].supported && p.m[m].available)
-				best = m;
+		t->probe(&r, &p);
+		ks_run_free(&r);
+		best = ks_best_mode(&p);
 		if (json) {
 			struct ks_json j;
 

@@ -8,13 +8,16 @@
 #include "kmem.h"
 #include "kmem.skel.h"
 
-static struct kmem_bpf *skel;
+struct kmem_state {
+	struct kmem_bpf *skel;
+};
 
-static void kmem_probe(struct ks_probe *p)
+static void kmem_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	struct ks_mode_avail *m;
 	int idx;
 
+	(void)r;
 	m = &p->m[KS_MODE_FENTRY];
 	snprintf(m->why, sizeof(m->why), "not offered: the kmem tracepoints "
 		 "already see every allocation with its size");
@@ -63,8 +66,10 @@ static void kmem_probe(struct ks_probe *p)
 static int kmem_start(struct ks_run *r)
 {
 	struct bpf_program *keep[3] = { NULL };
+	struct kmem_state *st = r->tool_state;
+	struct kmem_bpf *skel;
 
-	skel = kmem_bpf__open();
+	skel = st->skel = kmem_bpf__open();
 	if (!skel) {
 		ks_err("cannot open BPF object: %s", ks_libbpf_last());
 		return -1;
@@ -111,85 +116,96 @@ static const char *kind_name(unsigned int kind)
 	return kind == KMEM_CACHE ? "cache" : "kmalloc";
 }
 
-static void kmem_print(struct ks_run *r, struct ks_report *rep)
+enum { C_COMM, C_KIND, C_COUNT, C_BYTES, C_AVG, C_SITE, C_BYTES_REQ };
+
+static const struct ks_col site_cols[] = {
+	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },
+	[C_KIND] = { "kind", "KIND", KS_CT_STR, -7, .flags = KS_CF_KEY },
+	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT,
+		      .flags = KS_CF_COUNT, .sample = "alloc_objects" },
+	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 12, .unit = KS_UNIT_BYTES,
+		      .flags = KS_CF_WEIGHT, .sample = "alloc_space" },
+	[C_AVG] = { "avg", "AVG", KS_CT_F64, 8, .dec = 0, .jdec = 1 },
+	[C_SITE] = { "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY },
+	[C_BYTES_REQ] = { "bytes_req", NULL, KS_CT_U64, 0,
+			  .unit = KS_UNIT_BYTES },
+};
+
+/* the same columns with the stack in place of the call site */
+static const struct ks_col stack_cols[] = {
+	[C_COMM] = site_cols[C_COMM],
+	[C_KIND] = site_cols[C_KIND],
+	[C_COUNT] = site_cols[C_COUNT],
+	[C_BYTES] = site_cols[C_BYTES],
+	[C_AVG] = site_cols[C_AVG],
+	[C_SITE] = { "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY },
+	[C_BYTES_REQ] = site_cols[C_BYTES_REQ],
+};
+
+static void kmem_collect(struct ks_run *r, struct ks_report *rep)
 {
+	struct kmem_state *st = r->tool_state;
+	struct ks_table *t;
 	struct row *rows;
-	size_t n = 0, shown;
-	uint64_t tot_count = 0, tot_bytes = 0;
-	char site[256], comm[80], b1[32];
+	size_t n = 0;
+	uint64_t tot_count = 0, tot_bytes = 0, ips[KS_MAX_STACK_DEPTH];
+	char site[256], b1[32];
 
 	/* an interval report takes the counts: the next starts from zero */
-	rows = KS_MAP_ROWS(bpf_map__fd(skel->maps.counts), struct row, k, v,
-			   &n, rep->take_gen);
-	if (!rows)
+	rows = KS_MAP_ROWS(bpf_map__fd(st->skel->maps.counts), struct row, k,
+			   v, &n, rep->take_gen);
+	t = ks_table_add(rep, "entries", r->o.stacks ? stack_cols : site_cols,
+			 sizeof(site_cols) / sizeof(site_cols[0]));
+	if (!rows || !t) {
+		free(rows);
 		return;
-	for (size_t i = 0; i < n; i++) {
-		tot_count += rows[i].v.count;
-		tot_bytes += rows[i].v.bytes;
 	}
 	qsort(rows, n, sizeof(*rows), by_bytes);
-	shown = ks_rows_shown(r, n);
-
-	ks_report_entries_begin(rep);
-	if (!r->o.json)
-		fprintf(r->out, "%-16s %-7s %10s %12s %8s  %s\n", "COMM", "KIND",
-			"COUNT", "BYTES", "AVG", r->o.stacks ? "STACK" : "SITE");
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct row *w = &rows[i];
-		double avg = w->v.count ? (double)w->v.bytes / w->v.count : 0;
+		int nf = 0;
+		long row;
 
-		if (r->o.json) {
-			struct ks_json *j = &rep->j;
-
-			ks_json_obj_begin(j);
-			ks_json_key(j, "comm");
-			ks_json_strn(j, w->k.comm, KS_COMM_LEN);
-			ks_json_kstr(j, "kind", kind_name(w->k.kind));
-			if (r->o.stacks)
-				ks_report_kstack_json(rep, w->k.stackid);
-			else
-				ks_json_kstr(j, "site",
-					     ks_ksyms_fmt(ks_kernel_syms(),
-							  w->k.site, site,
-							  sizeof(site)));
-			ks_json_ku64(j, "count", w->v.count);
-			ks_json_ku64(j, "bytes", w->v.bytes);
-			ks_json_ku64(j, "bytes_req", w->v.bytes_req);
-			ks_json_kdouble(j, "avg", avg, 1);
-			ks_json_obj_end(j);
-			continue;
+		if (r->o.stacks) {
+			nf = ks_stack_frames(r, w->k.gen, w->k.stackid, ips,
+					     KS_MAX_STACK_DEPTH);
+			if (nf < 0) {
+				ks_report_lost_stack(rep, w->v.count);
+				continue;
+			}
 		}
-		fprintf(r->out, "%-16s %-7s %10llu %12llu %8.0f  %s\n",
-			ks_comm_text(w->k.comm, comm, sizeof(comm)),
-			kind_name(w->k.kind), w->v.count, w->v.bytes, avg,
-			r->o.stacks ? "" :
-			ks_ksyms_fmt(ks_kernel_syms(), w->k.site, site,
-				     sizeof(site)));
+		row = ks_row_add(t);
+		if (row < 0)
+			break;
+		ks_cell_comm(t, row, C_COMM, w->k.comm, KS_COMM_LEN);
+		ks_cell_str(t, row, C_KIND, kind_name(w->k.kind));
+		ks_cell_u64(t, row, C_COUNT, w->v.count);
+		ks_cell_u64(t, row, C_BYTES, w->v.bytes);
+		ks_cell_u64(t, row, C_BYTES_REQ, w->v.bytes_req);
+		ks_cell_f64(t, row, C_AVG, w->v.count ?
+			    (double)w->v.bytes / w->v.count : 0);
 		if (r->o.stacks)
-			ks_report_kstack_text(rep, w->k.stackid, "        ");
-	}
-	ks_report_entries_end(rep);
-	if (r->o.json) {
-		ks_json_ku64(&rep->j, "total_count", tot_count);
-		ks_json_ku64(&rep->j, "total_bytes", tot_bytes);
-	} else {
-		ks_report_more_rows(rep, shown, n);
-		fprintf(r->out, "Total: %" PRIu64 " allocations, %s\n",
-			tot_count, ks_fmt_bytes(tot_bytes, b1, sizeof(b1)));
+			ks_cell_stack(t, row, C_SITE, ips, nf, false);
+		else
+			ks_cell_str(t, row, C_SITE,
+				    ks_ksyms_fmt(ks_kernel_syms(), w->k.site,
+						 site, sizeof(site)));
+		tot_count += w->v.count;
+		tot_bytes += w->v.bytes;
 	}
 	free(rows);
-}
-
-static void kmem_reset(struct ks_run *r)
-{
-	ks_reset_stacks(r);
+	ks_report_u64(rep, "total_count", tot_count);
+	ks_report_u64(rep, "total_bytes", tot_bytes);
+	ks_table_line(t, true, "Total: %" PRIu64 " allocations, %s",
+		      tot_count, ks_fmt_bytes(tot_bytes, b1, sizeof(b1)));
 }
 
 static void kmem_stop(struct ks_run *r)
 {
-	(void)r;
-	kmem_bpf__destroy(skel);
-	skel = NULL;
+	struct kmem_state *st = r->tool_state;
+
+	kmem_bpf__destroy(st->skel);
+	st->skel = NULL;
 }
 
 const struct ks_tool ks_tool_kmem = {
@@ -211,7 +227,7 @@ const struct ks_tool ks_tool_kmem = {
 	.stacks_help = "key by kernel stack instead of call site",
 	.probe = kmem_probe,
 	.start = kmem_start,
-	.print = kmem_print,
-	.reset = kmem_reset,
+	.collect = kmem_collect,
+	.state_size = sizeof(struct kmem_state),
 	.stop = kmem_stop,
 };

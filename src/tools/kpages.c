@@ -9,14 +9,17 @@
 #include "kpages.h"
 #include "kpages.skel.h"
 
-static struct kpages_bpf *skel;
+struct kpages_state {
+	struct kpages_bpf *skel;
+};
 
-static void kpages_probe(struct ks_probe *p)
+static void kpages_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	struct ks_mode_avail *m;
 	static const char *const why = "not offered: mm_page_alloc sees every "
 		"page allocation, whichever allocator entry point was used";
 
+	(void)r;
 	snprintf(p->m[KS_MODE_FENTRY].why, sizeof(p->m[0].why), "%s", why);
 	snprintf(p->m[KS_MODE_KPROBE].why, sizeof(p->m[0].why), "%s", why);
 	m = &p->m[KS_MODE_TP_BTF];
@@ -34,8 +37,10 @@ static void kpages_probe(struct ks_probe *p)
 static int kpages_start(struct ks_run *r)
 {
 	struct bpf_program *keep[2] = { NULL };
+	struct kpages_state *st = r->tool_state;
+	struct kpages_bpf *skel;
 
-	skel = kpages_bpf__open();
+	skel = st->skel = kpages_bpf__open();
 	if (!skel) {
 		ks_err("cannot open BPF object: %s", ks_libbpf_last());
 		return -1;
@@ -89,6 +94,7 @@ static uint64_t ks_kpages_site(const uint64_t *ips, int n)
 
 struct row {
 	uint64_t site;		/* function start address of the site */
+	unsigned int gen;
 	int stackid;
 	char comm[KS_COMM_LEN];
 	uint64_t count, pages;
@@ -112,8 +118,10 @@ static size_t merge(struct row *rows, size_t n, bool by_stack)
 		size_t k;
 
 		for (k = 0; k < out; k++) {
-			bool same = by_stack ? rows[k].stackid == rows[i].stackid
-					     : rows[k].site == rows[i].site;
+			bool same = by_stack ?
+				rows[k].stackid == rows[i].stackid &&
+				rows[k].gen == rows[i].gen :
+				rows[k].site == rows[i].site;
 
 			if (same && !memcmp(rows[k].comm, rows[i].comm,
 					    KS_COMM_LEN))
@@ -129,96 +137,109 @@ static size_t merge(struct row *rows, size_t n, bool by_stack)
 	return out;
 }
 
-static void kpages_print(struct ks_run *r, struct ks_report *rep)
+enum { C_COMM, C_COUNT, C_PAGES, C_BYTES, C_SITE };
+
+static const struct ks_col site_cols[] = {
+	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },
+	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT,
+		      .flags = KS_CF_COUNT, .sample = "alloc_objects" },
+	[C_PAGES] = { "pages", "PAGES", KS_CT_U64, 10,
+		      .unit = KS_UNIT_PAGES },
+	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 12, .unit = KS_UNIT_BYTES,
+		      .flags = KS_CF_WEIGHT, .sample = "alloc_space" },
+	[C_SITE] = { "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY },
+};
+
+static const struct ks_col stack_cols[] = {
+	[C_COMM] = site_cols[C_COMM],
+	[C_COUNT] = site_cols[C_COUNT],
+	[C_PAGES] = site_cols[C_PAGES],
+	[C_BYTES] = site_cols[C_BYTES],
+	[C_SITE] = { "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY },
+};
+
+static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 {
+	struct kpages_state *st = r->tool_state;
 	struct kpages_key *keys;
 	struct kpages_val *vals;
+	struct ks_table *t;
 	struct row *rows;
-	size_t n = 0, shown;
+	size_t n = 0, m = 0;
 	uint64_t page = sysconf(_SC_PAGESIZE), tot_count = 0, tot_pages = 0;
-	char site[256], comm[80], b1[32];
+	uint64_t ips[KS_MAX_STACK_DEPTH];
+	char site[256], b1[32];
 
 	/* an interval report takes the counts: the next starts from zero */
-	if (ks_map_take(bpf_map__fd(skel->maps.counts), sizeof(*keys),
+	if (ks_map_take(bpf_map__fd(st->skel->maps.counts), sizeof(*keys),
 			sizeof(*vals), offsetof(struct kpages_key, gen),
 			rep->take_gen, (void **)&keys, (void **)&vals, &n))
 		return;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	for (size_t i = 0; rows && i < n; i++) {
-		uint64_t ips[KS_MAX_STACK_DEPTH];
-		int nf = ks_stack_frames(r, keys[i].stackid, ips,
+		int nf = ks_stack_frames(r, keys[i].gen, keys[i].stackid, ips,
 					 KS_MAX_STACK_DEPTH);
 
-		rows[i].site = ks_kpages_site(ips, nf);
-		rows[i].stackid = keys[i].stackid;
-		memcpy(rows[i].comm, keys[i].comm, KS_COMM_LEN);
-		rows[i].count = vals[i].count;
-		rows[i].pages = vals[i].pages;
+		if (nf < 0) {
+			ks_report_lost_stack(rep, vals[i].count);
+			continue;
+		}
+		rows[m].site = ks_kpages_site(ips, nf);
+		rows[m].gen = keys[i].gen;
+		rows[m].stackid = keys[i].stackid;
+		memcpy(rows[m].comm, keys[i].comm, KS_COMM_LEN);
+		rows[m].count = vals[i].count;
+		rows[m].pages = vals[i].pages;
 		tot_count += vals[i].count;
 		tot_pages += vals[i].pages;
+		m++;
 	}
 	free(keys);
 	free(vals);
-	if (!rows)
+	t = ks_table_add(rep, "entries", r->o.stacks ? stack_cols : site_cols,
+			 sizeof(site_cols) / sizeof(site_cols[0]));
+	if (!rows || !t) {
+		free(rows);
 		return;
-	n = merge(rows, n, r->o.stacks);
-	qsort(rows, n, sizeof(*rows), by_pages);
-	shown = ks_rows_shown(r, n);
-
-	ks_report_entries_begin(rep);
-	if (!r->o.json)
-		fprintf(r->out, "%-16s %10s %10s %12s  %s\n", "COMM", "COUNT",
-			"PAGES", "BYTES", r->o.stacks ? "STACK" : "SITE");
-	for (size_t i = 0; i < shown; i++) {
-		const struct row *w = &rows[i];
-
-		ks_ksyms_fmt(ks_kernel_syms(), w->site, site, sizeof(site));
-		if (r->o.json) {
-			struct ks_json *j = &rep->j;
-
-			ks_json_obj_begin(j);
-			ks_json_key(j, "comm");
-			ks_json_strn(j, w->comm, KS_COMM_LEN);
-			if (r->o.stacks)
-				ks_report_kstack_json(rep, w->stackid);
-			else
-				ks_json_kstr(j, "site", site);
-			ks_json_ku64(j, "count", w->count);
-			ks_json_ku64(j, "pages", w->pages);
-			ks_json_ku64(j, "bytes", w->pages * page);
-			ks_json_obj_end(j);
-			continue;
-		}
-		fprintf(r->out, "%-16s %10" PRIu64 " %10" PRIu64 " %12" PRIu64
-			"  %s\n", ks_comm_text(w->comm, comm, sizeof(comm)),
-			w->count, w->pages, w->pages * page,
-			r->o.stacks ? "" : site);
-		if (r->o.stacks)
-			ks_report_kstack_text(rep, w->stackid, "        ");
 	}
-	ks_report_entries_end(rep);
-	if (r->o.json) {
-		ks_json_ku64(&rep->j, "total_count", tot_count);
-		ks_json_ku64(&rep->j, "total_pages", tot_pages);
-	} else {
-		ks_report_more_rows(rep, shown, n);
-		fprintf(r->out, "Total: %" PRIu64 " allocations, %" PRIu64
-			" pages, %s\n", tot_count, tot_pages,
-			ks_fmt_bytes(tot_pages * page, b1, sizeof(b1)));
+	n = merge(rows, m, r->o.stacks);
+	qsort(rows, n, sizeof(*rows), by_pages);
+	for (size_t i = 0; i < n; i++) {
+		const struct row *w = &rows[i];
+		long row = ks_row_add(t);
+
+		if (row < 0)
+			break;
+		ks_cell_comm(t, row, C_COMM, w->comm, KS_COMM_LEN);
+		ks_cell_u64(t, row, C_COUNT, w->count);
+		ks_cell_u64(t, row, C_PAGES, w->pages);
+		ks_cell_u64(t, row, C_BYTES, w->pages * page);
+		if (r->o.stacks) {
+			int nf = ks_stack_frames(r, w->gen, w->stackid, ips,
+						 KS_MAX_STACK_DEPTH);
+
+			ks_cell_stack(t, row, C_SITE, ips, nf > 0 ? nf : 0,
+				      false);
+		} else {
+			ks_cell_str(t, row, C_SITE,
+				    ks_ksyms_fmt(ks_kernel_syms(), w->site,
+						 site, sizeof(site)));
+		}
 	}
 	free(rows);
-}
-
-static void kpages_reset(struct ks_run *r)
-{
-	ks_reset_stacks(r);
+	ks_report_u64(rep, "total_count", tot_count);
+	ks_report_u64(rep, "total_pages", tot_pages);
+	ks_table_line(t, true, "Total: %" PRIu64 " allocations, %" PRIu64
+		      " pages, %s", tot_count, tot_pages,
+		      ks_fmt_bytes(tot_pages * page, b1, sizeof(b1)));
 }
 
 static void kpages_stop(struct ks_run *r)
 {
-	(void)r;
-	kpages_bpf__destroy(skel);
-	skel = NULL;
+	struct kpages_state *st = r->tool_state;
+
+	kpages_bpf__destroy(st->skel);
+	st->skel = NULL;
 }
 
 const struct ks_tool ks_tool_kpages = {
@@ -240,7 +261,7 @@ const struct ks_tool ks_tool_kpages = {
 	.needs_stack_map = true,
 	.probe = kpages_probe,
 	.start = kpages_start,
-	.print = kpages_print,
-	.reset = kpages_reset,
+	.collect = kpages_collect,
+	.state_size = sizeof(struct kpages_state),
 	.stop = kpages_stop,
 };

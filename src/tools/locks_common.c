@@ -24,14 +24,6 @@
 #include "locks_common.h"
 #include "locks.skel.h"
 
-#define LOCKS_MAX_FDS	128
-
-struct locks_state {
-	struct locks_bpf *skel;
-	int fds[LOCKS_MAX_FDS];	/* copies of programs and their links */
-	int nfds;
-};
-
 const char *const locks_drop_names[] = {
 	"missed", "inflight_full", "reentered", NULL,
 };
@@ -167,15 +159,10 @@ static struct locks_state *state(struct ks_run *r)
 
 struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
 {
-	struct locks_state *st = calloc(1, sizeof(*st));
+	struct locks_state *st = state(r);
 	struct locks_bpf *skel;
 	long n = r->o.max_entries;
 
-	if (!st) {
-		ks_err("out of memory");
-		return NULL;
-	}
-	r->tool_state = st;
 	skel = st->skel = locks_bpf__open();
 	if (!skel) {
 		ks_err("cannot open BPF object: %s", ks_libbpf_last());
@@ -329,24 +316,15 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 	return 0;
 }
 
-void locks_reset(struct ks_run *r)
-{
-	/* the counts were taken by the report */
-	ks_reset_stacks(r);
-}
-
 void locks_stop(struct ks_run *r)
 {
 	struct locks_state *st = state(r);
 
-	if (!st)
-		return;
 	/* links before the programs they hold, newest first */
 	while (st->nfds > 0)
 		close(st->fds[--st->nfds]);
 	locks_bpf__destroy(st->skel);
-	free(st);
-	r->tool_state = NULL;
+	st->skel = NULL;
 }
 
 /* ---- names ---------------------------------------------------------- */
@@ -405,19 +383,6 @@ const char *locks_lock_name(unsigned long long addr, char *buf, size_t len)
 	return buf;
 }
 
-static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
-{
-	if (ns < 10000)
-		snprintf(buf, len, "%" PRIu64 "ns", ns);
-	else if (ns < 10000000)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 10000000000ULL)
-		snprintf(buf, len, "%.1fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-	return buf;
-}
-
 /* ---- waits / hold times -------------------------------------------- */
 
 struct row {
@@ -436,92 +401,111 @@ static int by_total(const void *a, const void *b)
 	return x->k.lock < y->k.lock ? -1 : x->k.lock > y->k.lock;
 }
 
-static void json_row(struct ks_report *rep, const struct row *w, bool hold,
-		     bool stacks)
-{
-	struct ks_json *j = &rep->j;
-	char name[256], kind[48], addr[24];
+enum { C_LOCK, C_KIND, C_COMM, C_COUNT, C_TOTAL, C_AVG, C_MAX, C_ADDR,
+       C_HIST, C_STACK, C_NCOLS };
 
-	ks_json_obj_begin(j);
-	ks_json_kstr(j, "lock", locks_lock_name(w->k.lock, name,
-						sizeof(name)));
-	snprintf(addr, sizeof(addr), "0x%llx", w->k.lock);
-	ks_json_kstr(j, "addr", addr);
-	ks_json_kstr(j, "kind", locks_kind_name(w->k.kind, hold, kind,
-						sizeof(kind)));
-	ks_json_key(j, "comm");
-	ks_json_strn(j, w->k.comm, KS_COMM_LEN);
-	if (stacks)
-		ks_report_kstack_json(rep, w->k.stackid);
-	ks_json_ku64(j, "count", w->v.count);
-	ks_json_ku64(j, "total_ns", w->v.total_ns);
-	ks_json_ku64(j, "max_ns", w->v.max_ns);
-	ks_json_ku64(j, "avg_ns", w->v.count ? w->v.total_ns / w->v.count : 0);
-	/* unsigned long long[] in the shared struct: same layout */
-	ks_hist_json(j, (const uint64_t *)w->v.hist, KS_HIST_SLOTS);
-	ks_json_obj_end(j);
+#define LOCK_COLS							\
+	[C_LOCK] = { "lock", "LOCK", KS_CT_STR, -32, .flags = KS_CF_KEY },	\
+	[C_KIND] = { "kind", "KIND", KS_CT_STR, -20, .flags = KS_CF_KEY },	\
+	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },	\
+	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 9,			\
+		      .unit = KS_UNIT_COUNT, .flags = KS_CF_COUNT,	\
+		      .sample = "contentions" },				\
+	[C_TOTAL] = { "total_ns", "TOTAL", KS_CT_NS, 9,			\
+		      .unit = KS_UNIT_NS, .flags = KS_CF_WEIGHT,		\
+		      .sample = "delay" },					\
+	[C_AVG] = { "avg_ns", "AVG", KS_CT_NS, 9, .unit = KS_UNIT_NS },	\
+	[C_MAX] = { "max_ns", "MAX", KS_CT_NS, 9, .unit = KS_UNIT_NS },	\
+	[C_ADDR] = { "addr", NULL, KS_CT_STR, 0 },				\
+	[C_HIST] = { "hist", NULL, KS_CT_HIST, 0, .unit = KS_UNIT_NS,	\
+		     .hist_unit = "ns" }
+
+static const struct ks_col lock_cols[] = {
+	LOCK_COLS,
+	[C_STACK] = { "stack", NULL, KS_CT_STACK, 0, .flags = KS_CF_KEY },
+};
+
+/* with -s the stack is shown under each row (text) and in JSON */
+static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf)
+{
+	memcpy(buf, lock_cols, sizeof(lock_cols));
+	if (r->o.hist)		/* -H: drawn under each row */
+		buf[C_HIST].flags |= KS_CF_TEXT_HIST;
+	if (r->o.stacks)
+		buf[C_STACK].head = "";
+	else
+		buf[C_STACK].flags |= KS_CF_NOJSON | KS_CF_NOTEXT;
+	return buf;
 }
 
-void locks_print(struct ks_run *r, struct ks_report *rep,
-		 const struct locks_print_cfg *pc)
+/* the kernel stack of a key for a row, or false when it is lost */
+static bool row_stack(struct ks_run *r, struct ks_table *t, long row,
+		      int col, unsigned int gen, int stackid)
 {
+	uint64_t ips[KS_MAX_STACK_DEPTH];
+	int n = ks_stack_frames(r, gen, stackid, ips, KS_MAX_STACK_DEPTH);
+
+	if (n < 0)
+		return false;
+	ks_cell_stack(t, row, col, ips, n, false);
+	return true;
+}
+
+void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
+{
+	struct locks_state *st = state(r);
+	struct ks_col *cols = st->cols;
+	struct ks_table *t;
 	struct row *rows;
-	size_t n, shown;
+	size_t n;
 	uint64_t tot_count = 0, tot_ns = 0;
-	char name[256], kind[48], comm[80], t1[24], t2[24], t3[24];
+	char name[256], kind[48], t1[24];
 
 	/* an interval report takes the counts: the next starts from zero */
 	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "waits"), struct row, k, v, &n,
 			   rep->take_gen);
-	if (!rows)
+	t = ks_table_add(rep, "entries", cols_for(r, cols), C_NCOLS);
+	if (!rows || !t) {
+		free(rows);
 		return;
-	for (size_t i = 0; i < n; i++) {
-		tot_count += rows[i].v.count;
-		tot_ns += rows[i].v.total_ns;
 	}
 	qsort(rows, n, sizeof(*rows), by_total);
-	shown = ks_rows_shown(r, n);
-
-	ks_report_entries_begin(rep);
-	if (!r->o.json && n)
-		fprintf(r->out, "%-32s %-20s %-16s %9s %9s %9s %9s\n", "LOCK",
-			"KIND", "COMM", "COUNT", "TOTAL", "AVG", "MAX");
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct row *w = &rows[i];
+		long row = ks_row_add(t);
 
-		if (r->o.json) {
-			json_row(rep, w, pc->hold, r->o.stacks);
+		if (row < 0)
+			break;
+		if (r->o.stacks && !row_stack(r, t, row, C_STACK, w->k.gen,
+					      w->k.stackid)) {
+			t->nrows--;
+			ks_report_lost_stack(rep, w->v.count);
 			continue;
 		}
-		fprintf(r->out, "%-32s %-20s %-16s %9llu %9s %9s %9s\n",
-			locks_lock_name(w->k.lock, name, sizeof(name)),
-			locks_kind_name(w->k.kind, pc->hold, kind,
-					sizeof(kind)),
-			ks_comm_text(w->k.comm, comm, sizeof(comm)),
-			w->v.count, fmt_ns(w->v.total_ns, t1, sizeof(t1)),
-			fmt_ns(w->v.count ? w->v.total_ns / w->v.count : 0,
-			       t2, sizeof(t2)),
-			fmt_ns(w->v.max_ns, t3, sizeof(t3)));
-		if (r->o.stacks)
-			ks_report_kstack_text(rep, w->k.stackid, "        ");
-		if (pc->hist) {
-			ks_hist_print(r->out, (const uint64_t *)w->v.hist,
-				      KS_HIST_SLOTS, "ns",
-				      "        ");
-			fputc('\n', r->out);
-		}
-	}
-	ks_report_entries_end(rep);
-	if (r->o.json) {
-		ks_json_ku64(&rep->j, "total_count", tot_count);
-		ks_json_ku64(&rep->j, "total_ns", tot_ns);
-	} else {
-		ks_report_more_rows(rep, shown, n);
-		fprintf(r->out, "Total: %" PRIu64 " %s, %s\n", tot_count,
-			pc->hold ? "holds" : "waits",
-			fmt_ns(tot_ns, t1, sizeof(t1)));
+		ks_cell_str(t, row, C_LOCK, locks_lock_name(w->k.lock, name,
+							    sizeof(name)));
+		snprintf(name, sizeof(name), "0x%llx", w->k.lock);
+		ks_cell_str(t, row, C_ADDR, name);
+		ks_cell_str(t, row, C_KIND, locks_kind_name(w->k.kind, hold,
+							    kind,
+							    sizeof(kind)));
+		ks_cell_comm(t, row, C_COMM, w->k.comm, KS_COMM_LEN);
+		ks_cell_u64(t, row, C_COUNT, w->v.count);
+		ks_cell_u64(t, row, C_TOTAL, w->v.total_ns);
+		ks_cell_u64(t, row, C_MAX, w->v.max_ns);
+		ks_cell_u64(t, row, C_AVG, w->v.count ?
+			    w->v.total_ns / w->v.count : 0);
+		/* unsigned long long[] in the shared struct: same layout */
+		ks_cell_hist(t, row, C_HIST, (const uint64_t *)w->v.hist);
+		tot_count += w->v.count;
+		tot_ns += w->v.total_ns;
 	}
 	free(rows);
+	ks_report_u64(rep, "total_count", tot_count);
+	ks_report_u64(rep, "total_ns", tot_ns);
+	ks_table_line(t, true, "Total: %" PRIu64 " %s, %s", tot_count,
+		      hold ? "holds" : "waits", ks_fmt_ns(tot_ns, t1,
+							   sizeof(t1)));
 }
 
 /* ---- spinlock --calls ---------------------------------------------- */
@@ -558,65 +542,71 @@ static unsigned int call_kind(const char *fn)
 	return LOCK_F_SPIN;
 }
 
-void locks_print_calls(struct ks_run *r, struct ks_report *rep,
-		       const struct locks_fn *fns, int nfns)
+enum { K_FUNC, K_LOCK, K_COMM, K_COUNT, K_ADDR, K_KIND, K_STACK,
+       K_NCOLS };
+
+static const struct ks_col call_cols[] = {
+	[K_FUNC] = { "function", "FUNCTION", KS_CT_STR, -24,
+		     .flags = KS_CF_KEY },
+	[K_LOCK] = { "lock", "LOCK", KS_CT_STR, -32, .flags = KS_CF_KEY },
+	[K_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },
+	[K_COUNT] = { "count", "CALLS", KS_CT_U64, 12, .unit = KS_UNIT_COUNT,
+		      .flags = KS_CF_COUNT | KS_CF_WEIGHT },
+	[K_ADDR] = { "addr", NULL, KS_CT_STR, 0 },
+	[K_KIND] = { "kind", NULL, KS_CT_STR, 0, .flags = KS_CF_KEY },
+	[K_STACK] = { "stack", NULL, KS_CT_STACK, 0, .flags = KS_CF_KEY },
+};
+
+void locks_collect_calls(struct ks_run *r, struct ks_report *rep,
+			 const struct locks_fn *fns, int nfns)
 {
+	struct locks_state *st = state(r);
+	struct ks_col *cols = st->call_cols;
 	struct call_row *rows;
+	struct ks_table *t;
 	uint64_t total = 0;
-	size_t n, shown;
-	char name[256], kind[48], comm[80], addr[24];
+	size_t n;
+	char name[256], kind[48];
 
 	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "calls"), struct call_row, k,
 			   count, &n, rep->take_gen);
-	if (!rows)
+	memcpy(cols, call_cols, sizeof(call_cols));
+	if (r->o.stacks)
+		cols[K_STACK].head = "";
+	else
+		cols[K_STACK].flags |= KS_CF_NOJSON | KS_CF_NOTEXT;
+	t = ks_table_add(rep, "calls", cols, K_NCOLS);
+	if (!rows || !t) {
+		free(rows);
 		return;
-	for (size_t i = 0; i < n; i++)
-		total += rows[i].count;
-	qsort(rows, n, sizeof(*rows), by_count);
-	shown = ks_rows_shown(r, n);
-	if (r->o.json) {
-		struct ks_json *j = &rep->j;
-
-		ks_json_key(j, "calls");
-		ks_json_arr_begin(j);
-	} else {
-		fprintf(r->out, "\n%-24s %-32s %-16s %12s\n", "FUNCTION",
-			"LOCK", "COMM", "CALLS");
 	}
-	for (size_t i = 0; i < shown; i++) {
+	t->what = "rows";
+	qsort(rows, n, sizeof(*rows), by_count);
+	for (size_t i = 0; i < n; i++) {
 		const struct call_row *w = &rows[i];
 		const char *fn = call_fn(fns, nfns, w->k.func);
+		long row = ks_row_add(t);
 
-		locks_lock_name(w->k.lock, name, sizeof(name));
-		if (!r->o.json) {
-			fprintf(r->out, "%-24s %-32s %-16s %12" PRIu64 "\n", fn,
-				name, ks_comm_text(w->k.comm, comm,
-						   sizeof(comm)), w->count);
-			if (r->o.stacks)
-				ks_report_kstack_text(rep, w->k.stackid,
-						      "        ");
+		if (row < 0)
+			break;
+		if (r->o.stacks && !row_stack(r, t, row, K_STACK, w->k.gen,
+					      w->k.stackid)) {
+			t->nrows--;
+			ks_report_lost_stack(rep, w->count);
 			continue;
 		}
-		ks_json_obj_begin(&rep->j);
-		ks_json_kstr(&rep->j, "function", fn);
-		ks_json_kstr(&rep->j, "lock", name);
-		snprintf(addr, sizeof(addr), "0x%llx", w->k.lock);
-		ks_json_kstr(&rep->j, "addr", addr);
-		ks_json_kstr(&rep->j, "kind", locks_kind_name(call_kind(fn),
+		ks_cell_str(t, row, K_FUNC, fn);
+		ks_cell_str(t, row, K_LOCK, locks_lock_name(w->k.lock, name,
+							    sizeof(name)));
+		snprintf(name, sizeof(name), "0x%llx", w->k.lock);
+		ks_cell_str(t, row, K_ADDR, name);
+		ks_cell_str(t, row, K_KIND, locks_kind_name(call_kind(fn),
 				true, kind, sizeof(kind)));
-		ks_json_key(&rep->j, "comm");
-		ks_json_strn(&rep->j, w->k.comm, KS_COMM_LEN);
-		if (r->o.stacks)
-			ks_report_kstack_json(rep, w->k.stackid);
-		ks_json_ku64(&rep->j, "count", w->count);
-		ks_json_obj_end(&rep->j);
-	}
-	if (r->o.json) {
-		ks_json_arr_end(&rep->j);
-		ks_json_ku64(&rep->j, "total_calls", total);
-	} else {
-		ks_report_more_rows(rep, shown, n);
-		fprintf(r->out, "Total: %" PRIu64 " calls\n", total);
+		ks_cell_comm(t, row, K_COMM, w->k.comm, KS_COMM_LEN);
+		ks_cell_u64(t, row, K_COUNT, w->count);
+		total += w->count;
 	}
 	free(rows);
+	ks_report_u64(rep, "total_calls", total);
+	ks_table_line(t, true, "Total: %" PRIu64 " calls", total);
 }

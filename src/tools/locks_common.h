@@ -44,7 +44,21 @@ struct locks_prog {
 };
 
 struct locks_bpf;
-struct locks_state;
+
+#define LOCKS_MAX_FDS	128
+
+/* r->tool_state of mlock, mheld and spinlock (their state_size) */
+struct locks_state {
+	struct locks_bpf *skel;
+	int fds[LOCKS_MAX_FDS];	/* copies of programs and their links */
+	int nfds;
+	bool all_sleeping;	/* mlock --all-sleeping */
+	bool calls;		/* spinlock --calls */
+	/* spinlock --calls: contention programs beside it, or KS_MODE_MAX */
+	enum ks_mode calls_cont_mode;
+	struct locks_fn fns[32];	/* functions probed */
+	struct ks_col cols[12], call_cols[8];	/* this run's columns */
+};
 
 struct locks_cfg {
 	unsigned long long accept_flags;	/* bit (flags & LOCK_F_MASK) */
@@ -63,17 +77,11 @@ void locks_contention_progs(struct locks_bpf *skel, enum ks_mode m,
 			    struct bpf_program **begin,
 			    struct bpf_program **end);
 
-struct locks_print_cfg {
-	bool hold;		/* kinds without spinning/sleeping */
-	bool hist;		/* text: a histogram under each row */
-};
-
-void locks_print(struct ks_run *r, struct ks_report *rep,
-		 const struct locks_print_cfg *pc);
-/* spinlock --calls: "calls" array (JSON) or a second table */
-void locks_print_calls(struct ks_run *r, struct ks_report *rep,
-		       const struct locks_fn *fns, int nfns);
-void locks_reset(struct ks_run *r);
+/* the waits (hold: hold times, kinds without spinning/sleeping) table */
+void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold);
+/* spinlock --calls: the "calls" table */
+void locks_collect_calls(struct ks_run *r, struct ks_report *rep,
+			 const struct locks_fn *fns, int nfns);
 void locks_stop(struct ks_run *r);
 
 /* "mutex:sleeping", "rwlock-read:spinning", ... (see docs/locks.md) */

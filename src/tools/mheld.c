@@ -5,32 +5,17 @@
 #include "locks_common.h"
 #include "locks.skel.h"
 
-static bool opt_hist;
-
 static const struct locks_fn unlock_fns[] = {
 	{ "mutex_unlock", LOCK_FN_UNLOCK }, { NULL, 0 },
 };
 
-static const struct option mheld_long[] = {
-	{ "hist", no_argument, NULL, 'H' },
-	{ 0 },
-};
-
-static int mheld_parse(struct ks_run *r, int c, const char *arg)
-{
-	(void)r;
-	(void)arg;
-	if (c == 'H')
-		opt_hist = true;
-	return 0;
-}
-
-static void mheld_probe(struct ks_probe *p)
+static void mheld_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	static const char why[] = "not offered: no tracepoint marks mutex "
 		"acquisition and release; hold time needs fentry or kprobes";
 	struct locks_fn unlock[1];
 
+	(void)r;
 	/* the tracepoint modes stay unsupported, with the reason shown */
 	snprintf(p->m[KS_MODE_TP_BTF].why, sizeof(p->m[0].why), "%s", why);
 	snprintf(p->m[KS_MODE_RAW_TP].why, sizeof(p->m[0].why), "%s", why);
@@ -81,13 +66,9 @@ static int mheld_start(struct ks_run *r)
 	return locks_load_attach(r, progs, 3);
 }
 
-static void mheld_print(struct ks_run *r, struct ks_report *rep)
+static void mheld_collect(struct ks_run *r, struct ks_report *rep)
 {
-	const struct locks_print_cfg pc = {
-		.hold = true, .hist = opt_hist,
-	};
-
-	locks_print(r, rep, &pc);
+	locks_collect(r, rep, true);
 }
 
 const struct ks_tool ks_tool_mheld = {
@@ -95,8 +76,7 @@ const struct ks_tool ks_tool_mheld = {
 	.summary = "Kernel mutex hold time, from acquisition to mutex_unlock: "
 		   "count, total, maximum and log2 histogram per lock (or "
 		   "stack) and the task that took it.",
-	.args_help =
-"  -H, --hist             text: a histogram of hold times under each row\n",
+	.hist_help = "text: a histogram of hold times under each row",
 	.examples =
 "  kscope mheld -d 10               mutex hold times over 10 seconds\n"
 "  kscope mheld -H -r 3             the 3 longest-held, with histograms\n"
@@ -109,13 +89,10 @@ const struct ks_tool ks_tool_mheld = {
 	.tracing_what = "mutex hold times",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack that took the lock",
-	.long_opts = mheld_long,
-	.short_opts = "H",
-	.parse_opt = mheld_parse,
 	.probe = mheld_probe,
 	.start = mheld_start,
-	.print = mheld_print,
-	.reset = locks_reset,
+	.collect = mheld_collect,
 	.stop = locks_stop,
+	.state_size = sizeof(struct locks_state),
 	.drop_names = locks_drop_names,
 };

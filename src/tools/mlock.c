@@ -7,22 +7,18 @@
 
 enum { OPT_ALL_SLEEPING = 2000 };
 
-static bool opt_hist, opt_all_sleeping;
-
 static const struct option mlock_long[] = {
-	{ "hist", no_argument, NULL, 'H' },
 	{ "all-sleeping", no_argument, NULL, OPT_ALL_SLEEPING },
 	{ 0 },
 };
 
 static int mlock_parse(struct ks_run *r, int c, const char *arg)
 {
-	(void)r;
+	struct locks_state *st = r->tool_state;
+
 	(void)arg;
-	if (c == 'H')
-		opt_hist = true;
-	else if (c == OPT_ALL_SLEEPING)
-		opt_all_sleeping = true;
+	if (c == OPT_ALL_SLEEPING)
+		st->all_sleeping = true;
 	return 0;
 }
 
@@ -33,11 +29,13 @@ static int mlock_parse(struct ks_run *r, int c, const char *arg)
 #define MEASURES_TP_ALL	"contended waits of every sleeping lock (mutex, " \
 			"rwsem, semaphore, rt_mutex)"
 
-static void mlock_probe(struct ks_probe *p)
+static void mlock_probe(const struct ks_run *r, struct ks_probe *p)
 {
-	locks_probe_contention(p, opt_all_sleeping ? MEASURES_TP_ALL :
+	const struct locks_state *st = r->tool_state;
+
+	locks_probe_contention(p, st->all_sleeping ? MEASURES_TP_ALL :
 				  MEASURES_TP);
-	if (opt_all_sleeping) {
+	if (st->all_sleeping) {
 		static const char why[] = "--all-sleeping needs the "
 			"lock:contention tracepoints";
 
@@ -49,24 +47,25 @@ static void mlock_probe(struct ks_probe *p)
 }
 
 /* Which contention flag combinations are waits for this tool. */
-static unsigned long long sleeping_flags(void)
+static unsigned long long sleeping_flags(bool all_sleeping)
 {
 	unsigned long long m = 0;
 
 	for (unsigned int f = 0; f <= LOCK_F_MASK; f++)
 		if ((f & LOCK_F_MUTEX) ||
-		    (opt_all_sleeping && !(f & LOCK_F_SPIN)))
+		    (all_sleeping && !(f & LOCK_F_SPIN)))
 			m |= 1ULL << f;
 	return m;
 }
 
 static int mlock_start(struct ks_run *r)
 {
+	struct locks_state *st = r->tool_state;
 	struct locks_cfg cfg = {
-		.accept_flags = sleeping_flags(),
+		.accept_flags = sleeping_flags(st->all_sleeping),
 		.track_tid = true,
 	};
-	struct locks_fn fns[16];
+	struct locks_fn *fns = st->fns;
 	struct locks_prog progs[2] = { { 0 } };
 	struct locks_bpf *skel = locks_open(r, &cfg);
 	int nfns;
@@ -91,21 +90,17 @@ static int mlock_start(struct ks_run *r)
 	return locks_load_attach(r, progs, 2);
 }
 
-static void mlock_print(struct ks_run *r, struct ks_report *rep)
+static void mlock_collect(struct ks_run *r, struct ks_report *rep)
 {
-	const struct locks_print_cfg pc = {
-		.hold = false, .hist = opt_hist,
-	};
-
-	locks_print(r, rep, &pc);
+	locks_collect(r, rep, false);
 }
 
 const struct ks_tool ks_tool_mlock = {
 	.name = "mlock",
 	.summary = "Kernel mutex wait time: count, total, maximum and log2 "
 		   "histogram per lock (or stack) and task name.",
+	.hist_help = "text: a histogram of wait times under each row",
 	.args_help =
-"  -H, --hist             text: a histogram of wait times under each row\n"
 "      --all-sleeping     also rwsems, semaphores and rt_mutexes\n"
 "                         (contention tracepoint modes only)\n",
 	.examples =
@@ -123,12 +118,11 @@ const struct ks_tool ks_tool_mlock = {
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",
 	.long_opts = mlock_long,
-	.short_opts = "H",
 	.parse_opt = mlock_parse,
 	.probe = mlock_probe,
 	.start = mlock_start,
-	.print = mlock_print,
-	.reset = locks_reset,
+	.collect = mlock_collect,
 	.stop = locks_stop,
+	.state_size = sizeof(struct locks_state),
 	.drop_names = locks_drop_names,
 };

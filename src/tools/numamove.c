@@ -11,7 +11,11 @@
 #include "numamove.h"
 #include "numamove.skel.h"
 
-static struct numamove_bpf *skel;
+struct numamove_state {
+	struct numamove_bpf *skel;
+	/* cumulative counters at the previous report, and now */
+	struct numamove_val prev, cur;
+};
 
 /* renamed by commit 73eab3ca481e; the body is the same idea */
 static const char *const fn_misplaced[] = {
@@ -19,9 +23,6 @@ static const char *const fn_misplaced[] = {
 
 static const char *const numamove_drops[] = { "unpaired", NULL };
 
-/* cumulative counters at the previous report */
-static struct numamove_val prev;
-static struct numamove_val cur;
 
 /* /sys/devices/system/node/nodeN directories: the nodes with memory or
  * CPUs the kernel brought online */
@@ -83,12 +84,13 @@ static bool pages_tp(struct ks_mode_avail *m, int *nargs)
 	return true;
 }
 
-static void numamove_probe(struct ks_probe *p)
+static void numamove_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	const char *fn = ks_first_kfunc(fn_misplaced);
 	struct ks_mode_avail *m;
 	int nargs;
 
+	(void)r;
 	m = &p->m[KS_MODE_FENTRY];
 	if (!fn)
 		ks_mode_set(m, false, NULL, "no migrate_misplaced_folio or "
@@ -141,8 +143,10 @@ static int numamove_start(struct ks_run *r)
 	struct bpf_program *keep[4] = { NULL }, *pages_raw;
 	const char *fn = ks_first_kfunc(fn_misplaced);
 	int nargs = ks_raw_tp_nargs("mm_migrate_pages");
+	struct numamove_state *st = r->tool_state;
+	struct numamove_bpf *skel;
 
-	skel = numamove_bpf__open();
+	skel = st->skel = numamove_bpf__open();
 	if (!skel) {
 		ks_err("cannot open BPF object: %s", ks_libbpf_last());
 		return -1;
@@ -199,12 +203,12 @@ static int numamove_start(struct ks_run *r)
 		if (err)
 			return -1;
 	}
-	memset(&prev, 0, sizeof(prev));
+	memset(&st->prev, 0, sizeof(st->prev));
 	r->note = numa_note(numa_nodes(), numa_balancing());
 	return 0;
 }
 
-static bool read_counts(struct numamove_val *out)
+static bool read_counts(struct numamove_state *st, struct numamove_val *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct numamove_val *v;
@@ -216,7 +220,7 @@ static bool read_counts(struct numamove_val *out)
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
 		return false;
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counts), &zero, v)) {
+	if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.counts), &zero, v)) {
 		free(v);
 		return false;
 	}
@@ -231,68 +235,87 @@ static bool read_counts(struct numamove_val *out)
 	return true;
 }
 
-static void numamove_print(struct ks_run *r, struct ks_report *rep)
+enum { C_MIGRATIONS, C_PAGES, C_FAILED, C_TIME, C_TIMED, C_AVG };
+
+static const struct ks_col numa_cols[] = {
+	[C_MIGRATIONS] = { "migrations", NULL, KS_CT_U64,
+			   .unit = KS_UNIT_COUNT, .flags = KS_CF_COUNT },
+	[C_PAGES] = { "pages", NULL, KS_CT_U64, .unit = KS_UNIT_PAGES },
+	[C_FAILED] = { "pages_failed", NULL, KS_CT_U64,
+		       .unit = KS_UNIT_PAGES },
+	[C_TIME] = { "time_ms", NULL, KS_CT_F64, .jdec = 6,
+		     .unit = KS_UNIT_MS, .flags = KS_CF_WEIGHT },
+	[C_TIMED] = { "timed", NULL, KS_CT_U64, .unit = KS_UNIT_COUNT },
+	[C_AVG] = { "avg_us", NULL, KS_CT_F64, .jdec = 3,
+		    .unit = KS_UNIT_US },
+};
+
+/* one line per interval, a log rather than a table */
+static void numa_text_row(FILE *f, const struct ks_table *t, size_t row)
 {
-	struct numamove_val d;
-	int nodes = numa_nodes(), bal = numa_balancing();
-	double ms, avg_us;
+	uint64_t pages = ks_cell(t, row, C_PAGES)->u;
+	uint64_t failed = ks_cell(t, row, C_FAILED)->u;
 	char b1[32];
 
-	if (!read_counts(&cur))
+	fprintf(f, "%" PRIu64 " migrations, %" PRIu64 " pages (%s)",
+		ks_cell(t, row, C_MIGRATIONS)->u, pages,
+		ks_fmt_bytes(pages * (uint64_t)getpagesize(), b1,
+			     sizeof(b1)));
+	if (failed)
+		fprintf(f, ", %" PRIu64 " failed", failed);
+	fprintf(f, ", %.3f ms", ks_cell(t, row, C_TIME)->d);
+	if (ks_cell(t, row, C_TIMED)->u)
+		fprintf(f, " (%.1f us each)", ks_cell(t, row, C_AVG)->d);
+	fputc('\n', f);
+}
+
+static void numamove_collect(struct ks_run *r, struct ks_report *rep)
+{
+	struct numamove_state *st = r->tool_state;
+	struct numamove_val d, *prev = &st->prev, *cur = &st->cur;
+	int bal = numa_balancing();
+	struct ks_table *t;
+	long row;
+
+	if (!read_counts(st, cur))
 		return;
 	/* cumulative in the kernel: this report is the difference */
-	d.migrations = cur.migrations - prev.migrations;
-	d.pages = cur.pages - prev.pages;
-	d.pages_failed = cur.pages_failed - prev.pages_failed;
-	d.time_ns = cur.time_ns - prev.time_ns;
-	d.timed = cur.timed - prev.timed;
-	ms = d.time_ns / 1e6;
-	avg_us = d.timed ? d.time_ns / 1e3 / d.timed : 0;
-
-	if (r->o.json) {
-		struct ks_json *j = &rep->j;
-
-		ks_report_entries_begin(rep);
-		ks_json_obj_begin(j);
-		ks_json_ku64(j, "migrations", d.migrations);
-		ks_json_ku64(j, "pages", d.pages);
-		ks_json_ku64(j, "pages_failed", d.pages_failed);
-		ks_json_kdouble(j, "time_ms", ms, 6);
-		ks_json_ku64(j, "timed", d.timed);
-		ks_json_kdouble(j, "avg_us", avg_us, 3);
-		ks_json_obj_end(j);
-		ks_report_entries_end(rep);
-		ks_json_ku64(j, "numa_nodes", nodes);
-		ks_json_key(j, "numa_balancing");
-		if (bal >= 0)
-			ks_json_i64(j, bal);
-		else
-			ks_json_null(j);
+	d.migrations = cur->migrations - prev->migrations;
+	d.pages = cur->pages - prev->pages;
+	d.pages_failed = cur->pages_failed - prev->pages_failed;
+	d.time_ns = cur->time_ns - prev->time_ns;
+	d.timed = cur->timed - prev->timed;
+	t = ks_table_add(rep, "entries", numa_cols,
+			 sizeof(numa_cols) / sizeof(numa_cols[0]));
+	if (!t || (row = ks_row_add(t)) < 0)
 		return;
-	}
-	fprintf(r->out, "%llu migrations, %llu pages (%s)",
-		d.migrations, d.pages,
-		ks_fmt_bytes(d.pages * (uint64_t)getpagesize(), b1,
-			     sizeof(b1)));
-	if (d.pages_failed)
-		fprintf(r->out, ", %llu failed", d.pages_failed);
-	fprintf(r->out, ", %.3f ms", ms);
-	if (d.timed)
-		fprintf(r->out, " (%.1f us each)", avg_us);
-	fputc('\n', r->out);
+	t->text_row = numa_text_row;
+	ks_cell_u64(t, row, C_MIGRATIONS, d.migrations);
+	ks_cell_u64(t, row, C_PAGES, d.pages);
+	ks_cell_u64(t, row, C_FAILED, d.pages_failed);
+	ks_cell_f64(t, row, C_TIME, d.time_ns / 1e6);
+	ks_cell_u64(t, row, C_TIMED, d.timed);
+	ks_cell_f64(t, row, C_AVG, d.timed ? d.time_ns / 1e3 / d.timed : 0);
+	ks_report_u64(rep, "numa_nodes", numa_nodes());
+	if (bal >= 0)
+		ks_report_i64(rep, "numa_balancing", bal);
+	else
+		ks_report_null(rep, "numa_balancing");
 }
 
 static void numamove_reset(struct ks_run *r)
 {
-	(void)r;
-	prev = cur;
+	struct numamove_state *st = r->tool_state;
+
+	st->prev = st->cur;
 }
 
 static void numamove_stop(struct ks_run *r)
 {
-	(void)r;
-	numamove_bpf__destroy(skel);
-	skel = NULL;
+	struct numamove_state *st = r->tool_state;
+
+	numamove_bpf__destroy(st->skel);
+	st->skel = NULL;
 }
 
 static int numamove_validate(struct ks_run *r)
@@ -320,8 +343,9 @@ const struct ks_tool ks_tool_numamove = {
 	.default_interval = 1,
 	.probe = numamove_probe,
 	.start = numamove_start,
-	.print = numamove_print,
+	.collect = numamove_collect,
 	.reset = numamove_reset,
 	.stop = numamove_stop,
 	.drop_names = numamove_drops,
+	.state_size = sizeof(struct numamove_state),
 };

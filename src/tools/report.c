@@ -73,7 +73,8 @@ int ks_report_main(int argc, char **argv)
 		struct ks_run *r = &runs[nrun++];
 		int err;
 
-		ks_run_init(r, ks_tools[i]);
+		if (ks_run_init(r, ks_tools[i]))
+			return KS_EXIT_RUNTIME;
 		r->in_report = true;
 		r->o.json = json;
 		r->o.top = rows;
@@ -125,11 +126,14 @@ int ks_report_main(int argc, char **argv)
 			       r->probe.m[r->mode].measures : "",
 			       r->probe.m[r->mode].measures ? ")" : "");
 		ks_report_begin(&rep, r, true);
-		r->tool->print(r, &rep);
-		ks_report_end(&rep);
+		r->tool->collect(r, &rep);
+		ks_report_write(&rep);
+		ks_report_free(&rep);
 	}
-	for (int i = 0; i < nrun; i++)
+	for (int i = 0; i < nrun; i++) {
 		if (runs[i].tool)
 			ks_run_stop(&runs[i]);
+		ks_run_free(&runs[i]);
+	}
 	return KS_EXIT_OK;
 }

@@ -9,10 +9,7 @@
 #include "slabratetop.h"
 #include "slabratetop.skel.h"
 
-static struct slabratetop_bpf *skel;
-
 enum sort_key { SORT_ALLOCS, SORT_BYTES };
-static enum sort_key sort_by = SORT_ALLOCS;
 
 /*
  * The allocation functions, newest name first: the _noprof names came
@@ -34,9 +31,14 @@ struct ent {
 	struct slab_val v;
 };
 
-/* cumulative counters as of the previous report, sorted by key */
-static struct ent *prev, *cur;
-static size_t nprev, ncur;
+struct slab_state {
+	struct slabratetop_bpf *skel;
+	enum sort_key sort_by;
+	/* cumulative counters as of the previous report and now, sorted
+	 * by key */
+	struct ent *prev, *cur;
+	size_t nprev, ncur;
+};
 
 static int ent_cmp(const void *a, const void *b)
 {
@@ -72,12 +74,13 @@ static bool tp_has_name_field(char *why, size_t len)
 	return found;
 }
 
-static void slab_probe(struct ks_probe *p)
+static void slab_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	const char *alloc = ks_first_kfunc(fn_alloc);
 	struct ks_mode_avail *m;
 	int idx = ks_raw_tp_arg_index("kmem_cache_alloc", "kmem_cache");
 
+	(void)r;
 	m = &p->m[KS_MODE_FENTRY];
 	if (!alloc)
 		ks_mode_set(m, false, NULL, "no kmem_cache_alloc function in "
@@ -145,8 +148,10 @@ static int slab_start(struct ks_run *r)
 	const char *fns[8] = { NULL };
 	bool kret[8] = { false };
 	int n = 0;
+	struct slab_state *st = r->tool_state;
+	struct slabratetop_bpf *skel;
 
-	skel = slabratetop_bpf__open();
+	skel = st->skel = slabratetop_bpf__open();
 	if (!skel) {
 		ks_err("cannot open BPF object: %s", ks_libbpf_last());
 		return -1;
@@ -221,8 +226,10 @@ static int slab_start(struct ks_run *r)
 /* Read the active map into cur (sorted); false on failure. */
 static bool read_counts(struct ks_run *r)
 {
+	struct slab_state *st = r->tool_state;
 	bool by_name = r->mode == KS_MODE_TRACEPOINT;
-	struct bpf_map *map = by_name ? skel->maps.names : skel->maps.caches;
+	struct bpf_map *map = by_name ? st->skel->maps.names :
+			      st->skel->maps.caches;
 	size_t ksz = by_name ? sizeof(struct slab_name) : sizeof(uint64_t);
 	unsigned char *keys;
 	struct slab_val *vals;
@@ -231,18 +238,18 @@ static bool read_counts(struct ks_run *r)
 	if (ks_map_dump(bpf_map__fd(map), ksz, sizeof(*vals), (void **)&keys,
 			(void **)&vals, &n))
 		return false;
-	free(cur);
-	cur = calloc(n ? n : 1, sizeof(*cur));
-	ncur = cur ? n : 0;
-	for (size_t i = 0; i < ncur; i++) {
-		memcpy(cur[i].key, keys + i * ksz, ksz);
-		cur[i].v = vals[i];
+	free(st->cur);
+	st->cur = calloc(n ? n : 1, sizeof(*st->cur));
+	st->ncur = st->cur ? n : 0;
+	for (size_t i = 0; i < st->ncur; i++) {
+		memcpy(st->cur[i].key, keys + i * ksz, ksz);
+		st->cur[i].v = vals[i];
 	}
 	free(keys);
 	free(vals);
-	if (!cur)
+	if (!st->cur)
 		return false;
-	qsort(cur, ncur, sizeof(*cur), ent_cmp);
+	qsort(st->cur, st->ncur, sizeof(*st->cur), ent_cmp);
 	return true;
 }
 
@@ -263,12 +270,13 @@ static int cmp_u64(uint64_t a, uint64_t b)
 	return a < b ? 1 : a > b ? -1 : 0;	/* descending */
 }
 
-static int row_sorted(const void *a, const void *b)
+static int row_sorted(const void *a, const void *b, void *arg)
 {
 	const struct row *x = a, *y = b;
+	const enum sort_key *sort_by = arg;
 	int c;
 
-	if (sort_by == SORT_BYTES)
+	if (*sort_by == SORT_BYTES)
 		c = cmp_u64(x->bytes, y->bytes) ?: cmp_u64(x->allocs, y->allocs);
 	else
 		c = cmp_u64(x->allocs, y->allocs) ?: cmp_u64(x->bytes, y->bytes);
@@ -280,8 +288,10 @@ static int row_sorted(const void *a, const void *b)
  * (distinct caches may share a name; merged caches report the name of the
  * cache they were merged into, as /proc/slabinfo does).
  */
-static struct row *interval_rows(size_t *nrows)
+static struct row *interval_rows(struct slab_state *st, size_t *nrows)
 {
+	const struct ent *cur = st->cur, *prev = st->prev;
+	size_t ncur = st->ncur, nprev = st->nprev;
 	struct row *rows = calloc(ncur ? ncur : 1, sizeof(*rows));
 	size_t n = 0, m = 0;
 
@@ -317,7 +327,7 @@ static struct row *interval_rows(size_t *nrows)
 		}
 		rows[m++] = rows[i];
 	}
-	qsort(rows, m, sizeof(*rows), row_sorted);
+	qsort_r(rows, m, sizeof(*rows), row_sorted, &st->sort_by);
 	*nrows = m;
 	return rows;
 }
@@ -336,103 +346,102 @@ static bool loadavg(double la[3], char *text, size_t len)
 	return ok;
 }
 
-static void slab_print(struct ks_run *r, struct ks_report *rep)
+enum { C_CACHE, C_ALLOCS, C_BYTES };
+
+static const struct ks_col slab_cols[] = {
+	[C_CACHE] = { "cache", "CACHE", KS_CT_STR, -32, .flags = KS_CF_KEY },
+	[C_ALLOCS] = { "allocs", "ALLOCS", KS_CT_U64, 12,
+		       .unit = KS_UNIT_COUNT, .flags = KS_CF_COUNT },
+	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 14, .unit = KS_UNIT_BYTES,
+		      .flags = KS_CF_WEIGHT },
+};
+
+static void slab_collect(struct ks_run *r, struct ks_report *rep)
 {
+	struct slab_state *st = r->tool_state;
 	uint64_t tot_allocs = 0, tot_bytes = 0;
+	struct ks_table *t;
 	struct row *rows;
-	size_t n = 0, shown;
+	size_t n = 0;
 	double la[3] = { 0 };
 	char latext[128] = "", b1[32];
 	bool have_la;
 
 	if (!read_counts(r))
 		return;
-	rows = interval_rows(&n);
-	if (!rows)
+	rows = interval_rows(st, &n);
+	t = ks_table_add(rep, "entries", slab_cols,
+			 sizeof(slab_cols) / sizeof(slab_cols[0]));
+	if (!rows || !t) {
+		free(rows);
 		return;
+	}
+	t->what = "caches";
+	have_la = loadavg(la, latext, sizeof(latext));
+	/* the report header gave the time; top(1) adds load */
+	if (!r->in_report && have_la) {
+		ks_table_line(t, false, "loadavg: %s", latext);
+		ks_table_line(t, false, "%s", "");
+	}
 	for (size_t i = 0; i < n; i++) {
+		long row = ks_row_add(t);
+
+		if (row < 0)
+			break;
+		ks_cell_str(t, row, C_CACHE, rows[i].name);
+		ks_cell_u64(t, row, C_ALLOCS, rows[i].allocs);
+		ks_cell_u64(t, row, C_BYTES, rows[i].bytes);
 		tot_allocs += rows[i].allocs;
 		tot_bytes += rows[i].bytes;
 	}
-	shown = r->o.top && (size_t)r->o.top < n ? (size_t)r->o.top : n;
-	have_la = loadavg(la, latext, sizeof(latext));
-
-	/* the library's report header gave the time; top(1) adds load */
-	if (!r->o.json && !r->in_report && have_la)
-		fprintf(r->out, "loadavg: %s\n\n", latext);
-	ks_report_entries_begin(rep);
-	if (!r->o.json)
-		fprintf(r->out, "%-32s %12s %14s\n", "CACHE", "ALLOCS", "BYTES");
-	for (size_t i = 0; i < shown; i++) {
-		if (r->o.json) {
-			struct ks_json *j = &rep->j;
-
-			ks_json_obj_begin(j);
-			ks_json_kstr(j, "cache", rows[i].name);
-			ks_json_ku64(j, "allocs", rows[i].allocs);
-			ks_json_ku64(j, "bytes", rows[i].bytes);
-			ks_json_obj_end(j);
-			continue;
-		}
-		fprintf(r->out, "%-32s %12" PRIu64 " %14" PRIu64 "\n",
-			rows[i].name, rows[i].allocs, rows[i].bytes);
-	}
-	ks_report_entries_end(rep);
-	if (r->o.json) {
-		ks_json_kstr(&rep->j, "sort",
-			     sort_by == SORT_BYTES ? "bytes" : "allocs");
-		ks_json_ku64(&rep->j, "caches", n);
-		ks_json_ku64(&rep->j, "total_allocs", tot_allocs);
-		ks_json_ku64(&rep->j, "total_bytes", tot_bytes);
-		if (have_la) {
-			ks_json_key(&rep->j, "loadavg");
-			ks_json_arr_begin(&rep->j);
-			for (int i = 0; i < 3; i++)
-				ks_json_double(&rep->j, la[i], 2);
-			ks_json_arr_end(&rep->j);
-		}
-	} else {
-		if (shown < n)
-			fprintf(r->out, "... %zu more caches (-r to change)\n",
-				n - shown);
-		fprintf(r->out, "Total: %" PRIu64 " allocations, %s, %zu "
-			"caches\n", tot_allocs,
-			ks_fmt_bytes(tot_bytes, b1, sizeof(b1)), n);
-	}
 	free(rows);
+	ks_report_str(rep, "sort", st->sort_by == SORT_BYTES ? "bytes" :
+		      "allocs");
+	ks_report_u64(rep, "caches", n);
+	ks_report_u64(rep, "total_allocs", tot_allocs);
+	ks_report_u64(rep, "total_bytes", tot_bytes);
+	if (have_la)
+		ks_report_f64s(rep, "loadavg", la, 3, 2);
+	ks_table_line(t, true, "Total: %" PRIu64 " allocations, %s, %zu "
+		      "caches", tot_allocs, ks_fmt_bytes(tot_bytes, b1,
+							sizeof(b1)), n);
 }
 
 /* The counters stay in the kernel; the next interval starts from here. */
 static void slab_reset(struct ks_run *r)
 {
-	struct ent *t = prev;
+	struct slab_state *st = r->tool_state;
+	struct ent *t = st->prev;
 
-	(void)r;
-	prev = cur;
-	nprev = ncur;
-	cur = t;
-	ncur = 0;
+	st->prev = st->cur;
+	st->nprev = st->ncur;
+	st->cur = t;
+	st->ncur = 0;
 }
 
 static void slab_stop(struct ks_run *r)
 {
-	(void)r;
-	slabratetop_bpf__destroy(skel);
-	skel = NULL;
-	free(prev);
-	free(cur);
-	prev = cur = NULL;
-	nprev = ncur = 0;
+	struct slab_state *st = r->tool_state;
+
+	slabratetop_bpf__destroy(st->skel);
+	st->skel = NULL;
+	free(st->prev);
+	free(st->cur);
+	st->prev = st->cur = NULL;
+	st->nprev = st->ncur = 0;
 }
 
 static int slab_parse_opt(struct ks_run *r, int c, const char *arg)
 {
+	struct slab_state *st = r->tool_state;
+	enum sort_key *sort_by = &st->sort_by;
+
 	switch (c) {
 	case 's':
 		if (!strcmp(arg, "allocs") || !strcmp(arg, "count"))
-			sort_by = SORT_ALLOCS;
+			*sort_by = SORT_ALLOCS;
 		else if (!strcmp(arg, "bytes") || !strcmp(arg, "size"))
-			sort_by = SORT_BYTES;
+			*sort_by = SORT_BYTES;
 		else
 			return ks_usage_error("bad sort key '%s' (allocs or "
 					      "bytes)", arg);
@@ -475,7 +484,8 @@ const struct ks_tool ks_tool_slabratetop = {
 	.default_interval = 1,
 	.probe = slab_probe,
 	.start = slab_start,
-	.print = slab_print,
+	.collect = slab_collect,
 	.reset = slab_reset,
 	.stop = slab_stop,
+	.state_size = sizeof(struct slab_state),
 };

@@ -7,24 +7,18 @@
 
 enum { OPT_CALLS = 2000 };
 
-static bool opt_hist, opt_calls;
-/* contention programs used beside --calls, KS_MODE_MAX for none */
-static enum ks_mode calls_cont_mode = KS_MODE_MAX;
-
 static const struct option spinlock_long[] = {
-	{ "hist", no_argument, NULL, 'H' },
 	{ "calls", no_argument, NULL, OPT_CALLS },
 	{ 0 },
 };
 
 static int spinlock_parse(struct ks_run *r, int c, const char *arg)
 {
-	(void)r;
+	struct locks_state *st = r->tool_state;
+
 	(void)arg;
-	if (c == 'H')
-		opt_hist = true;
-	else if (c == OPT_CALLS)
-		opt_calls = true;
+	if (c == OPT_CALLS)
+		st->calls = true;
 	return 0;
 }
 
@@ -33,9 +27,11 @@ static int spinlock_parse(struct ks_run *r, int c, const char *arg)
 #define MEASURES_CALLS	"every call to the spin_lock/read_lock/" \
 			"write_lock functions, and contended waits"
 
-static void spinlock_probe(struct ks_probe *p)
+static void spinlock_probe(const struct ks_run *r, struct ks_probe *p)
 {
-	if (opt_calls) {
+	const struct locks_state *st = r->tool_state;
+
+	if (st->calls) {
 		static const char why[] = "--calls needs kprobes";
 
 		locks_probe_fns(p, locks_spin_fns, "spin lock", MEASURES_CALLS);
@@ -80,11 +76,12 @@ static unsigned long long spin_flags(void)
 
 static int spinlock_start(struct ks_run *r)
 {
+	struct locks_state *st = r->tool_state;
 	struct locks_cfg cfg = {
 		.accept_flags = spin_flags(),
-		.calls = opt_calls,
+		.calls = st->calls,
 	};
-	static struct locks_fn fns[32];
+	struct locks_fn *fns = st->fns;
 	struct locks_prog progs[3] = { { 0 } };
 	struct locks_bpf *skel = locks_open(r, &cfg);
 	enum ks_mode cm = r->mode;
@@ -102,10 +99,11 @@ static int spinlock_start(struct ks_run *r)
 			  "paravirtual spin locks, its spin_lock() waits spin "
 			  "in virt_spin_lock() and never reach the contention "
 			  "tracepoints; rwlock waits are still seen";
-	if (opt_calls) {
+	st->calls_cont_mode = KS_MODE_MAX;
+	if (st->calls) {
 		int nfns = locks_present(locks_spin_fns, fns, 32);
 
-		cm = calls_cont_mode = locks_contention_mode();
+		cm = st->calls_cont_mode = locks_contention_mode();
 		progs[n++] = (struct locks_prog){
 			skel->progs.spin_call_kprobe, fns, nfns, false };
 	}
@@ -118,29 +116,27 @@ static int spinlock_start(struct ks_run *r)
 	return locks_load_attach(r, progs, n);
 }
 
-static void spinlock_print(struct ks_run *r, struct ks_report *rep)
+static void spinlock_collect(struct ks_run *r, struct ks_report *rep)
 {
-	const struct locks_print_cfg pc = {
-		.hold = false, .hist = opt_hist,
-	};
+	struct locks_state *st = r->tool_state;
 	int n = 0;
 
-	locks_print(r, rep, &pc);
-	if (!opt_calls)
+	locks_collect(r, rep, false);
+	if (!st->calls)
 		return;
 	while (locks_spin_fns[n].name)
 		n++;
-	if (r->o.json) {
-		ks_json_key(&rep->j, "contention_mode");
-		if (calls_cont_mode == KS_MODE_MAX)
-			ks_json_null(&rep->j);
-		else
-			ks_json_str(&rep->j, ks_mode_name(calls_cont_mode));
-	} else if (calls_cont_mode == KS_MODE_MAX) {
-		fprintf(r->out, "(no lock:contention tracepoints on this "
-			"kernel: waits not timed)\n");
+	if (st->calls_cont_mode == KS_MODE_MAX) {
+		ks_report_null(rep, "contention_mode");
+		if (rep->ntables)
+			ks_table_line(rep->tables[0], true, "(no lock:"
+				      "contention tracepoints on this kernel: "
+				      "waits not timed)");
+	} else {
+		ks_report_str(rep, "contention_mode",
+			      ks_mode_name(st->calls_cont_mode));
 	}
-	locks_print_calls(r, rep, locks_spin_fns, n);
+	locks_collect_calls(r, rep, locks_spin_fns, n);
 }
 
 const struct ks_tool ks_tool_spinlock = {
@@ -148,8 +144,8 @@ const struct ks_tool ks_tool_spinlock = {
 	.summary = "Spin lock and rwlock contention: count, total, maximum "
 		   "and log2 histogram of wait time per lock (or stack) and "
 		   "task name; --calls also counts lock calls.",
+	.hist_help = "text: a histogram of wait times under each row",
 	.args_help =
-"  -H, --hist             text: a histogram of wait times under each row\n"
 "      --calls            also count calls to the spin_lock, read_lock and\n"
 "                         write_lock functions per lock (kprobes)\n",
 	.examples =
@@ -166,12 +162,11 @@ const struct ks_tool ks_tool_spinlock = {
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",
 	.long_opts = spinlock_long,
-	.short_opts = "H",
 	.parse_opt = spinlock_parse,
 	.probe = spinlock_probe,
 	.start = spinlock_start,
-	.print = spinlock_print,
-	.reset = locks_reset,
+	.collect = spinlock_collect,
 	.stop = locks_stop,
+	.state_size = sizeof(struct locks_state),
 	.drop_names = locks_drop_names,
 };

@@ -9,10 +9,6 @@
 #include "workq.h"
 #include "workq.skel.h"
 
-static struct workq_bpf *skel;
-static bool opt_queue;
-static const char *opt_wq;
-
 /* one map entry: an address key and its cumulative counters */
 struct fent {
 	uint64_t key;
@@ -24,12 +20,18 @@ struct went {
 	struct workq_wq_val v;
 };
 
-/* previous and current reads of funcs and wqs, sorted by key */
-static struct fent *fprev, *fcur;
-static size_t nfprev, nfcur;
-static struct went *wprev, *wcur;
-static size_t nwprev, nwcur;
-static uint64_t unmatched_prev, unmatched_cur;
+struct workq_state {
+	struct workq_bpf *skel;
+	bool opt_queue;		/* -Q */
+	const char *opt_wq;	/* -w */
+	/* previous and current reads of funcs and wqs, sorted by key */
+	struct fent *fprev, *fcur;
+	size_t nfprev, nfcur;
+	struct went *wprev, *wcur;
+	size_t nwprev, nwcur;
+	uint64_t unmatched_prev, unmatched_cur;
+	struct ks_col cols[2][11];	/* workqueues, functions */
+};
 
 /* workq_stats in user space's integer types */
 struct ustats {
@@ -53,7 +55,7 @@ static int key_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void workq_probe(struct ks_probe *p)
+static void workq_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	static const char *const tps[] = {
 		"workqueue_queue_work", "workqueue_execute_start",
@@ -65,6 +67,7 @@ static void workq_probe(struct ks_probe *p)
 	struct ks_mode_avail *m;
 	bool ok;
 
+	(void)r;
 	m = &p->m[KS_MODE_FENTRY];
 	snprintf(m->why, sizeof(m->why), "not offered: the workqueue "
 		 "tracepoints already see every work item");
@@ -94,9 +97,13 @@ static void workq_probe(struct ks_probe *p)
 
 static int workq_start(struct ks_run *r)
 {
+	struct workq_state *st = r->tool_state;
 	struct bpf_program *keep[4] = { NULL };
+	bool opt_queue = st->opt_queue;
+	const char *opt_wq = st->opt_wq;
+	struct workq_bpf *skel;
 
-	skel = workq_bpf__open();
+	skel = st->skel = workq_bpf__open();
 	if (!skel) {
 		ks_err("cannot open BPF object: %s", ks_libbpf_last());
 		return -1;
@@ -186,11 +193,11 @@ static struct row *find_row(struct row *rows, size_t n, uint64_t key)
  * writes, then take (and delete) every entry of an older one.  An update
  * that raced with the bump lands in the next report, it is not lost.
  */
-static void collect_maxes(struct row *frows, size_t nf, struct row *wrows,
-			  size_t nw)
+static void collect_maxes(struct workq_state *st, struct row *frows,
+			  size_t nf, struct row *wrows, size_t nw)
 {
-	int fd = bpf_map__fd(skel->maps.maxes);
-	unsigned int now = ++skel->bss->gen;
+	int fd = bpf_map__fd(st->skel->maps.maxes);
+	unsigned int now = ++st->skel->bss->gen;
 	struct workq_max_key *keys;
 	uint64_t *vals;
 	size_t n;
@@ -221,8 +228,10 @@ static void collect_maxes(struct row *frows, size_t nf, struct row *wrows,
 }
 
 /* this interval's rows from cur - prev, sorted by key; NULL on failure */
-static struct row *func_rows(size_t *n)
+static struct row *func_rows(struct workq_state *st, size_t *n)
 {
+	const struct fent *fcur = st->fcur, *fprev = st->fprev;
+	size_t nfcur = st->nfcur, nfprev = st->nfprev;
 	struct row *rows = calloc(nfcur ? nfcur : 1, sizeof(*rows));
 
 	*n = 0;
@@ -240,8 +249,10 @@ static struct row *func_rows(size_t *n)
 	return rows;
 }
 
-static struct row *wq_rows(size_t *n)
+static struct row *wq_rows(struct workq_state *st, size_t *n)
 {
+	const struct went *wcur = st->wcur, *wprev = st->wprev;
+	size_t nwcur = st->nwcur, nwprev = st->nwprev;
 	struct row *rows = calloc(nwcur ? nwcur : 1, sizeof(*rows));
 
 	*n = 0;
@@ -284,6 +295,38 @@ static size_t active_sorted(struct row *rows, size_t n)
 	return m;
 }
 
+enum { C_NAME, C_COUNT, C_TOTAL, C_AVG, C_MAX, C_HIST, C_QCOUNT, C_QTOTAL,
+       C_QAVG, C_QMAX, C_QHIST, C_NCOLS };
+
+/* times in microseconds with three decimals in JSON, one in text */
+#define US_COL(k, h, extra)						\
+	{ k, h, KS_CT_F64, 10, .dec = 1, .jdec = 3, .unit = KS_UNIT_US,	\
+	  extra }
+
+#define WORKQ_COLS(key, head)						\
+	[C_NAME] = { key, head, KS_CT_STR, -36, .flags = KS_CF_KEY },	\
+	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 9,			\
+		      .unit = KS_UNIT_COUNT, .flags = KS_CF_COUNT },	\
+	[C_TOTAL] = US_COL("total_us", "TOTAL_us", .flags = KS_CF_WEIGHT), \
+	[C_AVG] = US_COL("avg_us", "AVG_us", .flags = 0),		\
+	[C_MAX] = US_COL("max_us", "MAX_us", .flags = 0),		\
+	[C_HIST] = { "hist", NULL, KS_CT_HIST, 0, .unit = KS_UNIT_US,	\
+		     .flags = KS_CF_TEXT_HIST, .hist_unit = "run usecs" },	\
+	[C_QCOUNT] = { "queue.count", "Q_COUNT", KS_CT_U64, 9,		\
+		       .unit = KS_UNIT_COUNT },				\
+	[C_QTOTAL] = US_COL("queue.total_us", NULL, .flags = 0),	\
+	[C_QAVG] = US_COL("queue.avg_us", "Q_AVG_us", .flags = 0),	\
+	[C_QMAX] = US_COL("queue.max_us", "Q_MAX_us", .flags = 0),	\
+	[C_QHIST] = { "queue.hist", NULL, KS_CT_HIST, 0,		\
+		      .unit = KS_UNIT_US, .flags = KS_CF_TEXT_HIST,	\
+		      .hist_unit = "queued usecs" }
+
+static const struct ks_col func_cols[] = { WORKQ_COLS("function",
+						      "FUNCTION") };
+/* no histograms under workqueue rows: the functions have them */
+static const struct ks_col wq_cols[] = { WORKQ_COLS("workqueue",
+						    "WORKQUEUE") };
+
 /* "refresh_vm_stats", "func+0x10 [mod]", or the address */
 static const char *func_name(uint64_t addr, char *buf, size_t len)
 {
@@ -298,149 +341,110 @@ static const char *func_name(uint64_t addr, char *buf, size_t len)
 	return buf;
 }
 
-static void stats_json(struct ks_json *j, const struct ustats *s,
-		       uint64_t max_ns)
+static void stats_cells(struct ks_table *t, long row, int c0,
+			const struct ustats *s, uint64_t max_ns)
 {
-	ks_json_ku64(j, "count", s->count);
-	ks_json_kdouble(j, "total_us", s->total_ns / 1e3, 3);
-	ks_json_kdouble(j, "max_us", max_ns / 1e3, 3);
-	ks_json_kdouble(j, "avg_us", s->count ?
-			s->total_ns / 1e3 / s->count : 0, 3);
-	ks_hist_json(j, s->hist, KS_HIST_SLOTS);
+	ks_cell_u64(t, row, c0 + C_COUNT - C_COUNT, s->count);
+	ks_cell_f64(t, row, c0 + C_TOTAL - C_COUNT, s->total_ns / 1e3);
+	ks_cell_f64(t, row, c0 + C_AVG - C_COUNT,
+		    s->count ? s->total_ns / 1e3 / s->count : 0);
+	ks_cell_f64(t, row, c0 + C_MAX - C_COUNT, max_ns / 1e3);
+	ks_cell_hist(t, row, c0 + C_HIST - C_COUNT, s->hist);
 }
 
-static void row_json(struct ks_json *j, const char *key, const char *name,
-		     const struct row *w)
+/* hide the queue columns without -Q; histograms in text only for the
+ * functions table */
+static struct ks_col *workq_cols(struct workq_state *st, bool funcs)
 {
-	ks_json_obj_begin(j);
-	ks_json_kstr(j, key, name);
-	stats_json(j, &w->exec, w->exec_max);
-	if (opt_queue) {
-		ks_json_key(j, "queue");
-		ks_json_obj_begin(j);
-		stats_json(j, &w->queue, w->queue_max);
-		ks_json_obj_end(j);
+	struct ks_col *c = st->cols[funcs];
+
+	memcpy(c, funcs ? func_cols : wq_cols, sizeof(func_cols));
+	for (int i = C_QCOUNT; !st->opt_queue && i < C_NCOLS; i++)
+		c[i].flags |= KS_CF_NOTEXT | KS_CF_NOJSON;
+	if (!funcs) {
+		c[C_HIST].flags &= ~KS_CF_TEXT_HIST;
+		c[C_QHIST].flags &= ~KS_CF_TEXT_HIST;
 	}
-	ks_json_obj_end(j);
+	return c;
 }
 
-static void row_text(struct ks_run *r, const char *name, const struct row *w)
+static void add_rows(struct ks_table *t, const struct row *rows, size_t n,
+		     bool funcs)
 {
-	const struct ustats *e = &w->exec, *q = &w->queue;
-
-	fprintf(r->out, "%-36s %9" PRIu64 " %12.1f %9.1f %10.1f", name,
-		e->count, e->total_ns / 1e3,
-		e->count ? e->total_ns / 1e3 / e->count : 0,
-		w->exec_max / 1e3);
-	if (opt_queue)
-		fprintf(r->out, " %9" PRIu64 " %9.1f %10.1f", q->count,
-			q->count ? q->total_ns / 1e3 / q->count : 0,
-			w->queue_max / 1e3);
-	fputc('\n', r->out);
-}
-
-static void head_text(struct ks_run *r, const char *what)
-{
-	fprintf(r->out, "%-36s %9s %12s %9s %10s", what, "COUNT", "TOTAL_us",
-		"AVG_us", "MAX_us");
-	if (opt_queue)
-		fprintf(r->out, " %9s %9s %10s", "Q_COUNT", "Q_AVG_us",
-			"Q_MAX_us");
-	fputc('\n', r->out);
-}
-
-static void workq_print(struct ks_run *r, struct ks_report *rep)
-{
-	struct row *frows, *wrows = NULL;
-	size_t nf = 0, nw = 0, fshown, wshown;
-	uint64_t unmatched = 0;
 	char name[256];
 
-	free(fcur);
-	fcur = read_map(skel->maps.funcs, sizeof(struct workq_val),
-			sizeof(struct fent), &nfcur);
-	if (opt_queue) {
-		free(wcur);
-		wcur = read_map(skel->maps.wqs, sizeof(struct workq_wq_val),
-				sizeof(struct went), &nwcur);
+	for (size_t i = 0; i < n; i++) {
+		long row = ks_row_add(t);
+
+		if (row < 0)
+			break;
+		ks_cell_str(t, row, C_NAME, funcs ?
+			    func_name(rows[i].key, name, sizeof(name)) :
+			    rows[i].wq_name);
+		stats_cells(t, row, C_COUNT, &rows[i].exec, rows[i].exec_max);
+		stats_cells(t, row, C_QCOUNT, &rows[i].queue,
+			    rows[i].queue_max);
 	}
-	frows = func_rows(&nf);
-	if (opt_queue)
-		wrows = wq_rows(&nw);
-	if (!frows || (opt_queue && !wrows))
+}
+
+static void workq_collect(struct ks_run *r, struct ks_report *rep)
+{
+	struct workq_state *st = r->tool_state;
+	bool queue = st->opt_queue;
+	struct row *frows, *wrows = NULL;
+	struct ks_table *ft, *wt = NULL;
+	size_t nf = 0, nw = 0;
+	uint64_t unmatched = 0;
+
+	free(st->fcur);
+	st->fcur = read_map(st->skel->maps.funcs, sizeof(struct workq_val),
+			    sizeof(struct fent), &st->nfcur);
+	if (queue) {
+		free(st->wcur);
+		st->wcur = read_map(st->skel->maps.wqs,
+				    sizeof(struct workq_wq_val),
+				    sizeof(struct went), &st->nwcur);
+	}
+	frows = func_rows(st, &nf);
+	if (queue)
+		wrows = wq_rows(st, &nw);
+	if (!frows || (queue && !wrows))
 		goto out;
-	collect_maxes(frows, nf, wrows, nw);
+	collect_maxes(st, frows, nf, wrows, nw);
 	nf = active_sorted(frows, nf);
-	nw = opt_queue ? active_sorted(wrows, nw) : 0;
-	fshown = r->o.top && (size_t)r->o.top < nf ? (size_t)r->o.top : nf;
-	wshown = r->o.top && (size_t)r->o.top < nw ? (size_t)r->o.top : nw;
-	if (opt_queue) {
-		int ncpu = libbpf_num_possible_cpus();
-		uint64_t *c = calloc(ncpu > 0 ? ncpu : 1, sizeof(*c));
-		uint32_t k = WORKQ_CNT_QUEUE_UNMATCHED;
+	nw = queue ? active_sorted(wrows, nw) : 0;
+	if (queue) {
+		uint64_t c[WORKQ_CNT_MAX];
 
-		if (c && ncpu > 0 && !bpf_map_lookup_elem(
-			bpf_map__fd(skel->maps.counters), &k, c)) {
-			unmatched_cur = 0;
-			for (int i = 0; i < ncpu; i++)
-				unmatched_cur += c[i];
-		}
-		free(c);
-		unmatched = unmatched_cur - unmatched_prev;
+		if (!ks_percpu_sum(bpf_map__fd(st->skel->maps.counters),
+				   WORKQ_CNT_MAX, c))
+			st->unmatched_cur = c[WORKQ_CNT_QUEUE_UNMATCHED];
+		unmatched = st->unmatched_cur - st->unmatched_prev;
 	}
-
-	if (r->o.json) {
-		struct ks_json *j = &rep->j;
-
-		ks_report_entries_begin(rep);
-		for (size_t i = 0; i < fshown; i++)
-			row_json(j, "function", func_name(frows[i].key, name,
-							  sizeof(name)),
-				 &frows[i]);
-		ks_report_entries_end(rep);
-		if (opt_wq)
-			ks_json_kstr(j, "workqueue_filter", opt_wq);
-		if (opt_queue) {
-			ks_json_key(j, "workqueues");
-			ks_json_arr_begin(j);
-			for (size_t i = 0; i < wshown; i++)
-				row_json(j, "workqueue", wrows[i].wq_name,
-					 &wrows[i]);
-			ks_json_arr_end(j);
-			/* items already queued at attach, and flush
-			 * barriers (inserted without queue_work) */
-			ks_json_ku64(j, "queue_unmatched", unmatched);
-		}
+	ft = ks_table_add(rep, "entries", workq_cols(st, true),
+			  C_NCOLS);
+	if (!ft)
 		goto out;
-	}
-	head_text(r, "FUNCTION");
-	for (size_t i = 0; i < fshown; i++) {
-		row_text(r, func_name(frows[i].key, name, sizeof(name)),
-			 &frows[i]);
-		if (r->in_report)
-			continue;	/* one page: no histograms */
-		ks_hist_print(r->out, frows[i].exec.hist, KS_HIST_SLOTS,
-			      "run usecs", "    ");
-		if (opt_queue)
-			ks_hist_print(r->out, frows[i].queue.hist,
-				      KS_HIST_SLOTS, "queued usecs",
-				      "    ");
-	}
-	if (fshown < nf)
-		fprintf(r->out, "... %zu more functions (-r to change)\n",
-			nf - fshown);
-	if (opt_queue) {
-		fputc('\n', r->out);
-		head_text(r, "WORKQUEUE");
-		for (size_t i = 0; i < wshown; i++)
-			row_text(r, wrows[i].wq_name, &wrows[i]);
-		if (wshown < nw)
-			fprintf(r->out, "... %zu more workqueues\n", nw - wshown);
+	ft->what = "functions";
+	add_rows(ft, frows, nf, true);
+	if (st->opt_wq)
+		ks_report_str(rep, "workqueue_filter", st->opt_wq);
+	if (queue) {
+		wt = ks_table_add(rep, "workqueues",
+				  workq_cols(st, false), C_NCOLS);
+		if (!wt)
+			goto out;
+		wt->what = "workqueues";
+		add_rows(wt, wrows, nw, false);
+		/* items already queued at attach, and flush barriers
+		 * (inserted without queue_work) */
+		ks_report_u64(rep, "queue_unmatched", unmatched);
 		if (unmatched)
-			fprintf(r->out, "(%" PRIu64 " executions had no queue "
-				"event: queued before tracing began, or flush "
-				"barriers, which are not queued with "
-				"queue_work)\n", unmatched);
+			ks_table_line(wt, true, "(%" PRIu64 " executions had "
+				      "no queue event: queued before tracing "
+				      "began, or flush barriers, which are "
+				      "not queued with queue_work)",
+				      unmatched);
 	}
 out:
 	free(frows);
@@ -449,48 +453,49 @@ out:
 
 static void workq_reset(struct ks_run *r)
 {
-	struct fent *f = fprev;
-	struct went *w = wprev;
+	struct workq_state *st = r->tool_state;
+	struct fent *f = st->fprev;
+	struct went *w = st->wprev;
 
-	(void)r;
-	unmatched_prev = unmatched_cur;
-	fprev = fcur;
-	nfprev = nfcur;
-	fcur = f;
-	nfcur = 0;
-	wprev = wcur;
-	nwprev = nwcur;
-	wcur = w;
-	nwcur = 0;
+	st->unmatched_prev = st->unmatched_cur;
+	st->fprev = st->fcur;
+	st->nfprev = st->nfcur;
+	st->fcur = f;
+	st->nfcur = 0;
+	st->wprev = st->wcur;
+	st->nwprev = st->nwcur;
+	st->wcur = w;
+	st->nwcur = 0;
 }
 
 static void workq_stop(struct ks_run *r)
 {
-	(void)r;
-	workq_bpf__destroy(skel);
-	skel = NULL;
-	free(fprev);
-	free(fcur);
-	free(wprev);
-	free(wcur);
-	fprev = fcur = NULL;
-	wprev = wcur = NULL;
-	nfprev = nfcur = nwprev = nwcur = 0;
-	unmatched_prev = unmatched_cur = 0;
+	struct workq_state *st = r->tool_state;
+
+	workq_bpf__destroy(st->skel);
+	st->skel = NULL;
+	free(st->fprev);
+	free(st->fcur);
+	free(st->wprev);
+	free(st->wcur);
+	st->fprev = st->fcur = NULL;
+	st->wprev = st->wcur = NULL;
+	st->nfprev = st->nfcur = st->nwprev = st->nwcur = 0;
 }
 
 static int workq_parse_opt(struct ks_run *r, int c, const char *arg)
 {
-	(void)r;
+	struct workq_state *st = r->tool_state;
+
 	switch (c) {
 	case 'Q':
-		opt_queue = true;
+		st->opt_queue = true;
 		return 0;
 	case 'w':
 		if (!*arg || strlen(arg) >= WORKQ_NAME_LEN)
 			return ks_usage_error("workqueue name '%s' must be 1-%d "
 					      "bytes", arg, WORKQ_NAME_LEN - 1);
-		opt_wq = arg;
+		st->opt_wq = arg;
 		return 0;
 	}
 	return ks_usage_error("unknown option");
@@ -530,7 +535,8 @@ const struct ks_tool ks_tool_workq = {
 	.parse_opt = workq_parse_opt,
 	.probe = workq_probe,
 	.start = workq_start,
-	.print = workq_print,
+	.collect = workq_collect,
 	.reset = workq_reset,
 	.stop = workq_stop,
+	.state_size = sizeof(struct workq_state),
 };

@@ -96,7 +96,7 @@ static void hist_json(FILE *f, void *arg)
 
 	ks_json_init(&j, f);
 	ks_json_obj_begin(&j);
-	ks_hist_json(&j, arg, KS_HIST_SLOTS);
+	ks_hist_json(&j, "hist", arg, KS_HIST_SLOTS);
 	ks_json_obj_end(&j);
 }
 
@@ -215,6 +215,126 @@ static void test_comm_text(void **state)
 	assert_string_equal(ks_fmt_bytes(1536, buf, sizeof(buf)), "1.5 KiB");
 }
 
+static void json_deep(FILE *f, void *arg)
+{
+	struct ks_json j;
+
+	(void)arg;
+	ks_json_init(&j, f);
+	ks_json_obj_begin(&j);
+	ks_json_key(&j, "a");
+	for (int i = 0; i < 40; i++)
+		ks_json_arr_begin(&j);
+	ks_json_u64(&j, 7);
+	ks_json_kstr(&j, "k", "v");
+	for (int i = 0; i < 40; i++)
+		ks_json_arr_end(&j);
+	ks_json_ku64(&j, "b", 1);
+	ks_json_obj_end(&j);
+}
+
+/* deeper than the writer tracks: a null in place of what is too deep,
+ * never a malformed line */
+static void test_json_depth(void **state)
+{
+	char *s = capture(json_deep, NULL);
+	char want[256] = "{\"a\":";
+	int o = strlen(want);
+
+	(void)state;
+	for (int i = 0; i < KS_JSON_MAX_DEPTH - 2; i++)
+		want[o++] = '[';
+	o += sprintf(want + o, "null");
+	for (int i = 0; i < KS_JSON_MAX_DEPTH - 2; i++)
+		want[o++] = ']';
+	sprintf(want + o, ",\"b\":1}\n");
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static const struct ks_tool fake_tool = { .name = "fake" };
+
+enum { F_NAME, F_COMM, F_N, F_QCOUNT, F_QHIST, F_NCOLS };
+
+static const struct ks_col fake_cols[] = {
+	[F_NAME] = { "name", "NAME", KS_CT_STR, -6, .flags = KS_CF_KEY },
+	[F_COMM] = { "comm", "COMM", KS_CT_COMM, -8, .flags = KS_CF_KEY },
+	[F_N] = { "n", "N", KS_CT_U64, 4, .flags = KS_CF_COUNT },
+	[F_QCOUNT] = { "q.count", "QN", KS_CT_U64, 3 },
+	[F_QHIST] = { "q.hist", NULL, KS_CT_HIST },
+};
+
+static void fake_report(struct ks_report *rep, struct ks_run *r, FILE *f,
+			bool json)
+{
+	uint64_t hist[KS_HIST_SLOTS] = { [2] = 1 };
+	struct ks_table *t;
+	long row;
+
+	memset(r, 0, sizeof(*r));
+	r->tool = &fake_tool;
+	r->mode = KS_MODE_TP_BTF;
+	r->out = f;
+	r->o.json = json;
+	r->o.top = 1;
+	memset(rep, 0, sizeof(*rep));
+	rep->r = r;
+	rep->interval_s = 1;
+	rep->drops[KS_DROP_STACK] = 2;
+	rep->drops_total = 2;
+	t = ks_table_add(rep, "entries", fake_cols, F_NCOLS);
+	row = ks_row_add(t);
+	ks_cell_str(t, row, F_NAME, "a\"b");
+	ks_cell_comm(t, row, F_COMM, "x\ty", KS_COMM_LEN);
+	ks_cell_u64(t, row, F_N, 3);
+	ks_cell_u64(t, row, F_QCOUNT, 1);
+	ks_cell_hist(t, row, F_QHIST, hist);
+	row = ks_row_add(t);
+	ks_cell_str(t, row, F_NAME, "second");
+	ks_table_line(t, true, "Total: %d", 3);
+	ks_report_u64(rep, "total", 3);
+	ks_report_u64(rep, "frees.matched", 1);
+	ks_report_u64(rep, "frees.unknown", 2);
+	ks_report_u64(rep, "last", 4);
+}
+
+static void write_fake(FILE *f, void *arg)
+{
+	struct ks_report rep;
+	struct ks_run r;
+
+	fake_report(&rep, &r, f, arg != NULL);
+	if (arg)
+		ks_write_json(&rep);
+	else
+		ks_write_text(&rep);
+	ks_report_free(&rep);
+}
+
+/* one table, both writers: -r, nesting, escaping, text-only lines */
+static void test_report_writers(void **state)
+{
+	char *s = capture(write_fake, "json");
+
+	(void)state;
+	assert_string_equal(s, "{\"tool\":\"fake\",\"time\":"
+		"\"1970-01-01T00:00:00.000Z\",\"interval_s\":1.000,"
+		"\"mode\":\"tp_btf\",\"dropped\":{\"map_full\":0,"
+		"\"stack\":2},\"entries\":[{\"name\":\"a\\\"b\","
+		"\"comm\":\"x\\ty\",\"n\":3,\"q\":{\"count\":1,"
+		"\"hist\":[{\"min\":2,\"max\":3,\"count\":1}]}}],"
+		"\"total\":3,\"frees\":{\"matched\":1,\"unknown\":2},"
+		"\"last\":4}\n");
+	free(s);
+	s = capture(write_fake, NULL);
+	assert_string_equal(s, "NAME   COMM        N  QN\n"
+			       "a\"b    x\\x09y      3   1\n"
+			       "... 1 more rows (-r to change)\n"
+			       "Total: 3\n"
+			       "Dropped 2 events: stack 2\n");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_comm_text),
+		cmocka_unit_test(test_json_depth),
+		cmocka_unit_test(test_report_writers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
