@@ -318,13 +318,12 @@ static void ml_probe(const struct ks_run *r, struct ks_probe *p)
 			 "kmem tracepoints see every allocation and free with "
 			 "its address and size");
 
+	/* what the kernel allows, whatever the options: kscope features
+	 * reports it, and a kernel-mode run prefers the kernel modes
+	 * (ml_validate refuses -m uprobe without a process) */
 	m = &p->m[KS_MODE_UPROBE];
-	if (!user)
-		ks_mode_set(m, false, NULL, "uprobe mode traces a user "
-			    "process: give -p PID or -- COMMAND");
-	else
-		ks_mode_set(m, have_uprobes(m->why, sizeof(m->why)), umeasures,
-			    m->why);
+	ks_mode_set(m, have_uprobes(m->why, sizeof(m->why)), umeasures,
+		    m->why);
 	if (user) {
 		/* the kernel modes don't apply to a user-mode run */
 		for (int i = KS_MODE_TP_BTF; i <= KS_MODE_TRACEPOINT; i++)
