@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <time.h>
 #include "ks_common.h"
@@ -648,6 +649,9 @@ __attribute__((format(printf, 1, 2))) int ks_usage_error(const char *fmt, ...);
 const char *ks_libbpf_last(void);
 void ks_libbpf_setup(bool verbose);
 double ks_now(void);	/* CLOCK_MONOTONIC seconds */
+/* wait until deadline (ks_now() seconds) or one of the blocked signals
+ * in set; true when a signal came */
+bool ks_wait_until(double deadline, const sigset_t *set);
 
 /* ---- tool table ---------------------------------------------------------- */
 extern const struct ks_tool *const ks_tools[];

@@ -497,8 +497,7 @@ static void report(struct ks_run *r, bool final)
 		r->tool->reset(r);
 }
 
-/* Wait until deadline (monotonic s) or a signal; true on a signal. */
-static bool wait_until(double deadline, const sigset_t *set)
+bool ks_wait_until(double deadline, const sigset_t *set)
 {
 	double left = deadline - ks_now();
 	struct timespec ts;
@@ -603,7 +602,7 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		/* a tool that can finish early is polled 5 times a second */
 		if (t->finished && wake > ks_now() + 0.2)
 			wake = ks_now() + 0.2;
-		sig = wait_until(wake, &set);
+		sig = ks_wait_until(wake, &set);
 		if (sig || ks_now() >= end || (t->finished && t->finished(&r))) {
 			report(&r, true);
 			break;

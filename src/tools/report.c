@@ -24,7 +24,6 @@ int ks_report_main(int argc, char **argv)
 	long rows = 5;
 	int c, nrun = 0, started = 0;
 	sigset_t set;
-	struct timespec ts;
 
 	ks_set_prog("kscope report");
 	optind = 1;
@@ -97,16 +96,8 @@ int ks_report_main(int argc, char **argv)
 		"Hit Ctrl-C to end early.\n", started, duration);
 	fflush(json ? stderr : stdout);
 	end = ks_now() + duration;
-	for (;;) {
-		double left = end - ks_now();
-
-		if (left <= 0)
-			break;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-		if (sigtimedwait(&set, NULL, &ts) > 0)
-			break;
-	}
+	while (ks_now() < end && !ks_wait_until(end, &set))
+		;
 	/* the run is over: detach everything, then read maps that hold
 	 * still (see report() in run.c) */
 	for (int i = 0; i < nrun; i++)
