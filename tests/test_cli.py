@@ -50,6 +50,7 @@ BAD = [
     (["kmem", "-m", "warp"], 2, "unknown mode 'warp'"),
     (["kmem", "--max-entries", "1"], 2, "bad --max-entries '1'"),
     (["kmem", "--frobnicate"], 2, "unknown option '--frobnicate'"),
+    (["kmem", "-Zj"], 2, "unknown option '-Z'"),
     (["kmem", "-p"], 2, "needs a value"),
     # tools without stacks have no -s/--stacks (slabratetop's -s sorts)
     (["numamove", "-s"], 2, "unknown option '-s'"),

@@ -25,7 +25,9 @@ static bool pre_value(struct ks_json *j)
 		j->after_key = false;
 		return true;
 	}
-	if (j->need_comma[j->depth])
+	/* top-level values are lines of their own (NDJSON): no comma; the
+	 * fuzzer found one between two reports written with one writer */
+	if (j->depth && j->need_comma[j->depth])
 		fputc(',', j->f);
 	j->need_comma[j->depth] = true;
 	return true;

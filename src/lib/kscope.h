@@ -558,6 +558,9 @@ int ks_run_init(struct ks_run *r, const struct ks_tool *t);
 int ks_run_start(struct ks_run *r);	/* choose mode, start; exit code */
 void ks_run_stop(struct ks_run *r);	/* detach, tool's stop() */
 void ks_run_free(struct ks_run *r);	/* the tool state */
+/* the command line (argv[0] is the tool): 0, -1 after -h (exit 0), or an
+ * exit code after the error message */
+int ks_run_parse(struct ks_run *r, int argc, char **argv);
 void ks_print_header(struct ks_run *r);
 
 /* bpf object lifecycle helpers used inside start() */

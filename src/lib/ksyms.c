@@ -119,7 +119,9 @@ struct ks_ksyms *ks_ksyms_load(const char *path)
 			k->syms[i].module = k->arena +
 				(uintptr_t)k->syms[i].module - 1;
 	}
-	qsort(k->syms, k->n, sizeof(*k->syms), cmp_addr);
+	/* an empty file has no array at all (the fuzzer's first find) */
+	if (k->n)
+		qsort(k->syms, k->n, sizeof(*k->syms), cmp_addr);
 	return k;
 fail:
 	if (f)

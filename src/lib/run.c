@@ -212,8 +212,8 @@ void ks_run_free(struct ks_run *r)
 	r->tool_state = NULL;
 }
 
-/* returns 0, or an exit code */
-static int parse_args(struct ks_run *r, int argc, char **argv)
+/* returns 0, -1 after -h (exit 0), or an exit code */
+int ks_run_parse(struct ks_run *r, int argc, char **argv)
 {
 	const struct ks_tool *t = r->tool;
 	struct option longopts[64];
@@ -234,7 +234,10 @@ static int parse_args(struct ks_run *r, int argc, char **argv)
 		argc = i;
 		break;
 	}
-	optind = 1;
+	/* 0, not 1: glibc then also forgets where it was inside a group of
+	 * short options when an earlier parse stopped there (kscope report
+	 * parses several command lines; the fuzzer found the stale pointer) */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (t->short_opts && c < 256 && c != '?' && c != ':' &&
@@ -327,6 +330,11 @@ static int parse_args(struct ks_run *r, int argc, char **argv)
 			return ks_usage_error("option '%s' needs a value",
 					      argv[optind - 1]), KS_EXIT_USAGE;
 		default:
+			/* inside a group ("-Zj") argv[optind - 1] is not
+			 * the option: name the letter */
+			if (optopt > 0 && optopt < 256)
+				return ks_usage_error("unknown option '-%c'",
+						      optopt), KS_EXIT_USAGE;
 			return ks_usage_error("unknown option '%s'",
 					      argv[optind - 1]), KS_EXIT_USAGE;
 		}
@@ -573,7 +581,7 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 	ks_set_prog(prog);
 	if (ks_run_init(&r, t))
 		return KS_EXIT_RUNTIME;
-	err = parse_args(&r, argc, argv);
+	err = ks_run_parse(&r, argc, argv);
 	if (err) {
 		ks_run_free(&r);
 		return err < 0 ? KS_EXIT_OK : err;
