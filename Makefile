@@ -36,10 +36,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,\
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	      libdw-dev liblzma-dev libbz2-dev libzstd-dev pkg-config make gcc
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
-	     qemu-system-x86 busybox-static cpio
+	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench asan
+	static workloads bench asan fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -106,6 +106,41 @@ $(B)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(B)/unit
 unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
+# libFuzzer harnesses (tests/fuzz/README.md): the library and the tools
+# built again with clang's coverage and sanitizers, one binary per harness
+FZ := $(B)/fuzz
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
+		 -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	       -std=gnu11 -D_GNU_SOURCE \
+	       -Iinclude -Isrc -Isrc/lib -I$(B) -Itests/fuzz $(FUZZ_SANITIZE)
+FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS := $(patsubst src/%.c,$(FZ)/%.o,$(LIB_SRCS) $(TOOL_SRCS)) \
+	     $(FZ)/main.o
+FUZZ_SECONDS ?= 60
+
+$(FZ)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FZ)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
+		include/*.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# the command table without main(): libFuzzer has its own
+$(FZ)/main.o: src/main.c src/lib/kscope.h src/tools/tools.def
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Dmain=ks_cli_main \
+		-c $< -o $@
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+		$(LDLIBS) -ljson-c -o $@
+
+fuzz-build: $(patsubst %,$(FZ)/fuzz_%,$(FUZZERS))
+
+# every harness for FUZZ_SECONDS each (regression inputs first)
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FZ) $(FUZZ_SECONDS) $(FUZZERS)
+
 run: deps
 	$(MAKE) all
 	$(B)/kscope report -d 5
@@ -113,7 +148,7 @@ run: deps
 # Every tier: unit (no root), host integration (root), VM (6.1, 6.12).
 # KSCOPE_SKIP_VM=1 skips the VM tier visibly for quick loops (never in CI).
 check: test-deps
-	$(MAKE) all static asan workloads $(UNIT_TESTS)
+	$(MAKE) all static asan workloads $(UNIT_TESTS) fuzz-build
 	sh tests/run-unit.sh $(UNIT_TESTS)
 	$(PYTHON) -m pytest -ra -p no:cacheprovider tests
 

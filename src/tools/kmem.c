@@ -118,29 +118,25 @@ static const char *kind_name(unsigned int kind)
 
 enum { C_COMM, C_KIND, C_COUNT, C_BYTES, C_AVG, C_SITE, C_BYTES_REQ };
 
-static const struct ks_col site_cols[] = {
-	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },
-	[C_KIND] = { "kind", "KIND", KS_CT_STR, -7, .flags = KS_CF_KEY },
-	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT,
-		      .flags = KS_CF_COUNT, .sample = "alloc_objects" },
-	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 12, .unit = KS_UNIT_BYTES,
-		      .flags = KS_CF_WEIGHT, .sample = "alloc_space" },
-	[C_AVG] = { "avg", "AVG", KS_CT_F64, 8, .dec = 0, .jdec = 1 },
-	[C_SITE] = { "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY },
-	[C_BYTES_REQ] = { "bytes_req", NULL, KS_CT_U64, 0,
-			  .unit = KS_UNIT_BYTES },
-};
+/* the columns with the call site or the stack (a macro: clang takes no
+ * array element as a constant initializer, and the fuzzers build with it) */
+#define KMEM_COLS(...) {						\
+	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY }, \
+	[C_KIND] = { "kind", "KIND", KS_CT_STR, -7, .flags = KS_CF_KEY }, \
+	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT, \
+		      .flags = KS_CF_COUNT, .sample = "alloc_objects" }, \
+	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 12, .unit = KS_UNIT_BYTES, \
+		      .flags = KS_CF_WEIGHT, .sample = "alloc_space" }, \
+	[C_AVG] = { "avg", "AVG", KS_CT_F64, 8, .dec = 0, .jdec = 1 },	\
+	[C_SITE] = __VA_ARGS__,						\
+	[C_BYTES_REQ] = { "bytes_req", NULL, KS_CT_U64, 0,		\
+			  .unit = KS_UNIT_BYTES },			\
+}
 
-/* the same columns with the stack in place of the call site */
-static const struct ks_col stack_cols[] = {
-	[C_COMM] = site_cols[C_COMM],
-	[C_KIND] = site_cols[C_KIND],
-	[C_COUNT] = site_cols[C_COUNT],
-	[C_BYTES] = site_cols[C_BYTES],
-	[C_AVG] = site_cols[C_AVG],
-	[C_SITE] = { "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY },
-	[C_BYTES_REQ] = site_cols[C_BYTES_REQ],
-};
+static const struct ks_col site_cols[] =
+	KMEM_COLS({ "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY });
+static const struct ks_col stack_cols[] =
+	KMEM_COLS({ "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY });
 
 static void kmem_collect(struct ks_run *r, struct ks_report *rep)
 {

@@ -139,24 +139,23 @@ static size_t merge(struct row *rows, size_t n, bool by_stack)
 
 enum { C_COMM, C_COUNT, C_PAGES, C_BYTES, C_SITE };
 
-static const struct ks_col site_cols[] = {
-	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },
-	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT,
-		      .flags = KS_CF_COUNT, .sample = "alloc_objects" },
-	[C_PAGES] = { "pages", "PAGES", KS_CT_U64, 10,
-		      .unit = KS_UNIT_PAGES },
-	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 12, .unit = KS_UNIT_BYTES,
-		      .flags = KS_CF_WEIGHT, .sample = "alloc_space" },
-	[C_SITE] = { "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY },
-};
+/* the columns with the call site or the stack (a macro: clang takes no
+ * array element as a constant initializer, and the fuzzers build with it) */
+#define KPAGES_COLS(...) {						\
+	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY }, \
+	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT, \
+		      .flags = KS_CF_COUNT, .sample = "alloc_objects" }, \
+	[C_PAGES] = { "pages", "PAGES", KS_CT_U64, 10,			\
+		      .unit = KS_UNIT_PAGES },				\
+	[C_BYTES] = { "bytes", "BYTES", KS_CT_U64, 12, .unit = KS_UNIT_BYTES, \
+		      .flags = KS_CF_WEIGHT, .sample = "alloc_space" }, \
+	[C_SITE] = __VA_ARGS__,						\
+}
 
-static const struct ks_col stack_cols[] = {
-	[C_COMM] = site_cols[C_COMM],
-	[C_COUNT] = site_cols[C_COUNT],
-	[C_PAGES] = site_cols[C_PAGES],
-	[C_BYTES] = site_cols[C_BYTES],
-	[C_SITE] = { "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY },
-};
+static const struct ks_col site_cols[] =
+	KPAGES_COLS({ "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY });
+static const struct ks_col stack_cols[] =
+	KPAGES_COLS({ "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY });
 
 static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 {
