@@ -541,6 +541,15 @@ struct ks_report {
 
 /* a report of r: drops and interval now; then collect(), write, free */
 void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final);
+/*
+ * The report of r that its interval loop makes (run.c), for anything that
+ * consumes reports without printing them (kscope export): a final one
+ * detaches first; an interval one of a takes_counts tool takes the closed
+ * generation.  collect() has run; use rep, then ks_report_done(), which
+ * frees it and starts the next interval (reset, stacks of the generation).
+ */
+void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final);
+void ks_report_done(struct ks_report *rep);
 /* render rep in r's output format (text, JSON) to r->out */
 void ks_report_write(const struct ks_report *rep);
 void ks_report_free(struct ks_report *rep);
@@ -646,6 +655,11 @@ bool ks_cpu_has_flag(const char *flag);
 /* ---- errors & diagnostics ------------------------------------------------- */
 void ks_set_prog(const char *prog);	/* "kscope kmem" */
 __attribute__((format(printf, 1, 2))) void ks_err(const char *fmt, ...);
+/* getopt_long() returned ':' (a value missing) or '?': the usage error
+ * line for argv[optind - 1]; returns KS_EXIT_USAGE */
+int ks_opt_error(int c, char *const *argv);
+/* the last ks_err() message, without the program name ("" if none) */
+const char *ks_err_last(void);
 /* prints the error line, returns -1 (usage: caller exits 2) */
 __attribute__((format(printf, 1, 2))) int ks_usage_error(const char *fmt, ...);
 /* the last warning libbpf printed (for one-line errors) */
@@ -653,8 +667,8 @@ const char *ks_libbpf_last(void);
 void ks_libbpf_setup(bool verbose);
 double ks_now(void);	/* CLOCK_MONOTONIC seconds */
 /* wait until deadline (ks_now() seconds) or one of the blocked signals
- * in set; true when a signal came */
-bool ks_wait_until(double deadline, const sigset_t *set);
+ * in set; the signal that came, or 0 */
+int ks_wait_until(double deadline, const sigset_t *set);
 
 /* ---- tool table ---------------------------------------------------------- */
 extern const struct ks_tool *const ks_tools[];

@@ -326,17 +326,8 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 		case 'h':
 			usage(t, stdout);
 			return -1;	/* exit 0 */
-		case ':':
-			return ks_usage_error("option '%s' needs a value",
-					      argv[optind - 1]), KS_EXIT_USAGE;
-		default:
-			/* inside a group ("-Zj") argv[optind - 1] is not
-			 * the option: name the letter */
-			if (optopt > 0 && optopt < 256)
-				return ks_usage_error("unknown option '-%c'",
-						      optopt), KS_EXIT_USAGE;
-			return ks_usage_error("unknown option '%s'",
-					      argv[optind - 1]), KS_EXIT_USAGE;
+		default:	/* ':' or '?' */
+			return ks_opt_error(c, argv);
 		}
 	}
 	pos = optind;
@@ -473,9 +464,8 @@ void ks_report_write(const struct ks_report *rep)
 	fflush(rep->r->out);
 }
 
-static void report(struct ks_run *r, bool final)
+void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)
 {
-	struct ks_report rep;
 	long gen = -1;
 
 	/*
@@ -493,11 +483,18 @@ static void report(struct ks_run *r, bool final)
 			ks_err("cannot start a new interval: %s",
 			       strerror(errno));
 	}
-	ks_report_begin(&rep, r, final);
-	rep.take_gen = gen;
-	r->tool->collect(r, &rep);
-	ks_report_write(&rep);
-	ks_report_free(&rep);
+	ks_report_begin(rep, r, final);
+	rep->take_gen = gen;
+	r->tool->collect(r, rep);
+}
+
+void ks_report_done(struct ks_report *rep)
+{
+	struct ks_run *r = rep->r;
+	long gen = rep->take_gen;
+	bool final = rep->final;
+
+	ks_report_free(rep);
 	r->reports++;
 	if (gen >= 0)
 		ks_stacks_done(r, gen);
@@ -505,13 +502,24 @@ static void report(struct ks_run *r, bool final)
 		r->tool->reset(r);
 }
 
-bool ks_wait_until(double deadline, const sigset_t *set)
+static void report(struct ks_run *r, bool final)
 {
+	struct ks_report rep;
+
+	ks_report_make(&rep, r, final);
+	ks_report_write(&rep);
+	ks_report_done(&rep);
+}
+
+int ks_wait_until(double deadline, const sigset_t *set)
+{
+	int sig;
+
 	double left = deadline - ks_now();
 	struct timespec ts;
 
 	if (left <= 0)
-		return false;
+		return 0;
 	/* no deadline is 1e300: wake once a day instead of handing
 	 * sigtimedwait() an out-of-range time, which fails with EINVAL at
 	 * once and makes a busy loop that never takes SIGINT */
@@ -519,7 +527,8 @@ bool ks_wait_until(double deadline, const sigset_t *set)
 		left = 86400;
 	ts.tv_sec = (time_t)left;
 	ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-	return sigtimedwait(set, NULL, &ts) > 0;
+	sig = sigtimedwait(set, NULL, &ts);
+	return sig > 0 ? sig : 0;
 }
 
 int ks_run_start(struct ks_run *r)

@@ -11,6 +11,8 @@
 
 static const char *prog_name = "kscope";
 static char libbpf_last[512];
+/* the last ks_err() message, for callers that report it elsewhere too */
+static char err_last[512];
 static bool libbpf_verbose;
 
 void ks_set_prog(const char *prog)
@@ -23,11 +25,15 @@ void ks_err(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(err_last, sizeof(err_last), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s\n", prog_name, err_last);
+}
+
+const char *ks_err_last(void)
+{
+	return err_last;
 }
 
 int ks_usage_error(const char *fmt, ...)
@@ -41,6 +47,19 @@ int ks_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see '%s -h')\n", prog_name);
 	return -1;
+}
+
+int ks_opt_error(int c, char *const *argv)
+{
+	if (c == ':')
+		ks_usage_error("option '%s' needs a value", argv[optind - 1]);
+	/* inside a group ("-Zj") argv[optind - 1] is not the option: name
+	 * the letter */
+	else if (optopt > 0 && optopt < 256)
+		ks_usage_error("unknown option '-%c'", optopt);
+	else
+		ks_usage_error("unknown option '%s'", argv[optind - 1]);
+	return KS_EXIT_USAGE;
 }
 
 /*

@@ -33,8 +33,7 @@ int ks_features_main(int argc, char **argv)
 			       "modes are unavailable.\n");
 			return KS_EXIT_OK;
 		default:
-			return ks_usage_error("unknown option '%s'",
-					      argv[optind - 1]), KS_EXIT_USAGE;
+			return ks_opt_error(c, argv);
 		}
 	}
 	if (optind < argc)

@@ -55,8 +55,7 @@ int ks_report_main(int argc, char **argv)
 			       "report line.\n");
 			return KS_EXIT_OK;
 		default:
-			return ks_usage_error("unknown option '%s'",
-					      argv[optind - 1]), KS_EXIT_USAGE;
+			return ks_opt_error(c, argv);
 		}
 	}
 	if (optind < argc)
