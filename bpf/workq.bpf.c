@@ -70,6 +70,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_DEFAULT_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct workq_pair_key);
+	__type(value, struct workq_stats);
+} pairs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_DEFAULT_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct workq_max_key);
 	__type(value, u64);
 } maxes SEC(".maps");
@@ -230,12 +238,18 @@ static __always_inline void on_start(u64 work, u64 func)
 		}
 	}
 	if (wq) {
+		struct workq_pair_key pk = { .func = func, .wq = (u64)wq };
+		static const struct workq_stats zero;
 		struct workq_wq_val *w = wq_val((u64)wq);
+		struct workq_stats *p;
 
 		if (w) {
 			add(&w->v.queue, qns);
 			max_of((u64)wq, WORKQ_MAX_WQ_QUEUE, qns);
 		}
+		p = ks_lookup_or_init(&pairs, &pk, &zero, KS_DROP_MAP_FULL);
+		if (p)
+			add(p, qns);
 	}
 }
 

@@ -31,6 +31,14 @@ struct workq_wq_val {
 	char name[WORKQ_NAME_LEN];
 };
 
+/* per (work function, workqueue), with -Q: the queueing latency of the
+ * items of one function on one workqueue (a function may be queued on
+ * several) */
+struct workq_pair_key {
+	unsigned long long func;
+	unsigned long long wq;
+};
+
 enum workq_max_kind {
 	WORKQ_MAX_FUNC_EXEC = 0,
 	WORKQ_MAX_FUNC_QUEUE,

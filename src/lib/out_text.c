@@ -120,6 +120,13 @@ static void table_text(FILE *f, const struct ks_report *rep,
 		       const struct ks_table *t)
 {
 	size_t shown = ks_rows_shown(rep->r, t->nrows);
+	bool any = t->text_row || t->nbefore || t->nafter;
+
+	/* a table for JSON (and other writers) only */
+	for (int c = 0; c < t->ncols && !any; c++)
+		any = text_col(&t->cols[c]);
+	if (!any)
+		return;
 
 	for (int i = 0; i < t->nbefore; i++)
 		fprintf(f, "%s\n", t->before[i]);

@@ -20,6 +20,12 @@ struct went {
 	struct workq_wq_val v;
 };
 
+/* a (function, workqueue) pair's queueing latency (-Q) */
+struct pent {
+	struct workq_pair_key key;
+	struct workq_stats v;
+};
+
 struct workq_state {
 	struct workq_bpf *skel;
 	bool opt_queue;		/* -Q */
@@ -29,6 +35,8 @@ struct workq_state {
 	size_t nfprev, nfcur;
 	struct went *wprev, *wcur;
 	size_t nwprev, nwcur;
+	struct pent *pprev, *pcur;
+	size_t npprev, npcur;
 	uint64_t unmatched_prev, unmatched_cur;
 	struct ks_col cols[2][11];	/* workqueues, functions */
 };
@@ -122,6 +130,8 @@ static int workq_start(struct ks_run *r)
 				 opt_queue ? r->o.max_entries : 1);
 	bpf_map__set_max_entries(skel->maps.wqs,
 				 opt_queue ? r->o.max_entries : 1);
+	bpf_map__set_max_entries(skel->maps.pairs,
+				 opt_queue ? r->o.max_entries : 1);
 
 	if (r->mode == KS_MODE_TP_BTF) {
 		keep[0] = skel->progs.start_btf;
@@ -171,6 +181,40 @@ static void *read_map(struct bpf_map *map, size_t vsz, size_t esz,
 		*n = 0;
 	else
 		qsort(out, *n, esz, key_cmp);
+	return out;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct workq_pair_key *x = a, *y = b;
+
+	if (x->func != y->func)
+		return x->func < y->func ? -1 : 1;
+	return x->wq < y->wq ? -1 : x->wq > y->wq;
+}
+
+/* the pairs map, sorted by key */
+static struct pent *read_pairs(struct bpf_map *map, size_t *n)
+{
+	struct workq_pair_key *keys;
+	struct workq_stats *vals;
+	struct pent *out;
+
+	*n = 0;
+	if (ks_map_dump(bpf_map__fd(map), sizeof(*keys), sizeof(*vals),
+			(void **)&keys, (void **)&vals, n))
+		return NULL;
+	out = calloc(*n ? *n : 1, sizeof(*out));
+	for (size_t i = 0; out && i < *n; i++) {
+		out[i].key = keys[i];
+		out[i].v = vals[i];
+	}
+	free(keys);
+	free(vals);
+	if (!out)
+		*n = 0;
+	else
+		qsort(out, *n, sizeof(*out), pair_cmp);
 	return out;
 }
 
@@ -387,6 +431,85 @@ static void add_rows(struct ks_table *t, const struct row *rows, size_t n,
 	}
 }
 
+enum { P_FUNC, P_WQ, P_COUNT, P_TOTAL, P_HIST, P_NCOLS };
+
+/* JSON only: the text tables already show functions and workqueues */
+static const struct ks_col pair_cols[] = {
+	[P_FUNC] = { "function", NULL, KS_CT_STR, 0, .flags = KS_CF_KEY },
+	[P_WQ] = { "workqueue", NULL, KS_CT_STR, 0, .flags = KS_CF_KEY },
+	[P_COUNT] = { "queue.count", NULL, KS_CT_U64, 0,
+		      .unit = KS_UNIT_COUNT, .flags = KS_CF_COUNT },
+	[P_TOTAL] = { "queue.total_us", NULL, KS_CT_F64, 0, .jdec = 3,
+		      .unit = KS_UNIT_US, .flags = KS_CF_WEIGHT },
+	[P_HIST] = { "queue.hist", NULL, KS_CT_HIST, 0, .unit = KS_UNIT_US },
+};
+
+struct prow {
+	const struct pent *cur;
+	struct ustats q;
+};
+
+static int by_pair_total(const void *a, const void *b)
+{
+	const struct prow *x = a, *y = b;
+
+	if (x->q.total_ns != y->q.total_ns)
+		return x->q.total_ns < y->q.total_ns ? 1 : -1;
+	return pair_cmp(&x->cur->key, &y->cur->key);
+}
+
+/* this interval's queueing latency per (function, workqueue) */
+static void add_pairs(struct workq_state *st, struct ks_report *rep)
+{
+	struct ks_table *t;
+	struct prow *rows;
+	size_t n = 0;
+	char name[256];
+
+	free(st->pcur);
+	st->pcur = read_pairs(st->skel->maps.pairs, &st->npcur);
+	rows = calloc(st->npcur ? st->npcur : 1, sizeof(*rows));
+	t = ks_table_add(rep, "pairs", pair_cols, P_NCOLS);
+	if (!rows || !t) {
+		free(rows);
+		return;
+	}
+	t->what = "pairs";
+	for (size_t i = 0; i < st->npcur; i++) {
+		const struct pent *p = st->npprev ?
+			bsearch(&st->pcur[i], st->pprev, st->npprev,
+				sizeof(*st->pprev), pair_cmp) : NULL;
+
+		rows[n].cur = &st->pcur[i];
+		sub_stats(&rows[n].q, &st->pcur[i].v, p ? &p->v : NULL);
+		if (rows[n].q.count)
+			n++;
+	}
+	qsort(rows, n, sizeof(*rows), by_pair_total);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t wq = rows[i].cur->key.wq;
+		const struct went *w = bsearch(&wq, st->wcur, st->nwcur,
+					       sizeof(*st->wcur), key_cmp);
+		long row = ks_row_add(t);
+
+		if (row < 0)
+			break;
+		ks_cell_str(t, row, P_FUNC, func_name(rows[i].cur->key.func,
+						      name, sizeof(name)));
+		if (w) {
+			ks_cell_str(t, row, P_WQ, w->v.name);
+		} else {
+			snprintf(name, sizeof(name), "0x%llx",
+				 rows[i].cur->key.wq);
+			ks_cell_str(t, row, P_WQ, name);
+		}
+		ks_cell_u64(t, row, P_COUNT, rows[i].q.count);
+		ks_cell_f64(t, row, P_TOTAL, rows[i].q.total_ns / 1e3);
+		ks_cell_hist(t, row, P_HIST, rows[i].q.hist);
+	}
+	free(rows);
+}
+
 static void workq_collect(struct ks_run *r, struct ks_report *rep)
 {
 	struct workq_state *st = r->tool_state;
@@ -445,6 +568,7 @@ static void workq_collect(struct ks_run *r, struct ks_report *rep)
 				      "began, or flush barriers, which are "
 				      "not queued with queue_work)",
 				      unmatched);
+		add_pairs(st, rep);
 	}
 out:
 	free(frows);
@@ -457,6 +581,12 @@ static void workq_reset(struct ks_run *r)
 	struct fent *f = st->fprev;
 	struct went *w = st->wprev;
 
+	struct pent *p = st->pprev;
+
+	st->pprev = st->pcur;
+	st->npprev = st->npcur;
+	st->pcur = p;
+	st->npcur = 0;
 	st->unmatched_prev = st->unmatched_cur;
 	st->fprev = st->fcur;
 	st->nfprev = st->nfcur;
@@ -478,6 +608,10 @@ static void workq_stop(struct ks_run *r)
 	free(st->fcur);
 	free(st->wprev);
 	free(st->wcur);
+	free(st->pprev);
+	free(st->pcur);
+	st->pprev = st->pcur = NULL;
+	st->npprev = st->npcur = 0;
 	st->fprev = st->fcur = NULL;
 	st->wprev = st->wcur = NULL;
 	st->nfprev = st->nfcur = st->nwprev = st->nwcur = 0;

@@ -30,6 +30,12 @@ def check(out, env, mode):
     assert w["count"] == sum(e["count"] for e in rep["entries"]), (w, rep)
     assert w["queue"]["count"] >= want, w
     assert hist_total(w["queue"]["hist"]) == w["queue"]["count"], w
+    # per (function, workqueue): all of them on events
+    pairs = [p for p in rep["pairs"] if p["function"] == "refresh_vm_stats"]
+    assert [p["workqueue"] for p in pairs] == ["events"], pairs
+    assert pairs[0]["queue"]["count"] == want, (pairs, want)
+    assert hist_total(pairs[0]["queue"]["hist"]) == want, pairs
+    assert {p["workqueue"] for p in rep["pairs"]} == {"events"}, rep["pairs"]
     assert rep["queue_unmatched"] >= 0
     assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
 
