@@ -447,6 +447,80 @@ const char *ks_fmt_ns(uint64_t ns, char *buf, size_t len);
 void ks_write_text(const struct ks_report *rep);
 void ks_write_json(const struct ks_report *rep);
 
+/* ---- metrics (metrics.c): reports into monotonic series, exposition ----- */
+/*
+ * kscope export's model: families (Prometheus metric families), fed by
+ * tools' reports through sources that name a report's table and columns,
+ * and by the exporter itself (its own cost, drops, which tools are up).
+ * Counters and histograms only add (each interval report brings its own
+ * events), so they never go backwards; gauges are replaced per report.
+ * Each family holds at most max_series label sets: new ones beyond that
+ * are accounted under one set whose labels are all "other", so totals stay
+ * exact.  Values are kept in the family's integer base (ns for seconds,
+ * bytes, events) where the report has integers, so sums stay exact.
+ */
+enum ks_mtype { KS_M_COUNTER, KS_M_GAUGE, KS_M_HISTOGRAM, KS_M_INFO };
+
+#define KS_M_LABELS	4
+#define KS_M_SOURCES	3
+
+/* where a family's numbers come from: a table of a tool's report */
+struct ks_msource {
+	const char *tool;
+	const char *table;	/* "entries" */
+	const char *value;	/* column key: the value, or histogram slots */
+	const char *sum;	/* histogram: the column holding the total */
+	/* column key per label of the family (NULL: the label's name); a
+	 * KS_CT_STACK column gives the first frame outside the allocators */
+	const char *cols[KS_M_LABELS];
+};
+
+struct ks_mfamily {
+	const char *name;	/* sample name: kscope_kmem_allocations_total */
+	enum ks_mtype type;
+	const char *unit;	/* "seconds", "bytes" or NULL (events) */
+	const char *help;
+	const char *labels[KS_M_LABELS];	/* NULL-ended */
+	bool by_comm;		/* gains a comm label with --label comm */
+	struct ks_msource src[KS_M_SOURCES];	/* tool NULL: exporter's own */
+};
+
+/* kscope's metric families, NULL-name ended (metric_table.c) */
+extern const struct ks_mfamily ks_metric_families[];
+/* the metric reference of docs/export.md, in Markdown, from that table */
+void ks_metric_reference(FILE *f);
+
+#define KS_ML_COMM	0x1	/* --label comm */
+
+struct ks_mstore;
+/* NULL after an error message (no memory) */
+struct ks_mstore *ks_mstore_new(const struct ks_mfamily *fams,
+				long max_series, unsigned int extra_labels);
+void ks_mstore_free(struct ks_mstore *s);
+/* a tool's report into every family it feeds */
+void ks_mstore_add_report(struct ks_mstore *s, const struct ks_report *rep);
+/* the exporter's own samples, by family name and label values (in the
+ * family's label order); v in the family's base unit (ns for seconds).
+ * add: counters; set: gauges and counters the kernel keeps.  0, or -1
+ * for an unknown family or no memory */
+int ks_mstore_add(struct ks_mstore *s, const char *family,
+		  const char *const *values, uint64_t v);
+int ks_mstore_set(struct ks_mstore *s, const char *family,
+		  const char *const *values, double v);
+/* forget every series of a family (gauges rebuilt each round) */
+void ks_mstore_clear(struct ks_mstore *s, const char *family);
+/* label sets of family now held (the "other" set included) */
+size_t ks_mstore_series(const struct ks_mstore *s, const char *family);
+/* the text exposition: Prometheus 0.0.4, or OpenMetrics 1.0.0 */
+void ks_mstore_write(const struct ks_mstore *s, FILE *f, bool openmetrics);
+/* a label value as the exposition formats quote it: \\, \", \n escaped;
+ * bytes that are not UTF-8, and control bytes, as the text \xNN */
+void ks_metric_label_value(FILE *f, const char *s);
+/* the kernel frame a stack's allocation is blamed on: the first that is
+ * not in the allocators (kmalloc, kmem_cache_alloc, page allocator...) */
+int ks_alloc_site_frame(const struct ks_stack *st);
+bool ks_is_alloc_func(const char *name);
+
 /* ---- runs: one tool instance ---------------------------------------------- */
 struct ks_tool {
 	const char *name;
