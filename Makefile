@@ -17,6 +17,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude -Isrc -Isrc/lib -I$(B) $(SANITIZE)
 LDLIBS := -lbpf -lelf -lz -ldw
+# kscope export: HTTP server, TLS, web-config YAML, bcrypt
+EXPORT_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
 STATIC_LDLIBS := -lbpf -ldw -lelf -lz -llzma -lbz2 -lzstd -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -26,6 +28,8 @@ LIB_SRCS := $(wildcard src/lib/*.c)
 TOOL_SRCS := $(wildcard src/tools/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(B)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst src/%.c,$(B)/%.o,$(TOOL_SRCS))
+EXPORT_SRCS := $(wildcard src/export/*.c)
+EXPORT_OBJS := $(patsubst src/%.c,$(B)/%.o,$(EXPORT_SRCS))
 MAIN_OBJ := $(B)/main.o
 WORKLOADS := $(patsubst tests/workloads/%.c,$(B)/workloads/%,\
 	       $(wildcard tests/workloads/*.c))
@@ -34,12 +38,15 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,\
 
 # Debian packages the build and the tests need
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	      libdw-dev liblzma-dev libbz2-dev libzstd-dev pkg-config make gcc
+	      libdw-dev liblzma-dev libbz2-dev libzstd-dev pkg-config make gcc \
+	      libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev
+# prometheus: the server and promtool read kscope export's metrics
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
-	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev
+	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
+	     prometheus
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench asan fuzz fuzz-build
+	static workloads bench asan fuzz fuzz-build export-reference
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -51,7 +58,7 @@ deps:
 test-deps:
 	@sh scripts/install-deps.sh $(BUILD_DEPS) $(TEST_DEPS)
 
-$(B) $(B)/lib $(B)/tools $(B)/workloads $(B)/unit:
+$(B) $(B)/lib $(B)/tools $(B)/export $(B)/workloads $(B)/unit:
 	@mkdir -p $@
 
 ifdef VMLINUX_H
@@ -76,11 +83,18 @@ $(B)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
 		include/*.h $(SKELS) | $(B)/tools
 	$(CC) $(CFLAGS) -c $< -o $@
 
+$(B)/export/%.o: src/export/%.c src/export/export.h src/lib/kscope.h \
+		include/*.h | $(B)/export
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(B)/main.o: src/main.c src/lib/kscope.h src/tools/tools.def | $(B)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/kscope: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+$(B)/noexport.o: src/noexport.c src/lib/kscope.h | $(B)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/kscope: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(EXPORT_OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) $(EXPORT_LDLIBS) -o $@
 
 # kscope with AddressSanitizer and UBSan (tests/test_sanitize.py runs it)
 asan:
@@ -90,7 +104,8 @@ asan:
 
 # statically linked copy for the VM test tier's initramfs
 static: $(B)/kscope-static
-$(B)/kscope-static: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS)
+# (without kscope export: see src/noexport.c)
+$(B)/kscope-static: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(B)/noexport.o
 	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -o $@
 
 workloads: $(WORKLOADS)
@@ -102,6 +117,11 @@ $(B)/workloads/%: tests/workloads/%.c tests/workloads/*.h | $(B)/workloads
 
 $(B)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(B)/unit
 	$(CC) $(CFLAGS) -Itests/unit -DFIXTURES=\"$(CURDIR)/tests/unit/fixtures\" $^ $(LDLIBS) -lcmocka -o $@
+
+# the exporter's request handler and web-config parser, without a socket
+$(B)/unit/test_export: tests/unit/test_export.c $(LIB_OBJS) \
+		$(B)/export/http.o $(B)/export/webcfg.o | $(B)/unit
+	$(CC) $(CFLAGS) -Itests/unit $^ $(LDLIBS) $(EXPORT_LDLIBS) -lcmocka -o $@
 
 unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
@@ -116,7 +136,7 @@ FUZZ_CFLAGS := -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	       -Iinclude -Isrc -Isrc/lib -I$(B) -Itests/fuzz $(FUZZ_SANITIZE)
 FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS := $(patsubst src/%.c,$(FZ)/%.o,$(LIB_SRCS) $(TOOL_SRCS)) \
-	     $(FZ)/main.o
+	     $(FZ)/main.o $(FZ)/noexport.o
 FUZZ_SECONDS ?= 60
 
 $(FZ)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h
@@ -124,6 +144,9 @@ $(FZ)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(FZ)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
 		include/*.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FZ)/noexport.o: src/noexport.c src/lib/kscope.h
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 # the command table without main(): libFuzzer has its own
@@ -158,6 +181,15 @@ man: $(B)/kscope
 	for t in $$($(B)/kscope -h | awk '/^Commands:/{c=1;next} c&&/^  [a-z]/{print $$1}' | grep -vx 'features\|report\|help'); do \
 		sh scripts/mkman.sh $(B)/kscope $$t > $(B)/man/kscope-$$t.8 || exit 1; \
 	done
+
+# docs/export.md's metric reference, from the table in the code
+export-reference: $(B)/kscope
+	$(B)/kscope export --metrics-reference > $(B)/metrics-reference.md
+	awk -v ref=$(B)/metrics-reference.md \
+		'/<!-- metrics-reference end -->/ { skip = 0 } !skip { print } \
+		 /<!-- metrics-reference begin -->/ { while ((getline l < ref) > 0) \
+			print l; skip = 1 }' docs/export.md > $(B)/export.md
+	mv $(B)/export.md docs/export.md
 
 install: $(B)/kscope man
 	install -D -m 0755 $(B)/kscope $(DESTDIR)$(PREFIX)/sbin/kscope

@@ -18,6 +18,9 @@ const struct ks_tool *const ks_tools[] = {
 #define KSCOPE_VERSION "0.1"
 #endif
 
+const char ks_version[] = KSCOPE_VERSION;
+int ks_export_main(int argc, char **argv);
+
 const struct ks_tool *ks_find_tool(const char *name)
 {
 	for (int i = 0; ks_tools[i]; i++)
@@ -42,6 +45,7 @@ static void usage(FILE *f)
 "  %-12s %s\n"
 "  %-12s %s\n"
 "  %-12s %s\n"
+"  %-12s %s\n"
 "\n"
 "Every tool takes -p PID, -t TID, -c COMM, --cgroup PATH, -d SECS, -j,\n"
 "-m MODE, -r ROWS, -v; tools with stacks -s and --stack-depth N, tools\n"
@@ -49,6 +53,8 @@ static void usage(FILE *f)
 "details.  Exit status: 0 ok, 1 runtime error, 2 bad usage.\n",
 		"features", "what each tool can do on this kernel",
 		"report", "one-page summary of every tool over N seconds",
+		"export", "the tools continuously behind /metrics and "
+		"/debug/pprof",
 		"help", "help for a command");
 }
 
@@ -81,6 +87,8 @@ int main(int argc, char **argv)
 			return ks_features_main(2, hargv);
 		if (!strcmp(argv[2], "report"))
 			return ks_report_main(2, hargv);
+		if (!strcmp(argv[2], "export"))
+			return ks_export_main(2, hargv);
 		t = ks_find_tool(argv[2]);
 		if (!t) {
 			fprintf(stderr, "kscope: unknown command '%s' "
@@ -93,6 +101,8 @@ int main(int argc, char **argv)
 		return ks_features_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return ks_report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return ks_export_main(argc - 1, argv + 1);
 	t = ks_find_tool(cmd);
 	if (!t) {
 		fprintf(stderr, "kscope: unknown command '%s' (see 'kscope -h')\n",

@@ -12,6 +12,7 @@ import os
 import pathlib
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -110,3 +111,45 @@ def test_valgrind(args, want):
               if l.startswith("==") and "WARNING" not in l]
     assert p.returncode == want and not errors, \
         (p.returncode, "\n".join(errors[:60]))
+
+
+@needs_root
+def test_asan_export(tmp_path):
+    """kscope export under ASan + UBSan: scrapes in both formats, gzip,
+    refused requests, a web-config reload, then SIGTERM."""
+    import base64
+    import signal
+    from export_lib import Exporter, get
+    assert ASAN_KSCOPE.exists(), "build/asan/kscope missing: run `make asan`"
+    web = tmp_path / "web.yml"
+    # bcrypt (cost 4) of "s3cret"
+    web.write_text("basic_auth_users:\n  alice: $2b$04$Y0ZWK.Ze/pbReNUkmAHMj"
+                   ".Se7uLFsXEkpbf8OPyI5ZFGSMnCPJWUq\n")
+    env = dict(os.environ,
+               ASAN_OPTIONS="detect_leaks=1:exitcode=99:abort_on_error=0",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=98")
+    good = {"Authorization": "Basic " +
+            base64.b64encode(b"alice:s3cret").decode()}
+    with Contention():
+        ex = Exporter("--interval", "0.2", "--label", "comm",
+                      "--max-series", "50", "--web-config", str(web),
+                      binary=ASAN_KSCOPE, env=env, timeout=120)
+        try:
+            for hdrs in ({}, {"Accept": "application/openmetrics-text"},
+                         {"Accept-Encoding": "gzip"}):
+                st, _, _ = get(ex.url(), dict(good, **hdrs))
+                assert st == 200
+                time.sleep(0.3)
+            assert get(ex.url())[0] == 401
+            assert get(ex.url("/nothing"), good)[0] == 404
+            assert get(ex.url("/debug/pprof/kmem?seconds=x"), good)[0] == 400
+            ex.p.send_signal(signal.SIGHUP)
+            time.sleep(1)
+            assert get(ex.url(), good)[0] == 200
+        finally:
+            ex.stop(timeout=30)
+    err = ex.stderr()
+    for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                "runtime error:"):
+        assert bad not in err, err[-4000:]
+    assert ex.p.returncode == 0, (ex.p.returncode, err[-2000:])

@@ -1,0 +1,529 @@
+# SPDX-License-Identifier: GPL-2.0
+"""kscope export on the host, read by the real engine: Debian's Prometheus
+scrapes it every second on loopback, and PromQL through Prometheus' HTTP
+API must return the ground truth of workloads (work items run, files
+opened); promtool checks the exposition; bad input fails cleanly."""
+import gzip
+import http.client
+import json
+import os
+import pathlib
+import signal
+import ssl
+import subprocess
+import time
+import urllib.error
+
+import pytest
+
+from export_lib import (KSCOPE, PROMTOOL, Exporter, Prometheus, get,
+                        online_cpus)
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WL = ROOT / "build" / "workloads"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (BPF)")
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    """One exporter with every tool, one Prometheus scraping it."""
+    # --label comm multiplies kmem series: room for all of them here
+    ex = Exporter("--interval", "0.5", "--label", "comm",
+                  "--max-series", "100000")
+    try:
+        prom = Prometheus({"kscope": {"targets": [ex.target]}})
+    except Exception:
+        ex.stop()
+        raise
+    try:
+        prom.targets_up(1)
+        yield ex, prom
+    finally:
+        prom.stop()
+        took = ex.stop()
+        assert "report has no" not in ex.stderr(), ex.stderr()
+        assert took < 1.0, f"kscope export took {took:.2f}s to exit on " \
+            "SIGTERM"
+        assert ex.p.returncode == 0, ex.p.returncode
+
+
+def settle(prom, q, quiet=2.0, timeout=30):
+    """q's value once it held still for `quiet` seconds of scrapes."""
+    end = time.monotonic() + timeout
+    last, since = prom.value(q, 0.0), time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        v = prom.value(q, 0.0)
+        if v != last:
+            last, since = v, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return v
+    raise AssertionError(f"{q} never held still: {last}")
+
+
+def test_workqueue_executions_exact(fleet):
+    """100 writes to stat_refresh run refresh_vm_stats exactly once per
+    online CPU each (schedule_on_each_cpu), and nothing else queues it."""
+    ex, prom = fleet
+    q = 'sum(kscope_workqueue_execution_seconds_count' \
+        '{function="refresh_vm_stats"})'
+    before = settle(prom, q)
+    for _ in range(100):
+        try:
+            with open("/proc/sys/vm/stat_refresh", "w") as f:
+                f.write("1")
+        except OSError:
+            pass    # EINVAL about a negative counter: it ran anyway
+    want = before + 100 * online_cpus()
+    prom.wait(q, lambda v: v is not None and v >= want, 30,
+              f"refresh_vm_stats executions (want {want})")
+    got = settle(prom, q)
+    assert got == want, f"{got - before} executions, expected 100 writes " \
+        f"x {online_cpus()} CPUs"
+    # the histogram's buckets account for every execution
+    inf = prom.value('sum(kscope_workqueue_execution_seconds_bucket'
+                     '{function="refresh_vm_stats",le="+Inf"})')
+    assert inf == got
+
+
+def label_text(raw: bytes) -> str:
+    """A task name as kscope export writes it into a label value: UTF-8
+    as is, other bytes and control bytes as the text \\xNN."""
+    out, i = [], 0
+    while i < len(raw):
+        for n in (4, 3, 2, 1):
+            try:
+                ch = raw[i:i + n].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if len(ch) == 1 and (ord(ch) >= 0x20 and ord(ch) != 0x7f):
+                out.append(ch)
+                i += n
+                break
+        else:
+            out.append("\\x%02x" % raw[i])
+            i += 1
+    return "".join(out)
+
+
+def test_opens_filp_and_comm(fleet):
+    """N opens by a task with a hostile name: the filp cache counts at
+    least N more allocations, and kmem's series of that comm (--label
+    comm) exactly N struct file allocations of filp's size."""
+    ex, prom = fleet
+    comm = b'k"m\\\xffx\tq'
+    q = 'sum(kscope_slab_allocations_total{cache="filp"})'
+    before = prom.value(q, 0.0)
+    out = subprocess.run([bytes(WL / "opener"), comm, b"5000"],
+                         capture_output=True, text=True, check=True)
+    t = json.loads(out.stdout)
+    assert t["opens"] == 5000
+    prom.wait(q, lambda v: v is not None and v - before >= t["opens"], 30,
+              f"filp allocations (want >= {t['opens']} more than {before})")
+    sel = (f'comm={json.dumps(label_text(comm))},kind="cache",'
+           'site=~"(alloc_empty_file|__alloc_file).*"')
+    n = prom.wait(f"sum(kscope_kmem_allocations_total{{{sel}}})",
+                  lambda v: v is not None and v >= t["opens"], 30,
+                  f"kmem filp allocations of {comm!r}")
+    time.sleep(2)
+    assert prom.value(f"sum(kscope_kmem_allocations_total{{{sel}}})") == \
+        t["opens"]
+    b = prom.value(f"sum(kscope_kmem_allocated_bytes_total{{{sel}}})")
+    assert b == t["opens"] * t["filp_size"], (n, b, t)
+
+
+def test_lock_wait_quantile_finite(fleet):
+    """Contended pipe mutexes: histogram_quantile() over the lock wait
+    histogram gives a finite number of seconds."""
+    ex, prom = fleet
+    p = subprocess.Popen([str(WL / "pipe_writers"), "ks_exp_lock", "4",
+                          "200000"], stdout=subprocess.DEVNULL)
+    try:
+        q = 'histogram_quantile(0.9, sum by (le) ' \
+            '(rate(kscope_lock_wait_seconds_bucket[10s])))'
+        v = prom.wait(q, lambda v: v is not None and v == v and
+                      v not in (float("inf"), float("-inf")), 60,
+                      "a finite 0.9 quantile of lock waits")
+        assert 0 < v < 10, v
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_counters_never_go_backwards(fleet):
+    ex, prom = fleet
+    time.sleep(3)
+    names = [n for n in prom.api("label/__name__/values")
+             if n.startswith("kscope_") and
+             n.endswith(("_total", "_bucket", "_count", "_sum"))]
+    assert len(names) > 10, names
+    for n in names:
+        # per name: resets() drops the name, so names cannot be mixed
+        v = prom.value(f"max(resets({n}[10m]))")
+        assert v == 0, f"{n} went backwards {v} times"
+
+
+def test_exposition_promtool_and_openmetrics(fleet):
+    ex, prom = fleet
+    st, hdr, body = get(ex.url())
+    assert st == 200
+    assert hdr["Content-Type"].startswith("text/plain; version=0.0.4")
+    r = subprocess.run([PROMTOOL, "check", "metrics"], input=body,
+                       capture_output=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    text = body.decode()
+    for fam in ("kscope_kmem_allocations_total", "kscope_tool_up",
+                "kscope_build_info", "kscope_dropped_events_total",
+                "kscope_bpf_program_runs_total",
+                "kscope_workqueue_queue_latency_seconds_bucket",
+                "kscope_memleak_outstanding_bytes"):
+        assert f"\n{fam}" in text, f"{fam} missing"
+    # what Prometheus asks for: OpenMetrics, gzipped
+    st, hdr, body = get(ex.url(), {
+        "Accept": "application/openmetrics-text;version=1.0.0,"
+                  "application/openmetrics-text;version=0.0.1;q=0.75,"
+                  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        "Accept-Encoding": "gzip"})
+    assert st == 200
+    assert hdr["Content-Type"].startswith(
+        "application/openmetrics-text; version=1.0.0")
+    assert hdr.get("Content-Encoding") == "gzip"
+    om = gzip.decompress(body).decode()
+    assert om.endswith("# EOF\n")
+    assert "# TYPE kscope_kmem_allocations counter" in om
+    assert "# TYPE kscope_build info" in om
+    # Prometheus scraped it that way and found no problem
+    assert prom.value('up{job="kscope"}') == 1
+    assert prom.value('scrape_samples_scraped{job="kscope"}') > 100
+
+
+def test_tool_up_and_build_info(fleet):
+    ex, prom = fleet
+    up = {m["tool"]: (v, m) for m, v in prom.query("kscope_tool_up")}
+    feats = subprocess.run([str(KSCOPE), "features", "-j"],
+                           capture_output=True, text=True, check=True)
+    for line in feats.stdout.splitlines():
+        f = json.loads(line)
+        avail = [m for m, d in f["modes"].items()
+                 if d.get("available") and m != "uprobe"]
+        assert f["tool"] in up, f["tool"]
+        v, m = up[f["tool"]]
+        assert v == (1 if avail else 0), (f["tool"], v, m, avail)
+        if not avail:
+            assert m.get("reason"), m
+    bi = prom.query("kscope_build_info")
+    assert len(bi) == 1 and bi[0][0]["kernel"] == os.uname().release
+
+
+def test_bpf_program_stats(fleet):
+    """The kernel's run-time statistics of our programs count runs."""
+    ex, prom = fleet
+    v = prom.wait('sum(rate(kscope_bpf_program_runs_total{tool="kmem"}'
+                  '[5s]))', lambda v: v is not None and v > 0, 30)
+    assert v > 0
+    t = prom.value('sum(kscope_bpf_program_run_seconds_total)')
+    assert t is not None and t > 0
+
+
+def test_max_series_folds_into_other():
+    """--max-series bounds every family; the rest counts under "other"."""
+    ex = Exporter("--tools", "slabratetop,kmem", "--max-series", "5",
+                  "--interval", "0.3")
+    try:
+        time.sleep(1.5)
+        st, _, body = get(ex.url())
+        assert st == 200
+        text = body.decode()
+    finally:
+        ex.stop()
+    per = {}
+    for line in text.splitlines():
+        if line.startswith("kscope_slab_allocations_total{") or \
+                line.startswith("kscope_kmem_allocations_total{"):
+            per.setdefault(line.split("{")[0], []).append(line)
+    for fam, lines in per.items():
+        assert len(lines) <= 5, (fam, lines)
+        assert any('"other"' in ln for ln in lines), (fam, lines)
+    assert 'kscope_series_folded_total{family="kscope_slab_allocations_' \
+        'total"}' in text
+
+
+BAD = [
+    (["--listen", "nonsense"], 2, "bad --listen"),
+    (["--listen", "127.0.0.1:99999"], 2, "bad --listen"),
+    (["--max-series", "0"], 2, "bad --max-series"),
+    (["--label", "cgroup"], 2, "--label cgroup"),
+    (["--label", "pid"], 2, "bad --label"),
+    (["--tools", "kmem,nosuch"], 2, "unknown tool 'nosuch'"),
+    (["--interval", "0"], 2, "bad --interval"),
+    (["--web-config", "/nonexistent/web.yml"], 2, "/nonexistent/web.yml"),
+    (["extra"], 2, "unexpected argument"),
+]
+
+
+@pytest.mark.parametrize("args,rc,msg", BAD, ids=[" ".join(b[0])
+                                                    for b in BAD])
+def test_bad_input(args, rc, msg):
+    r = subprocess.run([str(KSCOPE), "export", *args], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == rc, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0], r.stderr
+
+
+def test_port_in_use():
+    ex = Exporter("--tools", "workq")
+    try:
+        r = subprocess.run([str(KSCOPE), "export", "--tools", "workq",
+                            "--listen", ex.target], capture_output=True,
+                           text=True, timeout=60)
+    finally:
+        ex.stop()
+    assert r.returncode == 1, r
+    assert "Address already in use" in r.stderr, r.stderr
+
+
+# ---- TLS and basic auth (--web-config) ---------------------------------
+
+# bcrypt (cost 10) of "kscope-test", and of "rotated"
+HASH = "$2b$10$k4fPVJG1f/bEu8DQ/3IrT.lE5GnO9Iuu.z1L6gEJLplMpShs0ATvu"
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA, a server certificate for 127.0.0.1, a client certificate,
+    and a second CA that signed nothing of ours."""
+    d = tmp_path_factory.mktemp("pki")
+    for ca in ("ca", "otherca"):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", f"/CN=kscope test {ca}", "-keyout", f"{ca}.key",
+                "-out", f"{ca}.crt", cwd=d)
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1"),
+                      ("client", "extendedKeyUsage=clientAuth")):
+        openssl("req", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
+                f"/CN=kscope {name}", "-keyout", f"{name}.key", "-out",
+                f"{name}.csr", cwd=d)
+        (d / f"{name}.ext").write_text(ext + "\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt",
+                "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=d)
+    return d
+
+
+def tls_ctx(pki, ca="ca.crt", client=False, max_tls=None):
+    ctx = ssl.create_default_context(cafile=str(pki / ca))
+    if client:
+        ctx.load_cert_chain(str(pki / "client.crt"), str(pki / "client.key"))
+    if max_tls:
+        ctx.maximum_version = max_tls
+    return ctx
+
+
+def auth(user, pw):
+    import base64
+    return {"Authorization": "Basic " +
+            base64.b64encode(f"{user}:{pw}".encode()).decode()}
+
+
+def test_tls_and_basic_auth(pki):
+    web = pki / "web.yml"
+    # relative file names: from the web config's directory
+    web.write_text("tls_server_config:\n  cert_file: server.crt\n"
+                   "  key_file: server.key\n"
+                   f"basic_auth_users:\n  alice: {HASH}\n")
+    ex = Exporter("--tools", "workq,slabratetop", "--web-config", str(web))
+    prom = None
+    try:
+        assert ex.scheme == "https"
+        ctx = tls_ctx(pki)
+        st, hdr, _ = get(ex.url(), context=ctx)
+        assert st == 401 and "Basic" in hdr["WWW-Authenticate"]
+        assert get(ex.url(), auth("alice", "wrong"), ctx)[0] == 401
+        assert get(ex.url(), auth("mallory", "kscope-test"), ctx)[0] == 401
+        st, _, body = get(ex.url(), auth("alice", "kscope-test"), ctx)
+        assert st == 200 and b"kscope_tool_up" in body
+        # a certificate nobody we trust signed, and plain HTTP: refused
+        assert isinstance(refused(ex.url(), auth("alice", "kscope-test"),
+                                  tls_ctx(pki, "otherca.crt")),
+                          ssl.SSLCertVerificationError)
+        assert refused(f"http://{ex.target}/metrics",
+                       auth("alice", "kscope-test"))
+        # TLS 1.2 and 1.3 by default (exporter-toolkit's min_version)
+        assert get(ex.url(), auth("alice", "kscope-test"),
+                   tls_ctx(pki, max_tls=ssl.TLSVersion.TLSv1_2))[0] == 200
+
+        # Prometheus with the right and the wrong credentials
+        tls = {"ca_file": str(pki / "ca.crt")}
+        prom = Prometheus({
+            "good": {"targets": [ex.target], "scheme": "https",
+                     "tls_config": tls, "basic_auth": {
+                         "username": "alice", "password": "kscope-test"}},
+            "badpass": {"targets": [ex.target], "scheme": "https",
+                        "tls_config": tls, "basic_auth": {
+                            "username": "alice", "password": "nope"}},
+            "plain": {"targets": [ex.target]},
+        })
+        prom.wait('up{job="good"}', lambda v: v == 1, 30)
+        prom.wait('count(up{job=~"badpass|plain"} == 0)', lambda v: v == 2,
+                  30)
+        assert prom.value('sum(kscope_tool_up{job="good"})') == 2
+        assert prom.value('count(kscope_tool_up{job!="good"})') is None
+
+        # SIGHUP: a broken file keeps the old configuration...
+        web.write_text("tls_server_config:\n  cert_file: server.crt\n")
+        ex.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the web configuration" in ex.stderr())
+        assert "needs both cert_file and key_file" in ex.stderr()
+        assert get(ex.url(), auth("alice", "kscope-test"), ctx)[0] == 200
+        # ...a good one replaces it, on the same port
+        web.write_text("tls_server_config:\n  cert_file: server.crt\n"
+                       "  key_file: server.key\n"
+                       "basic_auth_users:\n  bob: " + HASH + "\n")
+        ex.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in ex.stderr())
+        assert get(ex.url(), auth("alice", "kscope-test"), ctx)[0] == 401
+        assert get(ex.url(), auth("bob", "kscope-test"), ctx)[0] == 200
+    finally:
+        if prom:
+            prom.stop()
+        ex.stop()
+    assert ex.p.returncode == 0, ex.stderr()
+
+
+def test_tls_client_certificates(pki):
+    web = pki / "mtls.yml"
+    web.write_text(f"tls_server_config:\n  cert_file: {pki}/server.crt\n"
+                   f"  key_file: {pki}/server.key\n"
+                   f"  client_ca_file: {pki}/ca.crt\n"
+                   "  client_auth_type: RequireAndVerifyClientCert\n"
+                   "  min_version: TLS13\n")
+    ex = Exporter("--tools", "workq", "--web-config", str(web))
+    try:
+        st, _, body = get(ex.url(), context=tls_ctx(pki, client=True))
+        assert st == 200 and b"kscope_tool_up" in body
+        st, _, _ = get(ex.url(), context=tls_ctx(pki))
+        assert st == 403
+        # min_version TLS13: the server refuses a TLS 1.2 client
+        assert isinstance(refused(ex.url(), context=tls_ctx(
+            pki, client=True, max_tls=ssl.TLSVersion.TLSv1_2)), ssl.SSLError)
+    finally:
+        ex.stop()
+
+
+def refused(url, headers=None, context=None):
+    """Why a request failed below HTTP (TLS, connection); fails the test
+    if it got an HTTP answer."""
+    try:
+        st, _, _ = get(url, headers, context)
+    except urllib.error.URLError as e:
+        return e.reason
+    except (OSError, http.client.HTTPException) as e:
+        return e
+    raise AssertionError(f"{url}: HTTP {st}, expected a refused "
+                         "connection")
+
+
+def wait_for(pred, timeout=15):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+WEB_BAD = [
+    ("tls_server_config:\n  cert_file: x.crt\n  key_file: x.key\n",
+     "x.crt: No such file"),
+    ("basic_auth_users:\n  alice: secret\n", "bcrypt"),
+    ("tls_server_config: [\n", "YAML"),
+]
+
+
+@pytest.mark.parametrize("yaml,msg", WEB_BAD, ids=[m for _, m in WEB_BAD])
+def test_bad_web_config(tmp_path, yaml, msg):
+    web = tmp_path / "web.yml"
+    web.write_text(yaml)
+    r = subprocess.run([str(KSCOPE), "export", "--web-config", str(web)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0] and str(web) in lines[0], \
+        r.stderr
+
+
+def test_warns_beyond_loopback():
+    """Every address, no TLS, no auth: a warning (and it still serves)."""
+    r = subprocess.run([str(KSCOPE), "export", "--listen", "0.0.0.0:99999"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    ex = Exporter("--tools", "workq", timeout=60)
+    ex.stop()
+    p = subprocess.Popen([str(KSCOPE), "export", "--tools", "workq",
+                          "--listen", "0.0.0.0:0"], stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        line = p.stderr.readline()
+        assert "warning: listening on 0.0.0.0:0 beyond loopback" in line, \
+            line
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+# ---- docs/export.md ------------------------------------------------------
+
+DOC = ROOT / "docs" / "export.md"
+
+
+def doc_block(after: str, lang: str) -> str:
+    """The first ```lang block after the heading `after`."""
+    text = DOC.read_text()
+    rest = text[text.index(after):]
+    start = rest.index(f"```{lang}\n") + len(lang) + 4
+    return rest[start:rest.index("```", start)]
+
+
+def test_doc_reference_current():
+    ref = subprocess.run([str(KSCOPE), "export", "--metrics-reference"],
+                         capture_output=True, text=True, check=True).stdout
+    text = DOC.read_text()
+    b = text.index("<!-- metrics-reference begin -->\n") + 33
+    e = text.index("<!-- metrics-reference end -->")
+    assert text[b:e] == ref, "docs/export.md's metric reference is out " \
+        "of date: run `make export-reference`"
+
+
+def test_doc_alert_rules(tmp_path):
+    rules = tmp_path / "rules.yml"
+    rules.write_text(doc_block("## Alerts", "yaml"))
+    r = subprocess.run([PROMTOOL, "check", "rules", str(rules)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_doc_promql_runs(fleet):
+    """Every PromQL example of the docs evaluates in Prometheus."""
+    ex, prom = fleet
+    block = doc_block("## PromQL", "promql")
+    exprs, cur, depth = [], [], 0
+    for line in block.splitlines():
+        if not cur and (line.startswith("#") or not line.strip()):
+            continue
+        # an expression ends where its parentheses close
+        cur.append(line.strip())
+        depth += line.count("(") - line.count(")")
+        if depth == 0:
+            exprs.append(" ".join(cur))
+            cur = []
+    assert len(exprs) >= 8, exprs
+    for e in exprs:
+        prom.api("query", query=e)
