@@ -719,7 +719,7 @@ static int parse(int argc, char **argv, const char **tools, long *max_series,
 	const char *listen = DEFAULT_LISTEN;
 	int c;
 
-	optind = 1;
+	optind = 0;	/* a fresh getopt (see ks_run_parse) */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vh", lo, NULL)) != -1) {
 		switch (c) {
