@@ -46,15 +46,19 @@ static void usage(FILE *f)
 "  %-12s %s\n"
 "  %-12s %s\n"
 "  %-12s %s\n"
+"  %-12s %s\n"
 "\n"
 "Every tool takes -p PID, -t TID, -c COMM, --cgroup PATH, -d SECS, -j,\n"
-"-m MODE, -r ROWS, -v; tools with stacks -s and --stack-depth N, tools\n"
-"with histograms -H.  'kscope help TOOL' or 'kscope TOOL -h' for\n"
-"details.  Exit status: 0 ok, 1 runtime error, 2 bad usage.\n",
+"-m MODE, -r ROWS, -v; tools with histograms -H.  Tools with stacks\n"
+"(kmem, kpages, memleak, mlock, mheld, spinlock) take -s, --stack-depth N\n"
+"and --folded (folded stacks for flame graphs).  'kscope help TOOL' or\n"
+"'kscope TOOL -h' for details.  Exit status: 0 ok, 1 runtime error,\n"
+"2 bad usage.\n",
 		"features", "what each tool can do on this kernel",
 		"report", "one-page summary of every tool over N seconds",
 		"export", "the tools continuously behind /metrics and "
 		"/debug/pprof",
+		"flamegraph", "folded stacks in, SVG flame graph out",
 		"help", "help for a command");
 }
 
@@ -89,6 +93,8 @@ int main(int argc, char **argv)
 			return ks_report_main(2, hargv);
 		if (!strcmp(argv[2], "export"))
 			return ks_export_main(2, hargv);
+		if (!strcmp(argv[2], "flamegraph"))
+			return ks_flamegraph_main(2, hargv);
 		t = ks_find_tool(argv[2]);
 		if (!t) {
 			fprintf(stderr, "kscope: unknown command '%s' "
@@ -103,6 +109,8 @@ int main(int argc, char **argv)
 		return ks_report_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "export"))
 		return ks_export_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "flamegraph"))
+		return ks_flamegraph_main(argc - 1, argv + 1);
 	t = ks_find_tool(cmd);
 	if (!t) {
 		fprintf(stderr, "kscope: unknown command '%s' (see 'kscope -h')\n",

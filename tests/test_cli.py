@@ -61,6 +61,17 @@ BAD = [
     (["report", "-d", "-1"], 2, "bad duration '-1'"),
     (["features", "--bogus"], 2, "unknown option '--bogus'"),
     (["help", "nosuchtool"], 2, "unknown command 'nosuchtool'"),
+    # stack outputs: only for tools with stacks, one stdout format
+    (["kmem", "--folded", "-j"], 2, "choose one"),
+    (["kmem", "--weight", "count"], 2, "--weight is for --folded"),
+    (["kmem", "--folded", "--weight", "bytes"], 2, "bad --weight 'bytes'"),
+    (["numamove", "--folded"], 2, "unknown option '--folded'"),
+    (["slabratetop", "--weight", "count"], 2, "unknown option '--weight'"),
+    (["flamegraph", "--unit", "furlongs"], 2, "bad --unit 'furlongs'"),
+    (["flamegraph", "--width", "5"], 2, "bad --width '5'"),
+    (["flamegraph", "--bogus"], 2, "unknown option '--bogus'"),
+    (["flamegraph", "a", "b"], 2, "unexpected argument 'b'"),
+    (["flamegraph", "/no/such/file"], 1, "/no/such/file"),
 ]
 
 
@@ -125,6 +136,9 @@ def test_help_stacks_lines(tool, stacks, depth):
     else:
         assert not s_line, s_line
     assert ("--stack-depth" in h) == depth, h
+    # the stack outputs come with the stacks
+    assert ("--folded" in h) == depth, h
+    assert ("--weight" in h) == depth, h
 
 
 @needs_root

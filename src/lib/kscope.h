@@ -109,7 +109,20 @@ struct ks_opts {
 	long max_entries;
 	bool clear;		/* top-like tools clear the screen */
 	char **command;		/* after "--" (tools with takes_command) */
+	/* tools with stacks: --folded writes folded stacks instead of the
+	 * table (implies -s), weighted by counts with --weight count;
+	 * --pprof writes each report's profile to this file as well */
+	bool folded;
+	bool weight_count;
+	const char *pprof;
 };
+
+/* stdout carries data for a program (JSON, folded stacks): the Tracing
+ * line and a traced command's output go to stderr */
+static inline bool ks_out_is_data(const struct ks_opts *o)
+{
+	return o->json || o->folded;
+}
 
 /* strict parsers: whole string must be a number in range */
 int ks_parse_long(const char *s, long min, long max, long *out);
@@ -176,6 +189,9 @@ char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
 		   size_t len);
 /* the process-wide kallsyms, loaded on first use */
 const struct ks_ksyms *ks_kernel_syms(void);
+/* use k (owned from now on) as the process-wide kallsyms: unit tests
+ * resolve stacks against a fixture */
+void ks_kernel_syms_use(struct ks_ksyms *k);
 
 /* ---- user-space symbols (usyms.c, elfutils libdwfl) ---------------------- */
 /*
@@ -446,6 +462,75 @@ const char *ks_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* writers: the report to r->out in one format */
 void ks_write_text(const struct ks_report *rep);
 void ks_write_json(const struct ks_report *rep);
+/* "2026-11-22T05:44:03.928Z" */
+const char *ks_fmt_time_iso(const struct timespec *ts, char *buf, size_t len);
+
+/* ---- stacks people look at: folded stacks, flame graphs, pprof ---------- */
+/*
+ * The table whose stacks the stack writers take: the first with a stack
+ * column in use (not hidden from both text and JSON), and in it the
+ * columns of the weight (KS_CF_WEIGHT, or KS_CF_COUNT when by_count), the
+ * event count and the task name (-1: none).  False when the report has
+ * no stacks.
+ */
+struct ks_stack_view {
+	const struct ks_table *t;
+	int stack, weight, count, comm;
+};
+bool ks_stack_view(const struct ks_report *rep, bool by_count,
+		   struct ks_stack_view *v);
+/* frame i of s as folded stacks name it: "sym_[k]" for the kernel,
+ * "func [object]" for user space; no ';' or control bytes.  Returns buf
+ * or a string of the table's usyms */
+const char *ks_folded_frame(const struct ks_table *t,
+			    const struct ks_stack *s, int i, char *buf,
+			    size_t len);
+/* the report's stacks in FlameGraph's collapsed format, one line per
+ * distinct "comm;outermost;...;innermost WEIGHT", sorted, every row (no
+ * -r): the weights add up to the table's total.  0, or -1 on no memory */
+int ks_folded_write(const struct ks_report *rep, bool by_count, FILE *f);
+/* --folded: ks_folded_write() to r->out ("# time" line first with an
+ * interval; drops said on stderr) */
+void ks_write_folded(const struct ks_report *rep);
+
+/*
+ * Flame graphs (flame.c): folded stacks in, SVG out.  Frames are merged
+ * per level and sorted by name, widths proportional to weight, a tooltip
+ * per frame, colours by kind (kernel "_[k]", user "func [object]", task
+ * names at the root); a small script zooms and searches, and without it
+ * the SVG is still the whole picture.  Pure functions of their input
+ * bytes (no globals), so they can be fuzzed.
+ */
+struct ks_flame;
+struct ks_flame_opts {
+	const char *title;	/* NULL: "Flame Graph" */
+	const char *unit;	/* "bytes", "ns", "count" (NULL) */
+	bool icicle;		/* root at the top, growing down */
+	bool embedded;		/* in an HTML page: no XML prolog, no
+				 * script (the page has ks_flame_script) */
+	int width;		/* pixels; 0: 1200 */
+};
+struct ks_flame *ks_flame_new(void);
+void ks_flame_free(struct ks_flame *f);
+/* add folded text; lines that are empty or begin with '#' are skipped,
+ * other lines that are not "FRAME;...;FRAME WEIGHT" are counted as bad.
+ * 0, or -1 on no memory */
+int ks_flame_parse(struct ks_flame *f, const char *buf, size_t len);
+/* add one stack, outermost frame first */
+int ks_flame_add(struct ks_flame *f, const char *const *frames,
+		 const size_t *lens, int n, uint64_t weight);
+uint64_t ks_flame_total(const struct ks_flame *f);
+/* lines not taken (bad format, or a weight that would overflow the
+ * total), and the number of the first such line (1-based) */
+size_t ks_flame_bad_lines(const struct ks_flame *f, size_t *first);
+/* stacks deeper than the graph draws (their weight stays in the deepest
+ * frame drawn) */
+size_t ks_flame_truncated(const struct ks_flame *f);
+/* the SVG; 0, or -1 on a write error or no memory */
+int ks_flame_svg(const struct ks_flame *f, const struct ks_flame_opts *o,
+		 FILE *out);
+/* the zoom and search script: function ksFlame(svg) */
+extern const char ks_flame_script[];
 
 /* ---- metrics (metrics.c): reports into monotonic series, exposition ----- */
 /*
@@ -539,6 +624,8 @@ struct ks_tool {
 	 * tool has no -s (and --stack-depth only with always_stacks) */
 	const char *stacks_help;
 	bool always_stacks;		/* keys by stack anyway: no -s */
+	/* what --folded weighs by default, for -h: "bytes" */
+	const char *weight_help;
 	/* help for -H/--hist (text histograms under each row); NULL: the
 	 * tool has no -H */
 	const char *hist_help;
@@ -751,5 +838,6 @@ const struct ks_tool *ks_find_tool(const char *name);
 /* `kscope report` and `kscope features` */
 int ks_report_main(int argc, char **argv);
 int ks_features_main(int argc, char **argv);
+int ks_flamegraph_main(int argc, char **argv);
 
 #endif

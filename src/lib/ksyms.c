@@ -222,3 +222,12 @@ const struct ks_ksyms *ks_kernel_syms(void)
 	}
 	return kernel_syms;
 }
+
+void ks_kernel_syms_use(struct ks_ksyms *k)
+{
+	if (!kernel_syms && k)
+		atexit(free_kernel_syms);
+	else
+		ks_ksyms_free(kernel_syms);
+	kernel_syms = k;
+}

@@ -166,17 +166,13 @@ void ks_write_json(const struct ks_report *rep)
 	const struct ks_run *r = rep->r;
 	struct ks_json j;
 	struct nest ns = { .depth = 0 };
-	struct tm tm;
 	char iso[48];
 
-	gmtime_r(&rep->time.tv_sec, &tm);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(iso + strlen(iso), sizeof(iso) - strlen(iso), ".%03ldZ",
-		 rep->time.tv_nsec / 1000000);
 	ks_json_init(&j, r->out);
 	ks_json_obj_begin(&j);
 	ks_json_kstr(&j, "tool", r->tool->name);
-	ks_json_kstr(&j, "time", iso);
+	ks_json_kstr(&j, "time", ks_fmt_time_iso(&rep->time, iso,
+						   sizeof(iso)));
 	ks_json_kdouble(&j, "interval_s", rep->interval_s, 3);
 	ks_json_kstr(&j, "mode", ks_mode_name(r->mode));
 	ks_json_key(&j, "dropped");

@@ -23,6 +23,8 @@ enum {
 	OPT_CGROUP = 1000,
 	OPT_STACK_DEPTH,
 	OPT_MAX_ENTRIES,
+	OPT_FOLDED,
+	OPT_WEIGHT,
 };
 
 static const struct option common_long[] = {
@@ -38,6 +40,8 @@ static const struct option common_long[] = {
 	{ "mode", required_argument, NULL, 'm' },
 	{ "rows", required_argument, NULL, 'r' },
 	{ "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
+	{ "folded", no_argument, NULL, OPT_FOLDED },
+	{ "weight", required_argument, NULL, OPT_WEIGHT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -56,6 +60,12 @@ static const char common_help_filters[] =
 static const char common_help_depth[] =
 "      --stack-depth N    frames per stack, 1-127 (default 16)\n";
 
+static const char common_help_stack_out[] =
+"      --folded           folded stacks instead of the table, one line per\n"
+"                         stack: comm;outermost;...;innermost WEIGHT (for\n"
+"                         'kscope flamegraph' or flamegraph.pl)%s\n"
+"      --weight count     --folded weights are event counts (default: %s)\n";
+
 static const char common_help_rest[] =
 "  -m, --mode MODE        force an attach mode: fentry, kprobe, tp_btf,\n"
 "                         raw_tp, tracepoint, uprobe (default: the best\n"
@@ -68,13 +78,14 @@ static const char common_help_rest[] =
 "  interval [count]       print a report every interval seconds, count\n"
 "                         times; each report covers its own interval\n";
 
-/* -s and --stack-depth exist for a tool that keys by stack at all, -H
- * for one with histograms per row */
+/* -s and --stack-depth exist for a tool that keys by stack at all (and
+ * so do the stack outputs), -H for one with histograms per row */
 static bool has_opt(const struct ks_tool *t, const char *name)
 {
 	if (!strcmp(name, "stacks"))
 		return t->stacks_help;
-	if (!strcmp(name, "stack-depth"))
+	if (!strcmp(name, "stack-depth") || !strcmp(name, "folded") ||
+	    !strcmp(name, "weight"))
 		return t->stacks_help || t->always_stacks;
 	if (!strcmp(name, "hist"))
 		return t->hist_help;
@@ -100,6 +111,10 @@ static void usage(const struct ks_tool *t, FILE *f)
 		fprintf(f, "  -s, --stacks           %s\n", t->stacks_help);
 	if (has_opt(t, "stack-depth"))
 		fputs(common_help_depth, f);
+	if (has_opt(t, "folded"))
+		fprintf(f, common_help_stack_out,
+			t->stacks_help ? "; implies -s" : "",
+			t->weight_help ? t->weight_help : "the tool's unit");
 	if (t->hist_help)
 		fprintf(f, "  -H, --hist             %s\n", t->hist_help);
 	fputs(common_help_rest, f);
@@ -313,6 +328,15 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 						      optarg), KS_EXIT_USAGE;
 			r->o.top = l;
 			break;
+		case OPT_FOLDED:
+			r->o.folded = true;
+			break;
+		case OPT_WEIGHT:
+			if (strcmp(optarg, "count"))
+				return ks_usage_error("bad --weight '%s' (count)",
+						      optarg), KS_EXIT_USAGE;
+			r->o.weight_count = true;
+			break;
 		case OPT_MAX_ENTRIES:
 			if (ks_parse_long(optarg, 16, 1 << 24, &l))
 				return ks_usage_error("bad --max-entries '%s' "
@@ -348,7 +372,16 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 		       KS_EXIT_USAGE;
 	if (r->o.stacks && r->o.stack_depth > KS_MAX_STACK_DEPTH)
 		return KS_EXIT_USAGE;
-	if (r->o.json)
+	if (r->o.folded && r->o.json)
+		return ks_usage_error("--folded and --json are both formats "
+				      "of stdout: choose one"), KS_EXIT_USAGE;
+	if (r->o.weight_count && !r->o.folded)
+		return ks_usage_error("--weight is for --folded"),
+		       KS_EXIT_USAGE;
+	/* folded stacks are the stacks: no -s needed to ask for them */
+	if (r->o.folded && t->stacks_help)
+		r->o.stacks = true;
+	if (ks_out_is_data(&r->o))
 		r->o.clear = false;
 	if (r->o.pid && check_pid(r->o.pid, "process"))
 		return KS_EXIT_RUNTIME;
@@ -459,6 +492,8 @@ void ks_report_write(const struct ks_report *rep)
 {
 	if (rep->r->o.json)
 		ks_write_json(rep);
+	else if (rep->r->o.folded)
+		ks_write_folded(rep);
 	else
 		ks_write_text(rep);
 	fflush(rep->r->out);
@@ -557,13 +592,14 @@ void ks_run_stop(struct ks_run *r)
 }
 
 /*
- * The header goes to stdout in text mode; in JSON mode stdout carries only
- * JSON, so it goes to stderr, where scripts can still wait for it.
+ * The header goes to stdout in text mode; in JSON and folded mode stdout
+ * carries only data, so it goes to stderr, where scripts can still wait
+ * for it.
  */
 void ks_print_header(struct ks_run *r)
 {
 	const char *measures = r->probe.m[r->mode].measures;
-	FILE *f = r->o.json ? stderr : r->out;
+	FILE *f = ks_out_is_data(&r->o) ? stderr : r->out;
 
 	fprintf(f, "Tracing %s in %s mode%s%s%s",
 		r->what ? r->what : r->tool->tracing_what,

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "kscope.h"
 
 struct ks_arena {
@@ -324,5 +325,16 @@ const char *ks_fmt_ns(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%.1fms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+const char *ks_fmt_time_iso(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ldZ", ts->tv_nsec / 1000000);
 	return buf;
 }

@@ -221,6 +221,7 @@ const struct ks_tool ks_tool_kmem = {
 	.tracing_what = "kmalloc and kmem_cache_alloc",
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",
+	.weight_help = "bytes",
 	.probe = kmem_probe,
 	.start = kmem_start,
 	.collect = kmem_collect,

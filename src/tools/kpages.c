@@ -257,6 +257,7 @@ const struct ks_tool ks_tool_kpages = {
 	.tracing_what = "page allocations",
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",
+	.weight_help = "bytes",
 	.needs_stack_map = true,
 	.probe = kpages_probe,
 	.start = kpages_start,

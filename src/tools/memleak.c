@@ -734,9 +734,9 @@ static int ml_start(struct ks_run *r)
 	else if (st->user && !r->o.command && object_for_pid(st, r->o.pid))
 		return -1;
 	if (r->o.command) {
-		/* stdout carries only JSON in JSON mode */
+		/* stdout carries only data in JSON and folded mode */
 		if (ks_proc_spawn(&st->proc, st->exe, r->o.command,
-				  r->o.json))
+				  ks_out_is_data(&r->o)))
 			return -1;
 		r->o.pid = st->proc.pid;	/* the BPF filter */
 	} else if (r->o.pid) {
@@ -1090,6 +1090,7 @@ const struct ks_tool ks_tool_memleak = {
 "  kscope memleak --sample 100 -p 1234   cheaper, estimates x100\n",
 	.tracing_what = "outstanding allocations",
 	.always_stacks = true,
+	.weight_help = "bytes outstanding",
 	.long_opts = long_opts,
 	.short_opts = "o:",
 	.parse_opt = ml_parse_opt,

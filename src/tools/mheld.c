@@ -89,6 +89,7 @@ const struct ks_tool ks_tool_mheld = {
 	.tracing_what = "mutex hold times",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack that took the lock",
+	.weight_help = "nanoseconds held",
 	.probe = mheld_probe,
 	.start = mheld_start,
 	.collect = mheld_collect,

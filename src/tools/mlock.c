@@ -117,6 +117,7 @@ const struct ks_tool ks_tool_mlock = {
 	.tracing_what = "mutex waits",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",
+	.weight_help = "nanoseconds waited",
 	.long_opts = mlock_long,
 	.parse_opt = mlock_parse,
 	.probe = mlock_probe,

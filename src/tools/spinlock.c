@@ -161,6 +161,7 @@ const struct ks_tool ks_tool_spinlock = {
 	.tracing_what = "spin lock and rwlock contention",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",
+	.weight_help = "nanoseconds waited",
 	.long_opts = spinlock_long,
 	.parse_opt = spinlock_parse,
 	.probe = spinlock_probe,

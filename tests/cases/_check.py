@@ -45,3 +45,34 @@ def stderr(out_dir: Path):
 def within(a, b, pct):
     """a agrees with b to pct percent (of b)."""
     return abs(a - b) <= abs(b) * pct / 100.0
+
+
+FOLDED_LINE = re.compile(r"^(\S.*) (\d+)$")
+FOLDED_TIME = re.compile(r"^# time (\S+) interval_s (\d+\.\d+)$")
+
+
+def folded(out_dir: Path, name="kscope.folded"):
+    """kscope's --folded output as blocks [{"time", "interval_s",
+    "stacks": [(frames, weight)]}]: one block per "# time" line (an
+    interval run), or one block without time.  Every other line must be
+    FlameGraph's collapsed format; each stack is there once."""
+    blocks = []
+    for line in (Path(out_dir) / name).read_text().splitlines():
+        m = FOLDED_TIME.match(line)
+        if m:
+            assert ISO.match(m.group(1)), line
+            blocks.append({"time": m.group(1),
+                           "interval_s": float(m.group(2)), "stacks": []})
+            continue
+        m = FOLDED_LINE.match(line)
+        assert m, f"not a folded stack line: {line!r}"
+        if not blocks:
+            blocks.append({"time": None, "interval_s": None, "stacks": []})
+        frames = m.group(1).split(";")
+        assert all(frames), f"empty frame in {line!r}"
+        blocks[-1]["stacks"].append((frames, int(m.group(2))))
+    for b in blocks:
+        keys = [";".join(f) for f, _ in b["stacks"]]
+        assert len(keys) == len(set(keys)), "a stack on two lines"
+        assert all(w > 0 for _, w in b["stacks"]), "a line of weight 0"
+    return blocks

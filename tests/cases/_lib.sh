@@ -14,14 +14,22 @@ ks_skip() {
 # ks_start TOOL ARGS...: kscope in the background, JSON on $OUT/kscope.json,
 # returns once its probes are attached (the "Tracing" line on stderr).
 ks_start() {
+	ks_start_to kscope.json "$@" -j
+}
+
+# ks_start_to FILE TOOL ARGS...: the same with stdout on $OUT/FILE, in the
+# format ARGS ask for (--folded)
+ks_start_to() {
+	ks_file=$1
+	shift
 	# truncate now: the background shell opens the file later, and a
 	# second run must not find the first run's "Tracing" line
 	: > "$OUT/kscope.err"
 	if [ -n "$MODE" ]; then
-		"$KSCOPE" "$@" -j -m "$MODE" >"$OUT/kscope.json" \
+		"$KSCOPE" "$@" -m "$MODE" >"$OUT/$ks_file" \
 			2>"$OUT/kscope.err" &
 	else
-		"$KSCOPE" "$@" -j >"$OUT/kscope.json" 2>"$OUT/kscope.err" &
+		"$KSCOPE" "$@" >"$OUT/$ks_file" 2>"$OUT/kscope.err" &
 	fi
 	KS_PID=$!
 	ks_i=0
