@@ -58,6 +58,8 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_btf, unsigned long call_site, const void *ptr,
 	     size_t bytes_req, size_t bytes_alloc)
 {
+	if (!ptr)	/* failed allocation: every mode counts successes */
+		return 0;
 	return record(ctx, call_site, bytes_req, bytes_alloc, KMEM_KMALLOC);
 }
 
@@ -74,6 +76,8 @@ SEC("raw_tp/kmalloc")
 int kmalloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node) */
+	if (!ctx->args[1])	/* failed allocation */
+		return 0;
 	return record(ctx, ctx->args[0], ctx->args[2], ctx->args[3],
 		      KMEM_KMALLOC);
 }

@@ -29,6 +29,19 @@ const struct ks_tool *ks_find_tool(const char *name)
 	return NULL;
 }
 
+/* a tool's summary up to its first ": ", "; " or ". " (a colon inside
+ * parentheses, "(kmem:mm_page_alloc)", is not the end of the headline) */
+static int headline_len(const char *s)
+{
+	int n = 0;
+
+	for (; s[n]; n++)
+		if ((s[n] == ':' || s[n] == ';' || s[n] == '.') &&
+		    (s[n + 1] == ' ' || s[n + 1] == '\0'))
+			break;
+	return n;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -39,7 +52,7 @@ static void usage(FILE *f)
 "Commands:\n");
 	for (int i = 0; ks_tools[i]; i++)
 		fprintf(f, "  %-12s %.*s\n", ks_tools[i]->name,
-			(int)strcspn(ks_tools[i]->summary, ":."),
+			headline_len(ks_tools[i]->summary),
 			ks_tools[i]->summary);
 	fprintf(f,
 "  %-12s %s\n"

@@ -108,6 +108,15 @@ def test_unavailable_mode_is_one_line():
 def test_help_and_usage():
     p = run("-h")
     assert p.returncode == 0 and "Commands:" in p.stdout
+    # each command's headline is its summary up to the first ": ", "; "
+    # or ". ", never cut inside parentheses ("(kmem:mm_page_alloc)")
+    heads = dict(l.split(None, 1) for l in p.stdout.splitlines()
+                 if l.startswith("  ") and len(l.split(None, 1)) == 2)
+    assert heads["kpages"] == "Page allocations (kmem:mm_page_alloc)", heads
+    assert heads["kmem"] == ("Kernel memory allocations (kmalloc, "
+                             "kmem_cache_alloc)"), heads
+    for tool, head in heads.items():
+        assert head.count("(") == head.count(")"), (tool, head)
     for tool in ("kmem", "kpages"):
         h = run("help", tool)
         assert h.returncode == 0

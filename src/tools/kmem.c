@@ -34,6 +34,8 @@ static void kmem_probe(const struct ks_run *r, struct ks_probe *p)
 			    "struct kmem_cache * third argument on this kernel");
 	else
 		ks_mode_set(m, ks_can_tp_btf("kmalloc", m->why, sizeof(m->why)) &&
+			    ks_tp_btf_reads_arg("kmalloc", 1, m->why,
+						sizeof(m->why)) &&
 			    ks_tp_btf_reads_arg("kmem_cache_alloc", 1, m->why,
 						sizeof(m->why)),
 			    "every successful allocation", m->why);
