@@ -104,12 +104,16 @@ static __always_inline bool ks_comm_matches(void)
 	return true;
 }
 
-/* True when the current task is excluded by -p/-t/-c/--cgroup. */
+/* True when the current task is excluded by -p/-t/-c/--cgroup, or is
+ * kscope itself (its own BPF loading, map reads and output are not what a
+ * user asked about, unless --include-self). */
 static __always_inline bool ks_skip_task(void)
 {
-	if (ks_filter.tgid || ks_filter.tid) {
+	if (ks_filter.tgid || ks_filter.tid || ks_filter.self_tgid) {
 		u64 id = bpf_get_current_pid_tgid();
 
+		if ((u32)(id >> 32) == ks_filter.self_tgid)
+			return true;
 		if (ks_filter.tgid && (u32)(id >> 32) != ks_filter.tgid)
 			return true;
 		if (ks_filter.tid && (u32)id != ks_filter.tid)

@@ -23,6 +23,7 @@ struct ks_filter {
 	unsigned int tid;	/* 0: any thread */
 	unsigned int comm_on;
 	unsigned int cgroup_on;	/* ks_cgroup map holds the cgroup */
+	unsigned int self_tgid;	/* kscope itself, left out; 0: counted */
 	char comm[KS_COMM_LEN];
 };
 

@@ -89,6 +89,9 @@ int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
 		.tid = r->o.tid,
 		.comm_on = r->o.has_comm,
 		.cgroup_on = r->o.cgroup != NULL,
+		/* -p kscope's own pid asks for kscope, as --include-self */
+		.self_tgid = r->o.include_self || r->o.pid == getpid() ?
+			     0 : (unsigned int)getpid(),
 	};
 	bool stacks = r->o.stacks || r->tool->needs_stack_map;
 	int err;
@@ -109,7 +112,8 @@ int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
 				ks_stack_slots(r) * sizeof(uint64_t));
 	else
 		ks_bpf_size_map(obj, "ks_stacks", 1, sizeof(uint64_t));
-	if (stacks && r->tool->takes_counts && r->o.interval > 0)
+	if (stacks && r->tool->takes_counts &&
+	    (r->o.interval > 0 || r->in_report))	/* ks_run_restart() */
 		ks_bpf_size_map(obj, "ks_stacks1", r->o.max_entries,
 				ks_stack_slots(r) * sizeof(uint64_t));
 	else

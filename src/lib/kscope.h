@@ -96,6 +96,7 @@ struct ks_opts {
 	char comm[KS_COMM_LEN];
 	bool has_comm;
 	const char *cgroup;
+	bool include_self;	/* count kscope's own process too */
 	double duration;	/* -d; 0 = until Ctrl-C or count */
 	double interval;	/* 0 = one report at the end */
 	long count;		/* reports to print, 0 = unlimited */
@@ -644,6 +645,10 @@ struct ks_tool {
 	/* after an interval report: start the next interval (differencing
 	 * tools keep this read as the base; stacks are the library's) */
 	void (*reset)(struct ks_run *r);
+	/* ks_run_restart(): forget what was counted so far, beyond what
+	 * the library does (takes the counts, resets differencing tools):
+	 * state that no report takes, e.g. memleak's outstanding table */
+	void (*restart)(struct ks_run *r);
 	void (*stop)(struct ks_run *r);
 	/* true when the run should end (e.g. traced process exited) */
 	bool (*finished)(struct ks_run *r);
@@ -726,7 +731,10 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv);
 /* defaults; 0, or -1 when out of memory (message printed) */
 int ks_run_init(struct ks_run *r, const struct ks_tool *t);
 int ks_run_start(struct ks_run *r);	/* choose mode, start; exit code */
-void ks_run_stop(struct ks_run *r);	/* detach, tool's stop() */
+void ks_run_stop(struct ks_run *r);
+/* start the run's window now, forgetting what was counted since it
+ * attached (kscope report opens its window once every tool is in) */
+void ks_run_restart(struct ks_run *r);	/* detach, tool's stop() */
 void ks_run_free(struct ks_run *r);	/* the tool state */
 /* the command line (argv[0] is the tool): 0, -1 after -h (exit 0), or an
  * exit code after the error message */

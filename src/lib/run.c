@@ -25,6 +25,7 @@ enum {
 	OPT_MAX_ENTRIES,
 	OPT_FOLDED,
 	OPT_WEIGHT,
+	OPT_INCLUDE_SELF,
 };
 
 static const struct option common_long[] = {
@@ -32,6 +33,7 @@ static const struct option common_long[] = {
 	{ "tid", required_argument, NULL, 't' },
 	{ "comm", required_argument, NULL, 'c' },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "stacks", no_argument, NULL, 's' },
@@ -54,6 +56,7 @@ static const char common_help_filters[] =
 "  -t, --tid TID          trace this thread only\n"
 "  -c, --comm COMM        trace tasks with this exact name (max 15 bytes)\n"
 "      --cgroup PATH      trace tasks in this cgroup v2 directory and below\n"
+"      --include-self     count kscope's own process too (left out by default)\n"
 "  -d, --duration SECS    run this long, print the final report, exit\n"
 "  -j, --json             newline-delimited JSON, one object per report\n";
 
@@ -293,6 +296,9 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 			break;
 		case OPT_CGROUP:
 			r->o.cgroup = optarg;
+			break;
+		case OPT_INCLUDE_SELF:
+			r->o.include_self = true;
 			break;
 		case 'd':
 			if (ks_parse_double(optarg, 0.001, 1e7, &r->o.duration))
@@ -535,6 +541,25 @@ void ks_report_done(struct ks_report *rep)
 		ks_stacks_done(r, gen);
 	if (!final && r->tool->reset)
 		r->tool->reset(r);
+}
+
+void ks_run_restart(struct ks_run *r)
+{
+	struct ks_report rep;
+	long gen;
+
+	/* an interval report nobody sees: takes the counts (by generation),
+	 * the drops and the differencing tools' bases */
+	ks_report_make(&rep, r, false);
+	gen = rep.take_gen;
+	ks_report_free(&rep);
+	if (gen >= 0)
+		ks_stacks_done(r, gen);
+	if (r->tool->reset)
+		r->tool->reset(r);
+	if (r->tool->restart)
+		r->tool->restart(r);
+	r->started = r->last_report = ks_now();
 }
 
 static void report(struct ks_run *r, bool final)

@@ -105,6 +105,8 @@ struct ml_state {
 	char kind_label[ML_KIND_MAX][40];
 	struct bpf_program *alloc_progs[16], *free_progs[16];
 	int nalloc_progs, nfree_progs;
+	/* ml_restart(): the counters as they were when the window opened */
+	uint64_t stats_base[ML_ST_MAX], free_rec_base;
 };
 
 static bool user_mode(const struct ks_run *r)
@@ -977,7 +979,10 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 	}
 	free(g);
 	ks_percpu_sum(bpf_map__fd(st->skel->maps.stats), ML_ST_MAX, stats);
-	free_rec = recursion_misses(st->free_progs, st->nfree_progs);
+	for (int i = 0; i < ML_ST_MAX; i++)
+		stats[i] -= st->stats_base[i];
+	free_rec = recursion_misses(st->free_progs, st->nfree_progs) -
+		   st->free_rec_base;
 
 	if (t && pr->exited && pr->ours && rep->final)
 		ks_table_line(t, false, "Command %d exited (%s %d); "
@@ -1020,6 +1025,20 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 						       sizeof(b1)), ng,
 			      stats[ML_ST_FREES], stats[ML_ST_FREE_UNKNOWN],
 			      stats[ML_ST_REUSED] + free_rec);
+}
+
+/* The window opens now: allocations made before it are forgotten (their
+ * frees then count as frees of untracked addresses), as if memleak had
+ * started now.  For kscope report, which opens its window once every tool
+ * is attached. */
+static void ml_restart(struct ks_run *r)
+{
+	struct ml_state *st = r->tool_state;
+
+	ks_percpu_sum(bpf_map__fd(st->skel->maps.stats), ML_ST_MAX,
+		      st->stats_base);
+	st->free_rec_base = recursion_misses(st->free_progs, st->nfree_progs);
+	ks_map_clear(bpf_map__fd(st->skel->maps.allocs), sizeof(uint64_t));
 }
 
 /* ---- end of run --------------------------------------------------------- */
@@ -1100,6 +1119,7 @@ const struct ks_tool ks_tool_memleak = {
 	.collect = ml_collect,
 	.stop = ml_stop,
 	.finished = ml_finished,
+	.restart = ml_restart,
 	.drop_names = drop_names,
 	.takes_command = true,
 	.default_max_entries = DEFAULT_MAX_ENTRIES,

@@ -15,12 +15,13 @@ int ks_report_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "rows", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "include-self", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static struct ks_run runs[32];
 	double duration = 10, end;
-	bool json = false, verbose = false;
+	bool json = false, verbose = false, self = false;
 	long rows = 5;
 	int c, nrun = 0, started = 0;
 	sigset_t set;
@@ -47,12 +48,19 @@ int ks_report_main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'S':
+			self = true;
+			break;
 		case 'h':
-			printf("Usage: kscope report [-d SECS] [-r ROWS] [-j]\n\n"
+			printf("Usage: kscope report [-d SECS] [-r ROWS] [-j] "
+			       "[--include-self]\n\n"
 			       "Runs every tool at once (default 10 s), then "
 			       "prints each one's top ROWS\n(default 5) "
 			       "entries.  -j prints each tool's normal JSON "
-			       "report line.\n");
+			       "report line.\nThe window opens once every "
+			       "tool is attached; kscope's own work (loading\n"
+			       "BPF, reading maps) is left out unless "
+			       "--include-self.\n");
 			return KS_EXIT_OK;
 		default:
 			return ks_opt_error(c, argv);
@@ -78,6 +86,7 @@ int ks_report_main(int argc, char **argv)
 		r->o.top = rows;
 		r->o.interval = 0;
 		r->o.clear = false;
+		r->o.include_self = self;
 		ks_set_prog(ks_tools[i]->name);
 		err = ks_run_start(r);
 		if (err) {
@@ -91,6 +100,12 @@ int ks_report_main(int argc, char **argv)
 		ks_err("no tool could start on this kernel");
 		return KS_EXIT_RUNTIME;
 	}
+	/* the window opens now: what the tools saw while the others were
+	 * still loading (kscope's own BPF loading, with --include-self) is
+	 * not part of it */
+	for (int i = 0; i < nrun; i++)
+		if (runs[i].tool)
+			ks_run_restart(&runs[i]);
 	fprintf(json ? stderr : stdout, "Tracing with %d tools for %g s... "
 		"Hit Ctrl-C to end early.\n", started, duration);
 	fflush(json ? stderr : stdout);
