@@ -91,18 +91,19 @@ def test_bad_input(args, code, msg):
 
 @needs_root
 def test_unavailable_mode_is_one_line():
-    feats = {json.loads(l)["tool"]: json.loads(l)
-             for l in run("features", "-j").stdout.splitlines()}
-    for tool, f in feats.items():
+    tried = 0
+    for tool, f in features().items():
         for mode, m in f["modes"].items():
             if m["supported"] and not m["available"]:
                 p = run(tool, "-m", mode, "-d", "1")
                 assert p.returncode == 1, (tool, mode, p.stderr)
                 lines = p.stderr.strip().splitlines()
-                assert len(lines) == 1, p.stderr
-                assert "unavailable" in lines[0] or "cannot" in lines[0]
-                return
-    pytest.skip("every supported mode is available on this kernel")
+                assert len(lines) == 1, (tool, mode, p.stderr)
+                assert "unavailable" in lines[0] or "cannot" in lines[0], \
+                    (tool, mode, lines[0])
+                tried += 1
+    if not tried:
+        pytest.skip("every supported mode is available on this kernel")
 
 
 def test_help_and_usage():
@@ -150,39 +151,131 @@ def test_help_stacks_lines(tool, stacks, depth):
     assert ("--weight" in h) == depth, h
 
 
+TOOLS = ["kmem", "kpages", "slabratetop", "mlock", "mheld", "spinlock",
+         "numamove", "workq", "memleak"]
+
+
+def features():
+    return {json.loads(l)["tool"]: json.loads(l)
+            for l in run("features", "-j").stdout.splitlines()}
+
+
+def own_links(pid):
+    """The ids of the BPF links process pid holds open (fdinfo link_id)."""
+    ids = set()
+    fdinfo = pathlib.Path(f"/proc/{pid}/fdinfo")
+    for f in fdinfo.iterdir():
+        try:
+            for line in f.read_text().splitlines():
+                if line.startswith("link_id:"):
+                    ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def live_links():
+    out = subprocess.run(["bpftool", "-j", "link", "show"],
+                         capture_output=True, text=True, check=True).stdout
+    return {l["id"] for l in json.loads(out or "[]")}
+
+
+def children(pid):
+    kids = set()
+    for t in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            kids.update(int(k) for k in (t / "children").read_text().split())
+        except OSError:
+            pass
+    return kids
+
+
+def wait_tracing(p, deadline):
+    err = b""
+    # read stderr as it comes, straight from the pipe (a slow start on
+    # a loaded machine is a wait, not an error), until the Tracing line
+    while b"Tracing" not in err and time.time() < deadline:
+        if select.select([p.stderr.fileno()], [], [], 0.2)[0]:
+            chunk = os.read(p.stderr.fileno(), 65536)
+            if not chunk:
+                break       # kscope exited: the assert says why
+            err += chunk
+    assert b"Tracing" in err, err.decode(errors="replace")
+
+
 @needs_root
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_final_report_and_detach(sig):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM,
+                                 signal.SIGKILL], ids=lambda s: s.name)
+@pytest.mark.parametrize("tool", TOOLS)
+def test_signal_final_report_and_detach(tool, sig):
     """No -d and no interval: the run lasts until the signal, then one
-    final report, exit 0, and no BPF program of ours left attached."""
-    before = subprocess.run(["bpftool", "link", "show"], capture_output=True,
-                            text=True).stdout.count("\n")
-    p = subprocess.Popen([KSCOPE, "kmem", "-j"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    final report (none for SIGKILL), and none of the BPF links kscope
+    held is left attached.  memleak runs a command, which must end with
+    kscope whatever the signal (SIGKILL: the parent-death signal)."""
+    f = features()[tool]
+    if not any(m["available"] for m in f["modes"].values()):
+        pytest.skip(f"{tool} cannot run on this kernel: " +
+                    "; ".join(f"{k}: {m['why']}"
+                              for k, m in f["modes"].items()))
+    cmd = [KSCOPE, tool, "-j"]
+    if tool == "memleak":
+        cmd += ["--", "sleep", "1000"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    kids = set()
     try:
-        deadline = time.time() + 30
-        err = b""
-        # read stderr as it comes, straight from the pipe (a slow start on
-        # a loaded machine is a wait, not an error), until the Tracing line
-        while b"Tracing" not in err and time.time() < deadline:
-            if select.select([p.stderr.fileno()], [], [], 0.2)[0]:
-                chunk = os.read(p.stderr.fileno(), 65536)
-                if not chunk:
-                    break       # kscope exited: the assert says why
-                err += chunk
-        assert b"Tracing" in err, err.decode(errors="replace")
+        wait_tracing(p, time.time() + 60)
+        links = own_links(p.pid)
+        assert links, "kscope holds no BPF link while tracing"
+        assert links <= live_links()
+        if tool == "memleak":
+            kids = children(p.pid)
+            assert kids, "memleak's command is not running"
         p.send_signal(sig)
-        out, rest = p.communicate(timeout=20)
+        if sig == signal.SIGKILL:
+            # no report to read; the command may hold the pipes open
+            p.wait(timeout=20)
+            out = rest = b""
+        else:
+            out, rest = p.communicate(timeout=60)
     finally:
         # a failed check must not leave a tracer attached for the rest
         # of the run (one stayed for hours once, slowing everything)
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert p.returncode == 0, rest.decode(errors="replace")
-    lines = out.decode().splitlines()
-    assert len(lines) == 1
-    assert json.loads(lines[0])["tool"] == "kmem"
-    after = subprocess.run(["bpftool", "link", "show"], capture_output=True,
-                           text=True).stdout.count("\n")
-    assert after <= before, "links left attached after exit"
+    if sig == signal.SIGKILL:
+        assert p.returncode == -signal.SIGKILL
+    else:
+        assert p.returncode == 0, rest.decode(errors="replace")
+        lines = out.decode().splitlines()
+        # top-like tools report every second; the last is the final one
+        assert lines and json.loads(lines[-1])["tool"] == tool
+        if tool != "slabratetop":
+            assert len(lines) == 1, lines
+    # the kernel releases a dead process's links as its files close
+    deadline = time.time() + 10
+    while links & live_links() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not links & live_links(), "links left attached after exit"
+    for k in kids:
+        deadline = time.time() + 10
+        while os.path.exists(f"/proc/{k}") and time.time() < deadline:
+            # a zombie is gone for our purpose: reaped by init
+            try:
+                if pathlib.Path(f"/proc/{k}/stat").read_text().split(
+                        ")")[1].split()[0] == "Z":
+                    break
+            except OSError:
+                break
+            time.sleep(0.1)
+        alive = os.path.exists(f"/proc/{k}")
+        if alive:
+            try:
+                state = pathlib.Path(f"/proc/{k}/stat").read_text().split(
+                    ")")[1].split()[0]
+            except OSError:
+                state = "gone"
+            if state != "Z":
+                os.kill(k, signal.SIGKILL)
+                pytest.fail(f"memleak's command {k} still running after "
+                            f"kscope got {sig.name}")
