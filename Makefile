@@ -43,7 +43,7 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 # prometheus: the server and promtool read kscope export's metrics
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
-	     prometheus
+	     prometheus libcap2-bin
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
 	static workloads bench asan fuzz fuzz-build export-reference

@@ -6,8 +6,11 @@ import json
 import os
 import pathlib
 import select
+import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -279,3 +282,98 @@ def test_signal_final_report_and_detach(tool, sig):
                 os.kill(k, signal.SIGKILL)
                 pytest.fail(f"memleak's command {k} still running after "
                             f"kscope got {sig.name}")
+
+
+# ---- running without root ------------------------------------------------
+
+def as_user(args, caps=(), timeout=60, before=None):
+    """kscope as user nobody, with only the capabilities caps (capsh from
+    Debian's libcap2-bin), from a copy nobody may execute."""
+    exe = pathlib.Path(tempfile.mkdtemp(prefix="ks-user-")) / "kscope"
+    shutil.copy(KSCOPE, exe)
+    exe.parent.chmod(0o755)
+    exe.chmod(0o755)
+    keep = ",".join(caps)
+    cmd = " ".join(shlex.quote(a) for a in [str(exe), *args])
+    argv = ["capsh", "--caps=cap_setuid,cap_setgid,cap_setpcap" +
+            ("," + keep if keep else "") + "+eip", "--keep=1",
+            "--user=nobody"]
+    if keep:
+        argv.append("--addamb=" + keep)
+    argv += ["--", "-c", f"grep CapEff /proc/self/status >&2; exec {cmd}"]
+    try:
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        if before:
+            before(p)
+        out, err = p.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(argv, p.returncode, out, err)
+    finally:
+        shutil.rmtree(exe.parent, ignore_errors=True)
+
+
+needs_capsh = pytest.mark.skipif(not shutil.which("capsh"),
+                                 reason="capsh (libcap2-bin) not installed")
+
+
+@needs_root
+@needs_capsh
+def test_unprivileged_features_say_why():
+    """Without root or CAP_BPF+CAP_PERFMON every mode is out for that
+    reason (raw_tp once said "yes", tracepoint "tracefs is not mounted"),
+    and a tool says so in one line."""
+    p = as_user(["features", "-j"])
+    assert p.returncode == 0, p.stderr
+    for line in p.stdout.splitlines():
+        f = json.loads(line)
+        for mode, m in f["modes"].items():
+            assert not m["available"], (f["tool"], mode, m)
+            if m["supported"]:
+                assert "needs root, or the capabilities CAP_BPF and " \
+                       "CAP_PERFMON" in m["why"], (f["tool"], mode, m)
+    p = as_user(["kmem", "-d", "1"])
+    assert p.returncode == 1
+    lines = [l for l in p.stderr.splitlines() if not l.startswith("CapEff")]
+    assert lines == ["kscope kmem: cannot trace: needs root, or the "
+                     "capabilities CAP_BPF and CAP_PERFMON (see 'Running "
+                     "without root' in the README)"], p.stderr
+
+
+@needs_root
+@needs_capsh
+def test_capabilities_instead_of_root():
+    """As README's "Running without root" says: CAP_BPF and CAP_PERFMON
+    trace (counts exact); without CAP_SYSLOG kallsyms may be hidden and
+    kscope says why sites are bare addresses; with it they are named."""
+    wl = ROOT / "build" / "workloads" / "opener"
+
+    def opener(_p):
+        time.sleep(1.0)   # attached by then on this host (~150 ms)
+        subprocess.run([str(wl), "capopen", "3000"], check=True,
+                       capture_output=True)
+
+    hidden = subprocess.run(
+        ["sh", "-c", "cat /proc/sys/kernel/perf_event_paranoid "
+         "/proc/sys/kernel/kptr_restrict"], capture_output=True,
+        text=True).stdout.split()
+    for caps in (("cap_bpf", "cap_perfmon"),
+                 ("cap_bpf", "cap_perfmon", "cap_syslog")):
+        p = as_user(["kmem", "-j", "-d", "4", "-c", "capopen"], caps,
+                    before=opener)
+        assert p.returncode == 0, p.stderr
+        eff = int(p.stderr.split("CapEff:")[1].split()[0], 16)
+        assert not eff >> 21 & 1, "CAP_SYS_ADMIN leaked in"
+        rep = json.loads(p.stdout.splitlines()[-1])
+        filp = sum(e["count"] for e in rep["entries"]
+                   if e["kind"] == "cache" and e["count"] == 3000)
+        assert filp >= 3000, rep["entries"][:4]
+        sites = [e["site"] for e in rep["entries"]]
+        if "cap_syslog" in caps or (int(hidden[0]) <= 1 and
+                                    int(hidden[1]) == 0):
+            assert any(s.startswith(("alloc_empty_file", "__alloc_file"))
+                       for s in sites), sites
+            assert "note" not in rep, rep["note"]
+        else:
+            assert all(s.startswith("0x") for s in sites), sites
+            assert "kernel addresses are hidden" in rep["note"], rep
+            assert "kernel addresses are hidden" in p.stderr, p.stderr

@@ -84,6 +84,11 @@ int ks_raw_tp_arg_index(const char *tp, const char *struct_name);
 int ks_raw_tp_nargs(const char *tp);
 /* make sure tracefs is mounted; returns its path or NULL */
 const char *ks_tracefs(void);
+/* root, or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): without, every
+ * mode is unavailable for this reason */
+bool ks_privileged(void);
+#define KS_NEED_PRIV "needs root, or the capabilities CAP_BPF and " \
+	"CAP_PERFMON (see 'Running without root' in the README)"
 void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
 		 const char *why);
 /* a mode the tool does not implement, by design: why only */
@@ -190,6 +195,9 @@ char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
 		   size_t len);
 /* the process-wide kallsyms, loaded on first use */
 const struct ks_ksyms *ks_kernel_syms(void);
+/* the process-wide kallsyms was loaded and showed only zero addresses
+ * (kptr_restrict: this user may not see them) */
+bool ks_kernel_syms_hidden(void);
 /* use k (owned from now on) as the process-wide kallsyms: unit tests
  * resolve stacks against a fixture */
 void ks_kernel_syms_use(struct ks_ksyms *k);
@@ -680,6 +688,7 @@ struct ks_run {
 	 * node, balancing off, a guest's spin locks...); said once on
 	 * stderr, as "note" in every JSON report, and in `kscope report` */
 	const char *note;
+	char note_buf[512];	/* ks_run_note()'s notes */
 	/* set by start(): what the Tracing line names, instead of the
 	 * tool's tracing_what (memleak: which process, which allocator) */
 	const char *what;
@@ -734,7 +743,11 @@ int ks_run_start(struct ks_run *r);	/* choose mode, start; exit code */
 void ks_run_stop(struct ks_run *r);
 /* start the run's window now, forgetting what was counted since it
  * attached (kscope report opens its window once every tool is in) */
-void ks_run_restart(struct ks_run *r);	/* detach, tool's stop() */
+void ks_run_restart(struct ks_run *r);
+/* add a note to the run's (r->note), once per text; said on stderr at
+ * once when found after the Tracing line (outside kscope report) */
+void ks_run_note(struct ks_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));	/* detach, tool's stop() */
 void ks_run_free(struct ks_run *r);	/* the tool state */
 /* the command line (argv[0] is the tool): 0, -1 after -h (exit 0), or an
  * exit code after the error message */

@@ -16,6 +16,7 @@ struct ks_ksyms {
 	char *arena;
 	size_t arena_len, arena_cap;
 	struct ks_ksym **by_name;	/* sorted by name, built lazily */
+	size_t hidden;			/* lines with a zero address */
 };
 
 static int cmp_addr(const void *a, const void *b)
@@ -89,6 +90,7 @@ struct ks_ksyms *ks_ksyms_load(const char *path)
 			}
 		}
 		/* addresses hidden by kptr_restrict are all zero: useless */
+		k->hidden += !addr;
 		if (!addr || type == 'a' || type == 'A' || type == 'U')
 			continue;
 		if (k->n == k->cap) {
@@ -221,6 +223,11 @@ const struct ks_ksyms *ks_kernel_syms(void)
 			atexit(free_kernel_syms);
 	}
 	return kernel_syms;
+}
+
+bool ks_kernel_syms_hidden(void)
+{
+	return kernel_syms && !kernel_syms->n && kernel_syms->hidden;
 }
 
 void ks_kernel_syms_use(struct ks_ksyms *k)

@@ -4,7 +4,9 @@
  * trial fentry load, a trial kprobe) rather than by version numbers.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/perf_event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -45,9 +47,46 @@ int ks_mode_parse(const char *s, enum ks_mode *m)
 	return -1;
 }
 
+/* CapEff bits (linux/capability.h) */
+#define KS_CAP_SYS_ADMIN	21
+#define KS_CAP_PERFMON		38
+#define KS_CAP_BPF		39
+
+static bool has_cap(uint64_t eff, int cap)
+{
+	return eff >> cap & 1;
+}
+
+bool ks_privileged(void)
+{
+	static int cached = -1;
+	char line[256];
+	uint64_t eff = 0;
+	FILE *f;
+
+	if (cached >= 0)
+		return cached;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	/* loading tracing programs and attaching them to perf events */
+	cached = has_cap(eff, KS_CAP_SYS_ADMIN) ||
+		 (has_cap(eff, KS_CAP_BPF) && has_cap(eff, KS_CAP_PERFMON));
+	return cached;
+}
+
 void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
 		 const char *why)
 {
+	/* whatever a trial load said (or did not try), the reason a mode is
+	 * out for an unprivileged user is the privilege */
+	if (!ks_privileged()) {
+		ok = false;
+		why = KS_NEED_PRIV;
+	}
 	m->supported = true;
 	m->available = ok;
 	m->measures = measures;
@@ -112,6 +151,8 @@ const char *ks_tracefs(void)
 		return path;
 	if (stat("/sys/kernel/tracing/events", &st) == 0)
 		return path = "/sys/kernel/tracing";
+	if (errno == EACCES)	/* mounted, but not for us */
+		return NULL;
 	/* not mounted yet: mount it ourselves, as perf does */
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
 	    stat("/sys/kernel/tracing/events", &st) == 0)
@@ -129,8 +170,12 @@ bool ks_can_tracepoint(const char *cat, const char *name, char *why,
 	struct stat st;
 
 	if (!tfs) {
-		snprintf(why, len, "tracefs is not mounted and cannot be "
-			 "mounted (CONFIG_TRACING off?)");
+		if (access("/sys/kernel/tracing", X_OK) && errno == EACCES)
+			snprintf(why, len, "tracefs (/sys/kernel/tracing) is "
+				 "not readable by this user: needs root");
+		else
+			snprintf(why, len, "tracefs is not mounted and cannot "
+				 "be mounted (CONFIG_TRACING off?)");
 		return false;
 	}
 	snprintf(p, sizeof(p), "%s/events/%s/%s/id", tfs, cat, name);

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -434,7 +435,12 @@ static int choose_mode(struct ks_run *r)
 		r->mode = ks_best_mode(&r->probe);
 		return 0;
 	}
-	/* say why each supported mode is out */
+	/* say why each supported mode is out: for an unprivileged user
+	 * that is one reason, said once */
+	if (!ks_privileged()) {
+		ks_err("cannot trace: %s", KS_NEED_PRIV);
+		return KS_EXIT_RUNTIME;
+	}
 	{
 		char msg[1024];
 		size_t o = 0;
@@ -527,6 +533,11 @@ void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)
 	ks_report_begin(rep, r, final);
 	rep->take_gen = gen;
 	r->tool->collect(r, rep);
+	if (ks_kernel_syms_hidden())
+		ks_run_note(r, "kernel addresses are hidden from this user "
+			    "(/proc/kallsyms shows zeros: kptr_restrict without "
+			    "CAP_SYSLOG), so sites and stacks are bare "
+			    "addresses");
 }
 
 void ks_report_done(struct ks_report *rep)
@@ -541,6 +552,28 @@ void ks_report_done(struct ks_report *rep)
 		ks_stacks_done(r, gen);
 	if (!final && r->tool->reset)
 		r->tool->reset(r);
+}
+
+void ks_run_note(struct ks_run *r, const char *fmt, ...)
+{
+	char msg[256];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->note && strstr(r->note, msg))
+		return;
+	/* a note set before as a constant string joins the buffer */
+	if (r->note && r->note != r->note_buf)
+		snprintf(r->note_buf, sizeof(r->note_buf), "%s", r->note);
+	n = strlen(r->note_buf);
+	snprintf(r->note_buf + n, sizeof(r->note_buf) - n, "%s%s",
+		 n ? "; " : "", msg);
+	r->note = r->note_buf;
+	if (r->started > 0 && !r->in_report)
+		fprintf(stderr, "kscope %s: note: %s\n", r->tool->name, msg);
 }
 
 void ks_run_restart(struct ks_run *r)

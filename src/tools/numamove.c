@@ -144,6 +144,7 @@ static int numamove_start(struct ks_run *r)
 	const char *fn = ks_first_kfunc(fn_misplaced);
 	int nargs = ks_raw_tp_nargs("mm_migrate_pages");
 	struct numamove_state *st = r->tool_state;
+	const char *note;
 	struct numamove_bpf *skel;
 
 	skel = st->skel = numamove_bpf__open();
@@ -204,7 +205,9 @@ static int numamove_start(struct ks_run *r)
 			return -1;
 	}
 	memset(&st->prev, 0, sizeof(st->prev));
-	r->note = numa_note(numa_nodes(), numa_balancing());
+	note = numa_note(numa_nodes(), numa_balancing());
+	if (note)
+		ks_run_note(r, "%s", note);
 	return 0;
 }
 

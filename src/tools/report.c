@@ -130,10 +130,9 @@ int ks_report_main(int argc, char **argv)
 			       r->probe.m[r->mode].measures ?
 			       r->probe.m[r->mode].measures : "",
 			       r->probe.m[r->mode].measures ? ")" : "");
-		ks_report_begin(&rep, r, true);
-		r->tool->collect(r, &rep);
+		ks_report_make(&rep, r, true);
 		ks_report_write(&rep);
-		ks_report_free(&rep);
+		ks_report_done(&rep);
 	}
 	for (int i = 0; i < nrun; i++) {
 		if (runs[i].tool)

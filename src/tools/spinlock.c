@@ -95,10 +95,11 @@ static int spinlock_start(struct ks_run *r)
 	 * "hypervisor"), which has no contention tracepoint at all.
 	 */
 	if (ks_cpu_has_flag("hypervisor"))
-		r->note = "running under a hypervisor: unless this guest has "
-			  "paravirtual spin locks, its spin_lock() waits spin "
-			  "in virt_spin_lock() and never reach the contention "
-			  "tracepoints; rwlock waits are still seen";
+		ks_run_note(r, "running under a hypervisor: unless this guest "
+			    "has paravirtual spin locks, its spin_lock() waits "
+			    "spin in virt_spin_lock() and never reach the "
+			    "contention tracepoints; rwlock waits are still "
+			    "seen");
 	st->calls_cont_mode = KS_MODE_MAX;
 	if (st->calls) {
 		int nfns = locks_present(locks_spin_fns, fns, 32);
