@@ -643,6 +643,10 @@ struct ks_tool {
 	bool takes_counts;
 	double default_interval;	/* top-like tools: 1 s */
 	bool needs_stack_map;		/* uses ks_stacks even without -s */
+	/* beside other tools (report, export) it takes the first available
+	 * tracepoint mode: its fentry mode (fexit on the allocator) would
+	 * make kmem see BPF trampolines as call sites */
+	bool report_prefers_tp;
 	/* fill p for this kernel and r's options (not started yet) */
 	void (*probe)(const struct ks_run *r, struct ks_probe *p);
 	/* open/load/attach in r->mode; return 0 or -1 (error printed) */

@@ -431,6 +431,12 @@ static int choose_mode(struct ks_run *r)
 		r->mode = r->o.mode;
 		return 0;
 	}
+	if (r->in_report && t->report_prefers_tp)
+		for (int i = KS_MODE_TP_BTF; i <= KS_MODE_TRACEPOINT; i++)
+			if (r->probe.m[i].supported && r->probe.m[i].available) {
+				r->mode = i;
+				return 0;
+			}
 	if (ks_best_mode(&r->probe) >= 0) {
 		r->mode = ks_best_mode(&r->probe);
 		return 0;

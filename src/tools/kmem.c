@@ -188,6 +188,13 @@ static void kmem_collect(struct ks_run *r, struct ks_report *rep)
 			ks_cell_str(t, row, C_SITE,
 				    ks_ksyms_fmt(ks_kernel_syms(), w->k.site,
 						 site, sizeof(site)));
+		/* an fexit program on the allocator (slabratetop in fentry
+		 * mode, or anyone else's) calls it from a BPF trampoline,
+		 * which is then all the tracepoint sees as the call site */
+		if (!r->o.stacks && !strncmp(site, "bpf_trampoline", 14))
+			ks_run_note(r, "some call sites are BPF trampolines: "
+				    "another BPF program traces the allocator "
+				    "with fexit, which hides its callers");
 		tot_count += w->v.count;
 		tot_bytes += w->v.bytes;
 	}

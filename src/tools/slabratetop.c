@@ -486,6 +486,7 @@ const struct ks_tool ks_tool_slabratetop = {
 	.start = slab_start,
 	.collect = slab_collect,
 	.reset = slab_reset,
+	.report_prefers_tp = true,
 	.stop = slab_stop,
 	.state_size = sizeof(struct slab_state),
 };
