@@ -46,14 +46,20 @@ def by_lock(rep):
     return n
 
 
+def hypervisor(out):
+    """The machine's /proc/cpuinfo has the hypervisor flag (the case saved
+    its flags line as $OUT/cpuflags)."""
+    line = (out / "cpuflags").read_text()
+    flags = set(line.split(":", 1)[1].split()) if ":" in line else set()
+    return "hypervisor" in flags
+
+
 def check_spin_note(rep, out):
     """spinlock's note on guests: there exactly when the machine's
     /proc/cpuinfo (its flags line, saved by the case as $OUT/cpuflags) has
     the hypervisor flag (x86 guests spin in virt_spin_lock(), untraced,
     unless they have paravirtual spin locks)."""
-    line = (out / "cpuflags").read_text()
-    flags = set(line.split(":", 1)[1].split()) if ":" in line else set()
-    if "hypervisor" in flags:
+    if hypervisor(out):
         assert "virt_spin_lock" in rep.get("note", ""), rep.get("note")
     else:
         assert "note" not in rep, rep["note"]

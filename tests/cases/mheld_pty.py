@@ -12,7 +12,8 @@ def trylocks(rep):
 def check(out, env, mode):
     one = final(out, mode)
     t1 = truth(out)
-    assert t1["writes"] == 3000 and t1["again"] == 0, t1
+    assert t1["threads"] == 1 and t1["again"] == 0, t1
+    assert t1["writes"] == t1["per_thread"] > 0, t1
     check_lock_entries(one, comm="lkpty", kinds=("mutex",))
     n = trylocks(one)
     assert n == t1["writes"], f"{n} trylock holds, {t1['writes']} writes"
@@ -20,7 +21,7 @@ def check(out, env, mode):
     assert (out / "kscope2.rc").read_text().strip() == "0"
     two = reports(out, "kscope2.json")[0]
     t2 = truth(out, "truth2.json")
-    assert t2["writes"] == 6000, t2
+    assert t2["writes"] == t2["threads"] * t2["per_thread"] > 0, t2
     check_lock_entries(two, comm="lkpty", kinds=("mutex",))
     n = trylocks(two)
     # a failed trylock (-EAGAIN) must not count as a hold

@@ -12,6 +12,7 @@
 # only when none runs.
 . "$(dirname "$0")/_lib.sh"
 
+grep -m1 "^flags" /proc/cpuinfo > "$OUT/cpuflags"
 ran=""
 for m in fentry kprobe; do
 	if ! "$KSCOPE" spinlock --calls -m "$m" -d 0.1 -j >/dev/null \

@@ -56,9 +56,11 @@ int main(int argc, char **argv)
 	/* released by this thread, not by a COMM thread still exiting */
 	close(efd);
 	n = snprintf(out, sizeof(out),
-		     "{\"threads\": %ld, \"writes\": %ld, \"counter\": %llu, "
+		     "{\"threads\": %ld, \"per_thread\": %ld, "
+		     "\"writes\": %ld, \"counter\": %llu, "
 		     "\"seconds\": %.6f, \"ns_per_write\": %.1f}\n",
-		     run.threads, run.ok, (unsigned long long)total,
+		     run.threads, run.len.ops, run.ok,
+		     (unsigned long long)total,
 		     run.seconds, run.seconds * 1e9 / (run.ok ? run.ok : 1));
 	return write(1, out, n) == n ? 0 : 1;
 }

@@ -60,8 +60,9 @@ int main(int argc, char **argv)
 	close(slave);
 	close(master);
 	n = snprintf(out, sizeof(out),
-		     "{\"threads\": %ld, \"writes\": %ld, \"written\": %ld, "
-		     "\"again\": %ld}\n", run.threads, run.ok + run.again,
+		     "{\"threads\": %ld, \"per_thread\": %ld, \"writes\": %ld, "
+		     "\"written\": %ld, \"again\": %ld}\n", run.threads,
+		     run.len.ops, run.ok + run.again,
 		     run.ok, run.again);
 	return write(1, out, n) == n ? 0 : 1;
 }

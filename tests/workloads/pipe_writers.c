@@ -87,10 +87,10 @@ int main(int argc, char **argv)
 	close(pfd[1]);
 	writes = run.ok + run.again;
 	n = snprintf(out, sizeof(out),
-		     "{\"threads\": %ld, \"writes\": %ld, "
+		     "{\"threads\": %ld, \"per_thread\": %ld, \"writes\": %ld, "
 		     "\"written\": %ld, \"full\": %ld, \"bytes\": %ld, "
 		     "\"seconds\": %.6f, \"ns_per_write\": %.1f}\n",
-		     run.threads, writes, run.ok, run.again, bytes, run.seconds,
+		     run.threads, run.len.ops, writes, run.ok, run.again, bytes, run.seconds,
 		     run.seconds * 1e9 / (writes ? writes : 1));
 	return write(1, out, n) == n ? 0 : 1;
 }
