@@ -46,6 +46,11 @@ def check_run(d, mode):
     assert rep["total_allocs"] >= sum(l["allocs"] for l in t["leaks"])
     assert rep["frees"]["matched"] >= t["churn_iterations"], rep["frees"]
     assert rep["frees"]["missed_reused"] == 0, rep["frees"]
+    # nothing dropped, nothing reused: every tracked allocation was either
+    # freed (a matched free) or is outstanding now
+    assert rep["tracked_allocs"] == rep["frees"]["matched"] + \
+        rep["total_allocs"], (rep["tracked_allocs"], rep["frees"],
+                              rep["total_allocs"])
     return rep
 
 
