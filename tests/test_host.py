@@ -61,6 +61,17 @@ def host_features():
     return _features
 
 
+def test_expected_modes():
+    """kscope offers at least the modes tests/expected_modes.py says this
+    host's kernel allows (a mode wrongly called unavailable would turn its
+    cases into skips)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (BPF)")
+    from expected_modes import missing
+    lost = missing(host_features().values(), "host")
+    assert not lost, "kscope offers less than expected:\n" + "\n".join(lost)
+
+
 @pytest.mark.parametrize("script,tool,mode,timeout", list(_cases()))
 def test_host_case(script, tool, mode, timeout):
     if os.geteuid() != 0:

@@ -185,6 +185,21 @@ def test_vm_features(vm_runs, label):
                        + "\n--- kscope features ---\n" + text)
 
 
+@pytest.mark.parametrize("label", LABELS)
+def test_vm_expected_modes(vm_runs, label):
+    """kscope offers at least the modes tests/expected_modes.py says this
+    kernel allows (a mode wrongly called unavailable would turn its cases
+    into skips)."""
+    from expected_modes import missing
+    r = _run(vm_runs, label)
+    meta = r.results / "meta"
+    lines = [json.loads(ln) for ln in
+             (meta / "features.json").read_text().splitlines() if ln.strip()]
+    lost = missing(lines, label)
+    assert not lost, (f"kscope offers less than expected on {label}:\n" +
+                      "\n".join(lost))
+
+
 def _params():
     for label in LABELS:
         for c in CASES:
