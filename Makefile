@@ -40,10 +40,11 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,\
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	      libdw-dev liblzma-dev libbz2-dev libzstd-dev pkg-config make gcc \
 	      libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev
-# prometheus: the server and promtool read kscope export's metrics
+# prometheus: the server and promtool read kscope export's metrics;
+# protoc, python3-protobuf and go tool pprof read the pprof profiles
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
-	     prometheus libcap2-bin
+	     prometheus libcap2-bin protobuf-compiler python3-protobuf golang-go
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
 	static workloads bench asan fuzz fuzz-build export-reference

@@ -18,7 +18,6 @@
 #include <sys/socket.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
-#include <zlib.h>
 #include "export.h"
 
 #define CT_TEXT		"text/plain; version=0.0.4; charset=utf-8"
@@ -154,32 +153,16 @@ static void text(struct ks_http_resp *p, int status, const char *msg)
 /* gzip body in place; false (body untouched) when it does not pay */
 static bool gzip_body(struct ks_http_resp *p)
 {
-	z_stream z = { 0 };
-	size_t cap = compressBound(p->len) + 32;
-	unsigned char *out = malloc(cap);
+	unsigned char *out;
+	size_t len;
 
-	if (!out)
+	/* level 1: a scrape is rendered each time, speed matters more than
+	 * a few bytes */
+	if (ks_gzip(p->body, p->len, 1, &out, &len))
 		return false;
-	/* windowBits 15 + 16: a gzip wrapper; level 1: a scrape is
-	 * rendered each time, speed matters more than a few bytes */
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK) {
-		free(out);
-		return false;
-	}
-	z.next_in = (unsigned char *)p->body;
-	z.avail_in = p->len;
-	z.next_out = out;
-	z.avail_out = cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
-		free(out);
-		return false;
-	}
 	free(p->body);
 	p->body = (char *)out;
-	p->len = z.total_out;
-	deflateEnd(&z);
+	p->len = len;
 	header(p, "Content-Encoding", "gzip");
 	return true;
 }

@@ -503,6 +503,27 @@ int ks_folded_write(const struct ks_report *rep, bool by_count, FILE *f);
 void ks_write_folded(const struct ks_report *rep);
 
 /*
+ * pprof profiles (out_pprof.c): the stacks of reports as a gzipped
+ * profile.proto (github.com/google/pprof, proto/profile.proto), as go tool
+ * pprof, Pyroscope and Parca read it.  One Sample per row of the first
+ * table with a stack column in use and columns with a `sample` type (every
+ * row, no -r: the values add up to the totals), the count column's value
+ * first; the KS_CF_WEIGHT column's type is the default; the row's string
+ * keys (comm, kind, lock) are labels; kernel frames under a
+ * "[kernel.kallsyms]" mapping, user frames under their object's, with file
+ * and line where known; the reports' window is time and duration.  Several
+ * reports make one profile, each sample labelled with its tool; those whose
+ * sample types differ from the first's are left out.  0 with the gzipped
+ * bytes in *out (malloc'ed), 1 when no report has such a table, -1 on no
+ * memory.
+ */
+int ks_pprof_encode(const struct ks_report *const *reps, int n,
+		    unsigned char **out, size_t *len);
+/* --pprof FILE: the report's profile replaces FILE (written beside it and
+ * renamed): with an interval the file holds the latest report's */
+void ks_write_pprof(const struct ks_report *rep);
+
+/*
  * Flame graphs (flame.c): folded stacks in, SVG out.  Frames are merged
  * per level and sorted by name, widths proportional to weight, a tooltip
  * per frame, colours by kind (kernel "_[k]", user "func [object]", task
@@ -635,6 +656,8 @@ struct ks_tool {
 	bool always_stacks;		/* keys by stack anyway: no -s */
 	/* what --folded weighs by default, for -h: "bytes" */
 	const char *weight_help;
+	/* the sample types of --pprof, for -h: "alloc_objects, alloc_space" */
+	const char *pprof_help;
 	/* help for -H/--hist (text histograms under each row); NULL: the
 	 * tool has no -H */
 	const char *hist_help;
@@ -835,6 +858,12 @@ void ks_stacks_done(struct ks_run *r, long gen);
 const char *ks_comm_text(const char *comm, char *buf, size_t len);
 /* human-readable bytes "12.3 KiB" */
 const char *ks_fmt_bytes(uint64_t b, char *buf, size_t len);
+/* length of the valid UTF-8 sequence at s (1-4), or 0 */
+int ks_utf8_len(const unsigned char *s);
+/* n bytes of in, gzipped (zlib level 1-9) into *out (malloc'ed): 0, or
+ * -1 on no memory */
+int ks_gzip(const void *in, size_t n, int level, unsigned char **out,
+	    size_t *len);
 /* true when /proc/cpuinfo lists this CPU flag (e.g. "hypervisor") */
 bool ks_cpu_has_flag(const char *flag);
 

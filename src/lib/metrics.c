@@ -47,31 +47,6 @@ struct ks_mstore {
 
 /* ---- label values ---------------------------------------------------- */
 
-/* length of the valid UTF-8 sequence at s (1-4), or 0 */
-static int utf8_len(const unsigned char *s)
-{
-	int n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong, surrogates, beyond U+10FFFF */
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return n;
-}
-
 /*
  * Prometheus refuses a scrape whose label values are not UTF-8, and task
  * names are bytes: a byte that is not part of valid UTF-8 (and a control
@@ -83,7 +58,7 @@ void ks_metric_label_value(FILE *f, const char *s)
 
 	fputc('"', f);
 	while (*p) {
-		int n = utf8_len(p);
+		int n = ks_utf8_len(p);
 
 		if (*p == '\\')
 			fputs("\\\\", f);

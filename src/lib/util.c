@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
+#include <zlib.h>
 #include "kscope.h"
 
 static const char *prog_name = "kscope";
@@ -201,4 +202,61 @@ bool ks_cpu_has_flag(const char *flag)
 	}
 	fclose(f);
 	return found;
+}
+
+/* length of the valid UTF-8 sequence at s (1-4), or 0 */
+int ks_utf8_len(const unsigned char *s)
+{
+	int n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong, surrogates, beyond U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+int ks_gzip(const void *in, size_t n, int level, unsigned char **out,
+	    size_t *len)
+{
+	z_stream z = { 0 };
+	size_t cap = compressBound(n) + 32;
+	unsigned char *buf = malloc(cap);
+
+	*out = NULL;
+	*len = 0;
+	if (!buf)
+		return -1;
+	/* windowBits 15 + 16: a gzip wrapper, not zlib's */
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(buf);
+		return -1;
+	}
+	z.next_in = (unsigned char *)in;
+	z.avail_in = n;
+	z.next_out = buf;
+	z.avail_out = cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*len = z.total_out;
+	deflateEnd(&z);
+	return 0;
 }

@@ -19,6 +19,7 @@
 
 #define GOLDEN FIXTURES "/../golden"
 
+static const int target_line = __LINE__ + 1;
 __attribute__((noinline, noclone)) int ks_out_target(int x)
 {
 	volatile int y = x * 5;
@@ -177,6 +178,192 @@ static void test_folded_no_stacks(void **state)
 	ks_report_free(&rep);
 }
 
+/*
+ * pprof (out_pprof.c): the profile decoded by another decoder, Python's
+ * protobuf runtime with the message types of pprof's profile.proto
+ * (tests/pprof_decode.py), printed in a canonical text form; and protoc
+ * --decode_raw, which knows no schema, must read it too.
+ */
+#define PPROF_DECODE FIXTURES "/../../pprof_decode.py"
+
+static char *run(const char *cmd)
+{
+	char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	FILE *out = open_memstream(&buf, &len);
+	FILE *p = popen(cmd, "r");
+
+	assert_non_null(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, out);
+	assert_int_equal(pclose(p), 0);
+	fclose(out);
+	return buf;
+}
+
+/* the profile of n reports, decoded: the canonical text */
+static char *decoded(const struct ks_report *const *reps, int n, bool raw)
+{
+	char path[] = "/tmp/ks_pprof_XXXXXX", cmd[512];
+	unsigned char *buf;
+	size_t len;
+	int fd = mkstemp(path);
+	char *s;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ks_pprof_encode(reps, n, &buf, &len), 0);
+	assert_memory_equal(buf, "\x1f\x8b", 2);	/* gzip */
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %s", PPROF_DECODE,
+		 raw ? "--raw" : "", path);
+	s = run(cmd);
+	unlink(path);
+	return s;
+}
+
+static void timed(struct ks_report *rep)
+{
+	rep->time = (struct timespec){ 1700000002, 500000000 };
+	rep->interval_s = 2.25;
+}
+
+static void test_pprof(void **state)
+{
+	const struct ks_report *reps[2];
+	struct ks_report rep, rep2;
+	struct ks_run r, r2;
+	char *s;
+
+	(void)state;
+	ks_kernel_syms_use(ks_ksyms_load(FIXTURES "/kallsyms"));
+	fake_report(&rep, &r);
+	timed(&rep);
+	ks_table_line(rep.tables[0], false, "(1 in 3 sampled)");
+	reps[0] = &rep;
+	s = decoded(reps, 1, false);
+	/* every row (no -r), the count first, labels as bytes are shown,
+	 * leaf first; rows without a stack weigh under [unknown]; the
+	 * window is the report's interval, ending at its time */
+	assert_string_equal(s,
+		"types alloc_objects/count alloc_space/bytes\n"
+		"default alloc_space\n"
+		"period alloc_space/bytes 1\n"
+		"time 1700000000250000000 duration 2250000000\n"
+		"comment kscope fake, mode fentry\n"
+		"comment (1 in 3 sampled)\n"
+		"mapping [kernel.kallsyms]\n"
+		"sample 5 9 comm=odd kind=cache : 0x1000@[kernel.kallsyms]\n"
+		"sample 4 0 comm=gone kind=cache : [unknown]@-\n"
+		"sample 3 3 comm=nostack kind=cache : [unknown]@-\n"
+		"sample 2 100 comm=a;b kind=cache : "
+		"helper_two@[kernel.kallsyms] _stext@[kernel.kallsyms]\n"
+		"sample 1 50 comm=a;b kind=kmalloc : "
+		"helper_two@[kernel.kallsyms] _stext@[kernel.kallsyms]\n"
+		"sample 1 7 comm=x\\x09y kind=cache : "
+		"mod_func@[kernel.kallsyms]\n");
+	free(s);
+	s = decoded(reps, 1, true);
+	assert_non_null(strstr(s, "6: \"helper_two\""));
+	assert_non_null(strstr(s, "6: \"[kernel.kallsyms]\""));
+	free(s);
+
+	/* two reports (kscope export's locks): one profile, a tool label */
+	fake_report(&rep2, &r2);
+	timed(&rep2);
+	rep2.time.tv_sec += 1;
+	reps[1] = &rep2;
+	s = decoded(reps, 2, false);
+	assert_non_null(strstr(s, "time 1700000000250000000 "
+			       "duration 3250000000\n"));
+	/* each row twice, labelled with its tool */
+	assert_non_null(strstr(s, "sample 5 9 comm=odd kind=cache tool=fake : "
+			       "0x1000@[kernel.kallsyms]\nsample 5 9 comm=odd "
+			       "kind=cache tool=fake : "));
+	free(s);
+	ks_report_free(&rep2);
+	ks_report_free(&rep);
+	ks_kernel_syms_use(NULL);
+}
+
+/* user frames: their object's mapping, the function, file and line */
+static void test_pprof_user(void **state)
+{
+	uint64_t ips[] = { (uint64_t)(uintptr_t)&ks_out_target + 1, 0x10 };
+	const struct ks_report *reps[1];
+	struct ks_usyms *u = ks_usyms_new(getpid());
+	struct ks_report rep;
+	struct ks_run r;
+	struct ks_table *t;
+	char *s, want[8400], exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	(void)state;
+	assert_non_null(u);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	memset(&r, 0, sizeof(r));
+	r.tool = &fake_tool;
+	memset(&rep, 0, sizeof(rep));
+	rep.r = &r;
+	timed(&rep);
+	t = ks_table_add(&rep, "entries", cols, C_NCOLS);
+	t->usyms = u;
+	row(t, "prog", "malloc", 3, 96, ips, 2, true);
+	reps[0] = &rep;
+	s = decoded(reps, 1, false);
+	/* 0x10 is in no mapping: an address without a mapping or line;
+	 * the function's line is one of its first */
+	snprintf(want, sizeof(want), "mapping %s functions lines\n", exe);
+	assert_non_null(strstr(s, want));
+	snprintf(want, sizeof(want), "sample 3 96 comm=prog kind=malloc : "
+		 "ks_out_target(test_outputs.c:%%d)@%s 0x10@-\n",
+		 strrchr(exe, '/') + 1);
+	{
+		const char *l = strstr(s, "sample ");
+		int line = 0;
+
+		assert_non_null(l);
+		assert_int_equal(sscanf(l, want, &line), 1);
+		assert_in_range(line, target_line, target_line + 4);
+		snprintf(exe, sizeof(exe), want, line);
+		assert_string_equal(l, exe);	/* the whole line */
+	}
+	free(s);
+	ks_report_free(&rep);
+	ks_usyms_free(u);
+}
+
+/* a report without stacks has no profile */
+static void test_pprof_no_stacks(void **state)
+{
+	static const struct ks_col plain[] = {
+		{ "cache", "CACHE", KS_CT_STR, -8, .flags = KS_CF_KEY },
+		{ "bytes", "BYTES", KS_CT_U64, 6, .flags = KS_CF_WEIGHT,
+		  .sample = "alloc_space" },
+	};
+	const struct ks_report *reps[1];
+	struct ks_report rep;
+	struct ks_run r;
+	struct ks_table *t;
+	unsigned char *buf;
+	size_t len;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.tool = &fake_tool;
+	memset(&rep, 0, sizeof(rep));
+	rep.r = &r;
+	t = ks_table_add(&rep, "entries", plain, 2);
+	ks_cell_u64(t, ks_row_add(t), 1, 5);
+	reps[0] = &rep;
+	assert_int_equal(ks_pprof_encode(reps, 1, &buf, &len), 1);
+	assert_null(buf);
+	ks_report_free(&rep);
+}
+
 static struct ks_flame *parse(const char *text)
 {
 	struct ks_flame *f = ks_flame_new();
@@ -322,6 +509,9 @@ int main(void)
 		cmocka_unit_test(test_folded),
 		cmocka_unit_test(test_folded_user),
 		cmocka_unit_test(test_folded_no_stacks),
+		cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_pprof_user),
+		cmocka_unit_test(test_pprof_no_stacks),
 		cmocka_unit_test(test_flame_parse),
 		cmocka_unit_test(test_flame_golden),
 	};
