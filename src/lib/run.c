@@ -26,6 +26,7 @@ enum {
 	OPT_MAX_ENTRIES,
 	OPT_FOLDED,
 	OPT_WEIGHT,
+	OPT_PPROF,
 	OPT_INCLUDE_SELF,
 };
 
@@ -45,6 +46,7 @@ static const struct option common_long[] = {
 	{ "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
 	{ "folded", no_argument, NULL, OPT_FOLDED },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -68,7 +70,11 @@ static const char common_help_stack_out[] =
 "      --folded           folded stacks instead of the table, one line per\n"
 "                         stack: comm;outermost;...;innermost WEIGHT (for\n"
 "                         'kscope flamegraph' or flamegraph.pl)%s\n"
-"      --weight count     --folded weights are event counts (default: %s)\n";
+"      --weight count     --folded weights are event counts (default: %s)\n"
+"      --pprof FILE       also write the stacks to FILE as a gzipped pprof\n"
+"                         profile (go tool pprof, Pyroscope, Parca) of\n"
+"                         %s%s;\n"
+"                         with an interval, each report replaces FILE\n";
 
 static const char common_help_rest[] =
 "  -m, --mode MODE        force an attach mode: fentry, kprobe, tp_btf,\n"
@@ -89,7 +95,7 @@ static bool has_opt(const struct ks_tool *t, const char *name)
 	if (!strcmp(name, "stacks"))
 		return t->stacks_help;
 	if (!strcmp(name, "stack-depth") || !strcmp(name, "folded") ||
-	    !strcmp(name, "weight"))
+	    !strcmp(name, "weight") || !strcmp(name, "pprof"))
 		return t->stacks_help || t->always_stacks;
 	if (!strcmp(name, "hist"))
 		return t->hist_help;
@@ -118,7 +124,9 @@ static void usage(const struct ks_tool *t, FILE *f)
 	if (has_opt(t, "folded"))
 		fprintf(f, common_help_stack_out,
 			t->stacks_help ? "; implies -s" : "",
-			t->weight_help ? t->weight_help : "the tool's unit");
+			t->weight_help ? t->weight_help : "the tool's unit",
+			t->pprof_help ? t->pprof_help : "sample types",
+			t->stacks_help ? "; implies -s" : "");
 	if (t->hist_help)
 		fprintf(f, "  -H, --hist             %s\n", t->hist_help);
 	fputs(common_help_rest, f);
@@ -338,6 +346,12 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 		case OPT_FOLDED:
 			r->o.folded = true;
 			break;
+		case OPT_PPROF:
+			if (!*optarg)
+				return ks_usage_error("--pprof needs a file "
+						      "name"), KS_EXIT_USAGE;
+			r->o.pprof = optarg;
+			break;
 		case OPT_WEIGHT:
 			if (strcmp(optarg, "count"))
 				return ks_usage_error("bad --weight '%s' (count)",
@@ -385,8 +399,9 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 	if (r->o.weight_count && !r->o.folded)
 		return ks_usage_error("--weight is for --folded"),
 		       KS_EXIT_USAGE;
-	/* folded stacks are the stacks: no -s needed to ask for them */
-	if (r->o.folded && t->stacks_help)
+	/* folded stacks and profiles are the stacks: no -s needed to ask
+	 * for them */
+	if ((r->o.folded || r->o.pprof) && t->stacks_help)
 		r->o.stacks = true;
 	if (ks_out_is_data(&r->o))
 		r->o.clear = false;
@@ -515,6 +530,8 @@ void ks_report_write(const struct ks_report *rep)
 	else
 		ks_write_text(rep);
 	fflush(rep->r->out);
+	if (rep->r->o.pprof)
+		ks_write_pprof(rep);
 }
 
 void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)

@@ -231,6 +231,7 @@ const struct ks_tool ks_tool_kmem = {
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",
 	.weight_help = "bytes",
+	.pprof_help = "alloc_objects/count, alloc_space/bytes",
 	.probe = kmem_probe,
 	.start = kmem_start,
 	.collect = kmem_collect,

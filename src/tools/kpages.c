@@ -258,6 +258,7 @@ const struct ks_tool ks_tool_kpages = {
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",
 	.weight_help = "bytes",
+	.pprof_help = "alloc_objects/count, alloc_space/bytes",
 	.needs_stack_map = true,
 	.probe = kpages_probe,
 	.start = kpages_start,

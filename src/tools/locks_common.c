@@ -425,10 +425,16 @@ static const struct ks_col lock_cols[] = {
 	[C_STACK] = { "stack", NULL, KS_CT_STACK, 0, .flags = KS_CF_KEY },
 };
 
-/* with -s the stack is shown under each row (text) and in JSON */
-static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf)
+/* with -s the stack is shown under each row (text) and in JSON; hold
+ * times are no contention: their pprof types say what they are */
+static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf,
+				     bool hold)
 {
 	memcpy(buf, lock_cols, sizeof(lock_cols));
+	if (hold) {
+		buf[C_COUNT].sample = "holds";
+		buf[C_TOTAL].sample = "hold_time";
+	}
 	if (r->o.hist)		/* -H: drawn under each row */
 		buf[C_HIST].flags |= KS_CF_TEXT_HIST;
 	if (r->o.stacks)
@@ -464,7 +470,7 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
 	/* an interval report takes the counts: the next starts from zero */
 	rows = KS_MAP_ROWS(ks_bpf_map_fd(r, "waits"), struct row, k, v, &n,
 			   rep->take_gen);
-	t = ks_table_add(rep, "entries", cols_for(r, cols), C_NCOLS);
+	t = ks_table_add(rep, "entries", cols_for(r, cols, hold), C_NCOLS);
 	if (!rows || !t) {
 		free(rows);
 		return;

@@ -1110,6 +1110,7 @@ const struct ks_tool ks_tool_memleak = {
 	.tracing_what = "outstanding allocations",
 	.always_stacks = true,
 	.weight_help = "bytes outstanding",
+	.pprof_help = "inuse_objects/count, inuse_space/bytes",
 	.long_opts = long_opts,
 	.short_opts = "o:",
 	.parse_opt = ml_parse_opt,

@@ -90,6 +90,7 @@ const struct ks_tool ks_tool_mheld = {
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack that took the lock",
 	.weight_help = "nanoseconds held",
+	.pprof_help = "holds/count, hold_time/nanoseconds",
 	.probe = mheld_probe,
 	.start = mheld_start,
 	.collect = mheld_collect,

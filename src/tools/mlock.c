@@ -118,6 +118,7 @@ const struct ks_tool ks_tool_mlock = {
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",
 	.weight_help = "nanoseconds waited",
+	.pprof_help = "contentions/count, delay/nanoseconds",
 	.long_opts = mlock_long,
 	.parse_opt = mlock_parse,
 	.probe = mlock_probe,

@@ -163,6 +163,7 @@ const struct ks_tool ks_tool_spinlock = {
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",
 	.weight_help = "nanoseconds waited",
+	.pprof_help = "contentions/count, delay/nanoseconds",
 	.long_opts = spinlock_long,
 	.parse_opt = spinlock_parse,
 	.probe = spinlock_probe,
