@@ -69,6 +69,12 @@ BAD = [
     (["kmem", "--weight", "count"], 2, "--weight is for --folded"),
     (["kmem", "--folded", "--weight", "bytes"], 2, "bad --weight 'bytes'"),
     (["numamove", "--folded"], 2, "unknown option '--folded'"),
+    (["workq", "--pprof", "x.pb.gz"], 2, "unknown option '--pprof'"),
+    (["kmem", "--pprof", ""], 2, "--pprof needs a file name"),
+    (["kmem", "--pprof"], 2, "needs a value"),
+    (["kmem", "--pprof", "/no/such/dir/k.pb.gz"], 1,
+     "--pprof /no/such/dir/k.pb.gz: cannot write in /no/such/dir/"),
+    (["kmem", "--pprof", "/tmp"], 1, "--pprof /tmp: a directory"),
     (["slabratetop", "--weight", "count"], 2, "unknown option '--weight'"),
     (["flamegraph", "--unit", "furlongs"], 2, "bad --unit 'furlongs'"),
     (["flamegraph", "--width", "5"], 2, "bad --width '5'"),
@@ -152,6 +158,7 @@ def test_help_stacks_lines(tool, stacks, depth):
     # the stack outputs come with the stacks
     assert ("--folded" in h) == depth, h
     assert ("--weight" in h) == depth, h
+    assert ("--pprof" in h) == depth, h
 
 
 TOOLS = ["kmem", "kpages", "slabratetop", "mlock", "mheld", "spinlock",

@@ -212,6 +212,31 @@ static int check_cgroup(struct ks_run *r)
 	return 0;
 }
 
+/* --pprof FILE is written at each report (beside it, then renamed): its
+ * directory must take a new file, said now rather than after the run */
+static int check_pprof(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1),
+			 path);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		ks_err("--pprof %s: a directory", path);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		ks_err("--pprof %s: cannot write in %s: %s", path, dir,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int ks_run_init(struct ks_run *r, const struct ks_tool *t)
 {
 	memset(r, 0, sizeof(*r));
@@ -410,6 +435,8 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 	if (r->o.tid && check_pid(r->o.tid, "thread"))
 		return KS_EXIT_RUNTIME;
 	if (r->o.cgroup && check_cgroup(r))
+		return KS_EXIT_RUNTIME;
+	if (r->o.pprof && check_pprof(r->o.pprof))
 		return KS_EXIT_RUNTIME;
 	if (t->validate && t->validate(r))
 		return KS_EXIT_USAGE;

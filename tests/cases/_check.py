@@ -76,3 +76,51 @@ def folded(out_dir: Path, name="kscope.folded"):
         assert len(keys) == len(set(keys)), "a stack on two lines"
         assert all(w > 0 for _, w in b["stacks"]), "a line of weight 0"
     return blocks
+
+
+def pprof(out_dir: Path, name):
+    """kscope's --pprof FILE read by decoders that are not kscope's: gzip
+    and protoc --decode_raw (wire format, no schema) must take it, then
+    python3-protobuf with profile.proto's message types gives it back
+    checked (tests/pprof_decode.py)."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from pprof_decode import decode, decode_raw
+    data = (Path(out_dir) / name).read_bytes()
+    assert data[:2] == b"\x1f\x8b", f"{name} is not gzip"
+    assert decode_raw(data).strip(), f"protoc read nothing in {name}"
+    return decode(data)
+
+
+GO_TOTAL = re.compile(r"Total samples = (\d+)(\S*)")
+GO_ROW = re.compile(r"^\s*(\d+)(\S*)\s+\S+%\s+\S+%\s+(\d+)(\S*)\s+\S+%\s+(.+)$")
+
+
+def go_pprof_top(path, sample_index, unit=None):
+    """`go tool pprof -top` (Debian's golang-go) on a profile: (the total
+    of sample_index, {function: (flat, cum)}), values in unit ("B",
+    "ns"), every node shown."""
+    import shutil
+    import subprocess
+    if not shutil.which("go"):
+        import pytest
+        pytest.skip("go tool pprof: golang-go is not installed "
+                    "(make test-deps)")
+    args = ["go", "tool", "pprof", "-top", f"-sample_index={sample_index}",
+            "-nodefraction=0", "-edgefraction=0", "-nodecount=1000000"]
+    if unit:
+        args.append(f"-unit={unit}")
+    p = subprocess.run(args + [str(path)], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, f"go tool pprof: {p.stderr}"
+    m = GO_TOTAL.search(p.stdout)
+    assert m, p.stdout
+    assert m.group(2) == (unit or ""), m.group(0)
+    rows = {}
+    for line in p.stdout.splitlines():
+        r = GO_ROW.match(line)
+        if r:
+            for v, u in ((r.group(1), r.group(2)), (r.group(3), r.group(4))):
+                assert v == "0" or u == (unit or ""), line
+            rows[r.group(5).strip()] = (int(r.group(1)), int(r.group(3)))
+    return int(m.group(1)), rows
