@@ -216,6 +216,103 @@ def test_tool_up_and_build_info(fleet):
     assert len(bi) == 1 and bi[0][0]["kernel"] == os.uname().release
 
 
+def go_pprof(url, tmp, *args):
+    """go tool pprof (Debian's golang-go) fetching a profile itself: its
+    -top text"""
+    import shutil
+    if not shutil.which("go"):
+        pytest.skip("go tool pprof: golang-go is not installed "
+                    "(make test-deps)")
+    p = subprocess.run(["go", "tool", "pprof", "-top", "-nodefraction=0",
+                        "-nodecount=1000000", *args, url],
+                       capture_output=True, text=True, timeout=180,
+                       env=dict(os.environ, PPROF_TMPDIR=str(tmp)))
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_pprof_endpoints(fleet, tmp_path):
+    """go tool pprof reads /debug/pprof/kmem?seconds=N, /debug/pprof/memleak
+    and /debug/pprof/locks: N opens by a named task during the kmem window
+    are N filp allocations in its labelled samples; memleak's profile is
+    the continuous run's outstanding kernel allocations; locks are mlock's
+    and spinlock's waits, by tool label."""
+    import re
+    import sys
+    import threading
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pprof_decode import decode
+    ex, _ = fleet
+    comm = "ks_pp_export"
+    res = {}
+
+    def opens():
+        time.sleep(2)
+        out = subprocess.run([str(WL / "opener"), comm, "5000"],
+                             capture_output=True, text=True, check=True)
+        res.update(json.loads(out.stdout))
+
+    th = threading.Thread(target=opens)
+    th.start()
+    try:
+        top = go_pprof(ex.url("/debug/pprof/kmem?seconds=6"), tmp_path,
+                       "-sample_index=alloc_objects",
+                       f"-tagfocus=comm={comm}")
+    finally:
+        th.join()
+    assert res["opens"] == 5000
+    assert "Type: alloc_objects" in top, top
+    # the profile pprof fetched (it keeps a copy), by the other decoder:
+    # the stacks whose allocator was called from the filp site, in the
+    # task's samples, are its opens (less what the report says it dropped)
+    saved = list(tmp_path.glob("*.pb.gz"))
+    assert len(saved) == 1, saved
+    prof = decode(saved[0].read_bytes())
+    assert prof["types"] == [("alloc_objects", "count"),
+                             ("alloc_space", "bytes")]
+    assert prof["duration_nanos"] == pytest.approx(6e9, rel=0.05)
+    filp = mine = 0
+    for smp in prof["samples"]:
+        if smp["labels"]["comm"] != comm:
+            continue
+        mine += smp["values"][0]
+        frames = [ln["function"] for loc in smp["locations"]
+                  for ln in loc["lines"]]
+        callers = [f for f in frames if not f.startswith("kmem_cache_alloc")]
+        if callers and callers[0] in ("alloc_empty_file", "__alloc_file"):
+            filp += smp["values"][0]
+    m = re.search(r"Showing nodes accounting for (\d+),", top)
+    assert m and int(m.group(1)) == mine, (top, mine)
+    dropped = sum(int(d) for c in prof["comments"]
+                  for d in re.findall(r"dropped (\d+) events", c))
+    assert res["opens"] - dropped <= filp <= res["opens"], \
+        (filp, res["opens"], dropped)
+
+    top = go_pprof(ex.url("/debug/pprof/memleak"), tmp_path / "ml",
+                   "-sample_index=inuse_space", "-unit=B")
+    assert "Type: inuse_space" in top, top
+    m = re.search(r"Total samples = (\d+)B", top)
+    assert m and int(m.group(1)) > 0, top
+    st, _, body = get(ex.url("/debug/pprof/memleak"))
+    assert st == 200
+    prof = decode(body)
+    assert prof["types"] == [("inuse_objects", "count"),
+                             ("inuse_space", "bytes")]
+    assert prof["samples"] and all(
+        loc["mapping"] is None or loc["mapping"]["file"] ==
+        "[kernel.kallsyms]"
+        for s in prof["samples"] for loc in s["locations"])
+
+    st, _, body = get(ex.url("/debug/pprof/locks?seconds=1"))
+    assert st == 200, body
+    prof = decode(body)
+    assert prof["types"] == [("contentions", "count"),
+                             ("delay", "nanoseconds")]
+    assert {s["labels"]["tool"] for s in prof["samples"]} <= \
+        {"mlock", "spinlock"}
+    assert prof["duration_nanos"] >= 1e9
+
+
 def test_bpf_program_stats(fleet):
     """The kernel's run-time statistics of our programs count runs."""
     ex, prom = fleet

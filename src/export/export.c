@@ -137,7 +137,8 @@ static void usage(FILE *f)
 "  The tools' own (see each tool's page): their BPF programs run on every\n"
 "  event whether or not anyone scrapes.  Reading the maps every --interval\n"
 "  costs the daemon a few ms of CPU (kscope_collect_seconds_total says how\n"
-"  much); a profile request runs its tools with stacks for its seconds.\n",
+"  much).  A kmem, kpages or locks profile request runs those tools with\n"
+"  stacks for its seconds; memleak's is the running memleak's, at once.\n",
 		DEFAULT_LISTEN, DEFAULT_LISTEN);
 }
 
@@ -387,30 +388,48 @@ static void process_stats(void)
 			      (double)rl.rlim_cur);
 }
 
+static int profile_of(struct ks_report *reps, int n, char **body,
+		      size_t *len, char *err, size_t errlen);
+
+/*
+ * One report of a continuous run into the store.  With a job, the same
+ * report is its profile too (memleak's: what is outstanding now, since the
+ * run started), so that no report's drops escape the counters.
+ */
+static void collect_run(struct tool_run *t, struct ks_job *j)
+{
+	struct ks_report rep;
+	double t0 = ks_now();
+	const char *v[] = { t->r.tool->name };
+
+	/* reading the maps is the slow part: outside the lock */
+	ks_report_make(&rep, &t->r, false);
+	if (j) {
+		double iv = rep.interval_s;
+
+		rep.interval_s = ks_now() - t->r.started;
+		j->status = profile_of(&rep, 1, &j->body, &j->len, j->err,
+				       sizeof(j->err));
+		rep.interval_s = iv;
+	}
+	pthread_rwlock_wrlock(&E.x.lock);
+	ks_mstore_add_report(E.x.store, &rep);
+	add_drops(&rep);
+	pthread_rwlock_unlock(&E.x.lock);
+	ks_report_done(&rep);
+	t->collect_s += ks_now() - t0;
+	pthread_rwlock_wrlock(&E.x.lock);
+	ks_mstore_set(E.x.store, "kscope_collect_seconds_total", v, 0);
+	ks_mstore_add(E.x.store, "kscope_collect_seconds_total", v,
+		      (uint64_t)(t->collect_s * 1e9));
+	pthread_rwlock_unlock(&E.x.lock);
+}
+
 static void collect(void)
 {
-	for (int i = 0; i < E.nruns; i++) {
-		struct tool_run *t = &E.runs[i];
-		struct ks_report rep;
-		double t0 = ks_now();
-		const char *v[] = { t->r.tool->name };
-
-		if (!t->up)
-			continue;
-		/* reading the maps is the slow part: outside the lock */
-		ks_report_make(&rep, &t->r, false);
-		pthread_rwlock_wrlock(&E.x.lock);
-		ks_mstore_add_report(E.x.store, &rep);
-		add_drops(&rep);
-		pthread_rwlock_unlock(&E.x.lock);
-		ks_report_done(&rep);
-		t->collect_s += ks_now() - t0;
-		pthread_rwlock_wrlock(&E.x.lock);
-		ks_mstore_set(E.x.store, "kscope_collect_seconds_total", v, 0);
-		ks_mstore_add(E.x.store, "kscope_collect_seconds_total", v,
-			      (uint64_t)(t->collect_s * 1e9));
-		pthread_rwlock_unlock(&E.x.lock);
-	}
+	for (int i = 0; i < E.nruns; i++)
+		if (E.runs[i].up)
+			collect_run(&E.runs[i], NULL);
 	pthread_rwlock_wrlock(&E.x.lock);
 	if (E.stats_fd >= 0)
 		for (int i = 0; i < E.nruns; i++)
@@ -442,17 +461,22 @@ static void static_metrics(void)
 
 /* ---- profiles ------------------------------------------------------------------ */
 
-/* the profile of a job's reports: needs the pprof writer */
+/* the profile of a job's reports: an HTTP status, 200 with the gzipped
+ * profile.proto in *body */
 static int profile_of(struct ks_report *reps, int n, char **body,
 		      size_t *len, char *err, size_t errlen)
 {
-	(void)reps;
-	(void)n;
-	(void)body;
-	(void)len;
-	snprintf(err, errlen, "profiles are not available in this build "
-		 "(no pprof writer yet)");
-	return 501;
+	const struct ks_report *p[3];
+	int rc;
+
+	for (int i = 0; i < n && i < 3; i++)
+		p[i] = &reps[i];
+	rc = ks_pprof_encode(p, n < 3 ? n : 3, (unsigned char **)body, len);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	else if (rc > 0)
+		snprintf(err, errlen, "no stacks in these reports");
+	return rc < 0 ? 500 : rc > 0 ? 500 : 200;
 }
 
 int ks_export_profile(struct ks_export *x, const char *name, double seconds,
@@ -536,17 +560,32 @@ static void finish_job(struct ks_job *j)
 	job_done(j, status);
 }
 
-/* the runs a profile takes: the tools keyed by stack */
+/*
+ * The runs a profile takes: the tools keyed by stack, with stacks, for the
+ * request's seconds.  memleak's profile is what is outstanding: the
+ * continuous run's now, where memleak runs; a run of its own for the
+ * seconds (what was allocated then and is still held) where it does not.
+ * Locks are the waits of mutexes and spin locks (contentions, delay);
+ * mheld's hold times are no contention.
+ */
 static void start_job(struct ks_job *j)
 {
-	static const char *const locks[] = { "mlock", "spinlock", "mheld" };
+	static const char *const locks[] = { "mlock", "spinlock" };
 	const char *tools[3] = { j->name };
 	int n = 1;
 
 	if (!strcmp(j->name, "locks"))
-		for (n = 0; n < 3; n++)
+		for (n = 0; n < 2; n++)
 			tools[n] = locks[n];
 	j->state = JOB_RUNNING;
+	if (!strcmp(j->name, "memleak"))
+		for (int i = 0; i < E.nruns; i++)
+			if (E.runs[i].up &&
+			    !strcmp(E.runs[i].r.tool->name, "memleak")) {
+				collect_run(&E.runs[i], j);
+				job_done(j, j->status);
+				return;
+			}
 	for (int i = 0; i < n; i++) {
 		const struct ks_tool *t = ks_find_tool(tools[i]);
 		struct ks_run *r = &j->runs[j->nruns];
@@ -569,8 +608,7 @@ static void start_job(struct ks_job *j)
 		job_done(j, 503);
 		return;
 	}
-	/* memleak's is what is outstanding now */
-	j->deadline = ks_now() + (strcmp(j->name, "memleak") ? j->seconds : 0);
+	j->deadline = ks_now() + j->seconds;
 }
 
 /* start queued jobs, finish those whose time is up; next deadline */
