@@ -41,10 +41,12 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	      libdw-dev liblzma-dev libbz2-dev libzstd-dev pkg-config make gcc \
 	      libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev
 # prometheus: the server and promtool read kscope export's metrics;
-# protoc, python3-protobuf and go tool pprof read the pprof profiles
+# protoc, python3-protobuf and go tool pprof read the pprof profiles;
+# python3-jsonschema: every JSON line against tests/schemas/
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
-	     prometheus libcap2-bin protobuf-compiler python3-protobuf golang-go
+	     prometheus libcap2-bin protobuf-compiler python3-protobuf golang-go \
+	     python3-jsonschema
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
 	static workloads bench asan fuzz fuzz-build export-reference

@@ -10,6 +10,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -17,6 +18,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 KSCOPE = str(ROOT / "build" / "kscope")
+sys.path.insert(0, str(ROOT / "tests" / "cases"))
+import _schema  # noqa: E402
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (BPF)")
 
@@ -166,8 +169,8 @@ TOOLS = ["kmem", "kpages", "slabratetop", "mlock", "mheld", "spinlock",
 
 
 def features():
-    return {json.loads(l)["tool"]: json.loads(l)
-            for l in run("features", "-j").stdout.splitlines()}
+    return {f["tool"]: f
+            for f in _schema.feature_lines(run("features", "-j").stdout)}
 
 
 def own_links(pid):
@@ -259,7 +262,9 @@ def test_signal_final_report_and_detach(tool, sig):
         assert p.returncode == 0, rest.decode(errors="replace")
         lines = out.decode().splitlines()
         # top-like tools report every second; the last is the final one
-        assert lines and json.loads(lines[-1])["tool"] == tool
+        assert lines and _schema.report_lines(out.decode(), f"{tool} -j "
+                                              f"ended by {sig.name}")[-1][
+            "tool"] == tool
         if tool != "slabratetop":
             assert len(lines) == 1, lines
     # the kernel releases a dead process's links as its files close
@@ -331,8 +336,7 @@ def test_unprivileged_features_say_why():
     and a tool says so in one line."""
     p = as_user(["features", "-j"])
     assert p.returncode == 0, p.stderr
-    for line in p.stdout.splitlines():
-        f = json.loads(line)
+    for f in _schema.feature_lines(p.stdout, "features -j as nobody"):
         for mode, m in f["modes"].items():
             assert not m["available"], (f["tool"], mode, m)
             if m["supported"]:
@@ -370,7 +374,7 @@ def test_capabilities_instead_of_root():
         assert p.returncode == 0, p.stderr
         eff = int(p.stderr.split("CapEff:")[1].split()[0], 16)
         assert not eff >> 21 & 1, "CAP_SYS_ADMIN leaked in"
-        rep = json.loads(p.stdout.splitlines()[-1])
+        rep = _schema.report_lines(p.stdout, f"kmem -j with {caps}")[-1]
         filp = sum(e["count"] for e in rep["entries"]
                    if e["kind"] == "cache" and e["count"] == 3000)
         assert filp >= 3000, rep["entries"][:4]

@@ -11,6 +11,7 @@ import pathlib
 import signal
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 
@@ -21,6 +22,8 @@ from export_lib import (KSCOPE, PROMTOOL, Exporter, Prometheus, get,
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WL = ROOT / "build" / "workloads"
+sys.path.insert(0, str(ROOT / "tests" / "cases"))
+import _schema  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (BPF)")
 
@@ -203,8 +206,7 @@ def test_tool_up_and_build_info(fleet):
     up = {m["tool"]: (v, m) for m, v in prom.query("kscope_tool_up")}
     feats = subprocess.run([str(KSCOPE), "features", "-j"],
                            capture_output=True, text=True, check=True)
-    for line in feats.stdout.splitlines():
-        f = json.loads(line)
+    for f in _schema.feature_lines(feats.stdout):
         avail = [m for m, d in f["modes"].items()
                  if d.get("available") and m != "uprobe"]
         assert f["tool"] in up, f["tool"]

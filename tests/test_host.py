@@ -6,7 +6,6 @@ A mode the host kernel does not offer (fentry and kprobe here) is a visible
 skip naming kscope's own reason; those modes are covered by the VM tier.
 The case's NAME.py check compares kscope's JSON with ground truth.
 """
-import json
 import os
 import pathlib
 import shutil
@@ -23,7 +22,9 @@ KSCOPE = ROOT / "build" / "kscope"
 WL = ROOT / "build" / "workloads"
 
 sys.path.insert(0, str(ROOT / "tests" / "vm"))
+sys.path.insert(0, str(ROOT / "tests" / "cases"))
 from vmrun import _header, load_check  # noqa: E402
+import _schema  # noqa: E402
 
 
 def _cases():
@@ -55,8 +56,7 @@ def host_features():
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         _features = {}
-        for line in out.stdout.splitlines():
-            o = json.loads(line)
+        for o in _schema.feature_lines(out.stdout):
             _features[o["tool"]] = o
     return _features
 
@@ -110,5 +110,7 @@ def test_host_case(script, tool, mode, timeout):
             f"case exited {p.returncode}\n--- stdout\n{p.stdout}\n"
             f"--- stderr\n{p.stderr}")
         load_check(script.with_suffix(".py")).check(out, "host", mode)
+        # every kscope line the case wrote, read by its check or not
+        _schema.sweep(out)
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -25,7 +25,9 @@ import traceback
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "vm"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "cases"))
 import vmrun  # noqa: E402
+import _schema  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() == "true"
 SKIP = os.environ.get("KSCOPE_SKIP_VM", "") not in ("", "0")
@@ -171,6 +173,10 @@ def test_vm_features(vm_runs, label):
             obj = json.loads(ln)
         except ValueError as e:
             pytest.fail(f"features --json line is not JSON ({e}): {ln!r}")
+        try:
+            _schema.check_features(obj, f"kscope features -j on {label}")
+        except AssertionError as e:
+            pytest.fail(str(e), pytrace=False)
         for mode in ("fentry", "kprobe"):
             m = obj.get("modes", {}).get(mode)
             # A tool may decline a mode by design ("supported": false, e.g.
@@ -245,6 +251,8 @@ def test_vm_case(vm_runs, label, case, mode):
     failure = None
     try:
         mod.check(out, env, "" if mode == "default" else mode)
+        # every kscope line the case wrote, read by its check or not
+        _schema.sweep(out)
     except AssertionError as e:
         failure = (f"{chk.name} check failed on {env} mode {mode}: {e}\n"
                    + traceback.format_exc(limit=-3))

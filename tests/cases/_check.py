@@ -1,24 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
 """Helpers for the cases' ground-truth checks: parse kscope's JSON with the
-json module and validate the contract every report line must meet."""
+json module and validate the contract every report line must meet: its
+tool's JSON Schema (tests/schemas/TOOL.json, _schema.py)."""
 import json
 import re
 from pathlib import Path
+
+from _schema import check_report
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 def reports(out_dir: Path, name="kscope.json"):
-    """Every JSON line kscope printed, each checked against the contract."""
+    """Every JSON line kscope printed, each checked against the contract
+    and its tool's schema."""
     text = (Path(out_dir) / name).read_text()
     lines = [json.loads(l) for l in text.splitlines() if l.strip()]
-    for r in lines:
-        for k in ("tool", "time", "interval_s", "mode", "dropped", "entries"):
-            assert k in r, f"report misses {k!r}: {r}"
-        assert ISO.match(r["time"]), r["time"]
-        assert isinstance(r["dropped"], dict)
-        assert all(isinstance(v, int) for v in r["dropped"].values())
-        assert isinstance(r["entries"], list)
+    for i, r in enumerate(lines):
+        check_report(r, f"{name} line {i + 1}")
     return lines
 
 
