@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -626,3 +627,89 @@ def test_doc_promql_runs(fleet):
     assert len(exprs) >= 8, exprs
     for e in exprs:
         prom.api("query", query=e)
+
+
+# ---- clients that misbehave ------------------------------------------------
+
+def idle_conns(target, src, n):
+    """n connections from address src that send nothing; the open ones."""
+    host, port = target.rsplit(":", 1)
+    out = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(2)
+        try:
+            s.connect((host, int(port)))
+        except OSError:
+            s.close()
+            continue
+        out.append(s)
+    return out
+
+
+def timed_scrape(ex):
+    t0 = time.monotonic()
+    st, _, body = get(ex.url(), timeout=5)
+    return st, time.monotonic() - t0, body
+
+
+def collect_seconds(body: bytes) -> float:
+    return sum(float(line.split()[-1]) for line in body.decode().splitlines()
+               if line.startswith("kscope_collect_seconds_total{"))
+
+
+def test_hostile_clients_cannot_stall():
+    """Clients that connect and send nothing, send half a request, or ask
+    and never read: from 127.0.0.1 scrapes still answer at once, the tools
+    are still collected, and SIGTERM still ends it within a second."""
+    ex = Exporter("--tools", "workq,slabratetop", "--interval", "0.3")
+    socks = []
+    try:
+        st, fast, body = timed_scrape(ex)
+        assert st == 200
+        # far beyond the per-address limit from one address, and the
+        # per-address limit from three more (more than 32 in all)
+        socks += idle_conns(ex.target, "127.0.0.2", 100)
+        for src in ("127.0.0.3", "127.0.0.4", "127.0.0.5"):
+            socks += idle_conns(ex.target, src, 16)
+        # slowloris: half a request line, then silence
+        for s in idle_conns(ex.target, "127.0.0.6", 8):
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+        # asks for the metrics with a tiny window and never reads
+        for s in idle_conns(ex.target, "127.0.0.7", 8):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+            socks.append(s)
+        assert len(socks) >= 64, len(socks)
+        slowest, seen = 0.0, []
+        for _ in range(10):
+            st, took, body = timed_scrape(ex)
+            assert st == 200, st
+            slowest = max(slowest, took)
+            seen.append(collect_seconds(body))
+            time.sleep(0.3)
+        assert slowest < 0.5, f"a scrape took {slowest:.3f}s with " \
+            f"{len(socks)} hostile connections open"
+        # collection went on: its own time counter grew
+        assert seen[-1] > seen[0], seen
+    finally:
+        took = ex.stop()
+        for s in socks:
+            s.close()
+    assert ex.p.returncode == 0, (ex.p.returncode, ex.stderr())
+    assert took < 1.0, f"SIGTERM took {took:.2f}s with hostile " \
+        "connections open"
+
+
+def test_sigterm_within_a_second_every_tool():
+    """Every tool attached, a scrape just done: SIGTERM ends it (detached,
+    exit 0) within a second."""
+    ex = Exporter()
+    try:
+        assert get(ex.url())[0] == 200
+    finally:
+        took = ex.stop()
+    assert ex.p.returncode == 0, (ex.p.returncode, ex.stderr())
+    assert took < 1.0, f"SIGTERM took {took:.2f}s"

@@ -23,7 +23,11 @@
 #define CT_TEXT		"text/plain; version=0.0.4; charset=utf-8"
 #define CT_OM		"application/openmetrics-text; version=1.0.0; " \
 			"charset=utf-8"
-#define CONN_LIMIT	32
+/* a client address that holds CONN_PER_IP idle connections cannot take
+ * the scrapers' place: it takes more than CONN_LIMIT / CONN_PER_IP
+ * addresses to fill the server (the threads cost memory mostly not
+ * touched: their stacks) */
+#define CONN_LIMIT	256
 #define CONN_PER_IP	16
 #define CONN_TIMEOUT	15	/* seconds idle */
 
