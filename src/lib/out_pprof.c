@@ -221,16 +221,48 @@ struct prof {
 	bool oom;
 };
 
-static void *grow(void *p, size_t *cap, size_t n, size_t size)
+/* room for element n of the array at *arr (cap elements of size bytes);
+ * false, with pf->oom and the array as it was, on no memory */
+static bool room(struct prof *pf, void *arr, size_t *cap, size_t n,
+		 size_t size)
 {
-	void *q;
+	void **p = arr, *q;
 
+	if (pf->oom)
+		return false;
 	if (n < *cap)
-		return p;
-	q = realloc(p, (*cap ? *cap * 2 : 64) * size);
-	if (q)
-		*cap = *cap ? *cap * 2 : 64;
-	return q;
+		return true;
+	q = realloc(*p, (*cap ? *cap * 2 : 64) * size);
+	if (!q) {
+		pf->oom = true;
+		return false;
+	}
+	*p = q;
+	*cap = *cap ? *cap * 2 : 64;
+	return true;
+}
+
+/* the value x holds for hash h (an id), or 0 with *slot where the new
+ * one goes; 0 and pf->oom on no memory */
+static size_t lookup(struct prof *pf, struct index *x, uint64_t h,
+		     bool (*eq)(const void *ctx, size_t v), const void *ctx,
+		     size_t *slot)
+{
+	if (pf->oom)
+		return 0;
+	*slot = index_find(x, h, eq, ctx);
+	if (*slot == SIZE_MAX) {
+		pf->oom = true;
+		return 0;
+	}
+	return x->val[*slot];
+}
+
+static void insert(struct index *x, size_t slot, uint64_t h, size_t v)
+{
+	x->hash[slot] = h;
+	x->val[slot] = v;
+	x->n++;
 }
 
 /*
@@ -277,34 +309,28 @@ static bool str_eq(const void *ctx, size_t v)
 static uint64_t str_id(struct prof *pf, const char *s)
 {
 	struct str_ctx c = { pf, NULL };
+	uint64_t h;
+	size_t v, slot;
 	char *copy;
-	size_t j;
 
 	if (!s || !*s || pf->oom)
 		return 0;
 	copy = utf8_copy(s);
-	if (!copy)
-		goto oom;
-	c.s = copy;
-	j = index_find(&pf->str_ix, str_hash(copy), str_eq, &c);
-	if (j == SIZE_MAX)
-		goto oom;
-	if (pf->str_ix.val[j]) {
-		free(copy);
-		return pf->str_ix.val[j] - 1;
+	if (!copy) {
+		pf->oom = true;
+		return 0;
 	}
-	pf->strs = grow(pf->strs, &pf->capstrs, pf->nstrs, sizeof(char *));
-	if (!pf->strs)
-		goto oom;
+	c.s = copy;
+	h = str_hash(copy);
+	v = lookup(pf, &pf->str_ix, h, str_eq, &c, &slot);
+	if (v || !room(pf, &pf->strs, &pf->capstrs, pf->nstrs,
+		       sizeof(char *))) {
+		free(copy);
+		return v ? v - 1 : 0;
+	}
 	pf->strs[pf->nstrs] = copy;
-	pf->str_ix.hash[j] = str_hash(copy);
-	pf->str_ix.val[j] = ++pf->nstrs;
-	pf->str_ix.n++;
+	insert(&pf->str_ix, slot, h, ++pf->nstrs);
 	return pf->nstrs - 1;
-oom:
-	free(copy);
-	pf->oom = true;
-	return 0;
 }
 
 struct func_ctx {
@@ -325,27 +351,14 @@ static uint64_t func_id(struct prof *pf, const char *name, const char *file)
 {
 	struct func_ctx c = { pf, { str_id(pf, name), str_id(pf, file) } };
 	uint64_t h = mix(c.f.name * 0x9e3779b97f4a7c15ULL ^ c.f.file);
-	size_t j;
+	size_t v, slot;
 
-	if (pf->oom)
-		return 0;
-	j = index_find(&pf->func_ix, h, func_eq, &c);
-	if (j == SIZE_MAX) {
-		pf->oom = true;
-		return 0;
-	}
-	if (pf->func_ix.val[j])
-		return pf->func_ix.val[j];
-	pf->funcs = grow(pf->funcs, &pf->capfuncs, pf->nfuncs,
-			 sizeof(*pf->funcs));
-	if (!pf->funcs) {
-		pf->oom = true;
-		return 0;
-	}
+	v = lookup(pf, &pf->func_ix, h, func_eq, &c, &slot);
+	if (v || !room(pf, &pf->funcs, &pf->capfuncs, pf->nfuncs,
+		       sizeof(*pf->funcs)))
+		return v;
 	pf->funcs[pf->nfuncs] = c.f;
-	pf->func_ix.hash[j] = h;
-	pf->func_ix.val[j] = ++pf->nfuncs;
-	pf->func_ix.n++;
+	insert(&pf->func_ix, slot, h, ++pf->nfuncs);
 	return pf->nfuncs;
 }
 
@@ -357,11 +370,8 @@ static size_t map_of(struct prof *pf, const void *space, const char *file)
 	for (size_t i = 0; i < pf->nmaps; i++)
 		if (pf->maps[i].space == space && pf->maps[i].file == f)
 			return i + 1;
-	pf->maps = grow(pf->maps, &pf->capmaps, pf->nmaps, sizeof(*pf->maps));
-	if (!pf->maps || pf->oom) {
-		pf->oom = true;
+	if (!room(pf, &pf->maps, &pf->capmaps, pf->nmaps, sizeof(*pf->maps)))
 		return 0;
-	}
 	/* every frame of it named, until one is not */
 	pf->maps[pf->nmaps] = (struct map){ .space = space, .file = f,
 					    .funcs = true };
@@ -435,26 +445,14 @@ static uint64_t loc_id(struct prof *pf, const struct ks_table *t,
 	struct loc_ctx c = { pf, st->user ? (const void *)t->usyms : NULL,
 			     st->ips[i] };
 	uint64_t h = mix(c.ip ^ (uintptr_t)c.space * 0x9e3779b97f4a7c15ULL);
-	size_t j;
+	size_t v, slot;
 
-	if (pf->oom)
-		return 0;
-	j = index_find(&pf->loc_ix, h, loc_eq, &c);
-	if (j == SIZE_MAX) {
-		pf->oom = true;
-		return 0;
-	}
-	if (pf->loc_ix.val[j])
-		return pf->loc_ix.val[j];
-	pf->locs = grow(pf->locs, &pf->caplocs, pf->nlocs, sizeof(*pf->locs));
-	if (!pf->locs) {
-		pf->oom = true;
-		return 0;
-	}
+	v = lookup(pf, &pf->loc_ix, h, loc_eq, &c, &slot);
+	if (v || !room(pf, &pf->locs, &pf->caplocs, pf->nlocs,
+		       sizeof(*pf->locs)))
+		return v;
 	loc_fill(pf, t, st->user, c.ip, &pf->locs[pf->nlocs]);
-	pf->loc_ix.hash[j] = h;
-	pf->loc_ix.val[j] = ++pf->nlocs;
-	pf->loc_ix.n++;
+	insert(&pf->loc_ix, slot, h, ++pf->nlocs);
 	return pf->nlocs;
 }
 
@@ -466,11 +464,8 @@ static uint64_t unknown_loc(struct prof *pf)
 
 	if (pf->unknown)
 		return pf->unknown;
-	pf->locs = grow(pf->locs, &pf->caplocs, pf->nlocs, sizeof(*pf->locs));
-	if (!pf->locs || pf->oom) {
-		pf->oom = true;
+	if (!room(pf, &pf->locs, &pf->caplocs, pf->nlocs, sizeof(*pf->locs)))
 		return 0;
-	}
 	pf->locs[pf->nlocs] = (struct loc){ .func = f };
 	return pf->unknown = ++pf->nlocs;
 }
@@ -696,8 +691,8 @@ int ks_pprof_encode(const struct ks_report *const *reps, int n,
 	*out = NULL;
 	*outlen = 0;
 	/* the string table begins with "" */
-	pf.strs = grow(pf.strs, &pf.capstrs, 0, sizeof(char *));
-	if (!pf.strs || !(pf.strs[0] = strdup("")))
+	if (!room(&pf, &pf.strs, &pf.capstrs, 0, sizeof(char *)) ||
+	    !(pf.strs[0] = strdup("")))
 		goto oom;
 	pf.nstrs = 1;
 	for (int i = 0; i < n; i++) {

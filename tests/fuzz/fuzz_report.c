@@ -4,9 +4,13 @@
  * content: task names and strings of arbitrary bytes (a task names itself;
  * a target's ELF names its functions), every number, histograms, stacks,
  * nested keys, -r.  The JSON line must parse strictly (json-c) and give
- * back each shown row's cells; the text writer must not fail.
+ * back each shown row's cells; the text writer must not fail; the pprof
+ * writer's profile must inflate (zlib) to well-formed protobuf whose
+ * strings are UTF-8 and whose samples' first values add up to the rows'
+ * counts.
  */
 #include <math.h>
+#include <zlib.h>
 #include "kscope.h"
 #include "fuzz.h"
 #include "json_check.h"
@@ -15,7 +19,7 @@ static const struct ks_col cols[] = {
 	{ "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },
 	{ "site", "SITE", KS_CT_STR, 0, .flags = KS_CF_KEY },
 	{ "count", "COUNT", KS_CT_U64, 10, .unit = KS_UNIT_COUNT,
-	  .flags = KS_CF_COUNT | KS_CF_WEIGHT },
+	  .flags = KS_CF_COUNT | KS_CF_WEIGHT, .sample = "contentions" },
 	{ "delta", "DELTA", KS_CT_I64, 8 },
 	{ "avg", "AVG", KS_CT_F64, 8, .dec = 1, .jdec = 3 },
 	{ "queue.wait_ns", "WAIT", KS_CT_NS, 8 },
@@ -69,6 +73,125 @@ static void check_json(const char *out, size_t len, size_t shown,
 			abort();
 	}
 	json_object_put(o);
+}
+
+/* ---- a protobuf walk (wire format only) ---------------------------- */
+struct pbr {
+	const uint8_t *p, *end;
+};
+
+static bool pb_varint(struct pbr *r, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+		uint8_t b = *r->p++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* the next field: its number and wire type, a varint's value or a
+ * length-delimited field's bytes in sub */
+static bool pb_field(struct pbr *r, int *field, int *wt, uint64_t *v,
+		     struct pbr *sub)
+{
+	uint64_t key;
+
+	if (!pb_varint(r, &key))
+		abort();
+	*field = key >> 3;
+	*wt = key & 7;
+	if (*field < 1)
+		abort();
+	if (*wt == 0) {
+		if (!pb_varint(r, v))
+			abort();
+		return true;
+	}
+	if (*wt != 2 || !pb_varint(r, v) || *v > (uint64_t)(r->end - r->p))
+		abort();	/* kscope writes varints and lengths only */
+	sub->p = r->p;
+	sub->end = r->p + *v;
+	r->p += *v;
+	return true;
+}
+
+/* a Profile: fields 1-14, strings UTF-8; the sum of the samples' first
+ * values (location ids and values are packed) */
+static uint64_t pb_profile(const uint8_t *buf, size_t len)
+{
+	struct pbr r = { buf, buf + len }, sub, s2;
+	uint64_t sum = 0, v;
+	int field, wt, nstrs = 0;
+
+	while (r.p < r.end) {
+		pb_field(&r, &field, &wt, &v, &sub);
+		if (field > 14)
+			abort();
+		if (field == 6) {	/* string_table: UTF-8, "" first */
+			if (!nstrs++ && sub.p != sub.end)
+				abort();
+			for (const uint8_t *c = sub.p; c < sub.end;) {
+				int n = ks_utf8_len(c);
+
+				if (!n || c + n > sub.end)
+					abort();
+				c += n;
+			}
+		}
+		if (field != 2)
+			continue;
+		while (sub.p < sub.end) {	/* a Sample */
+			pb_field(&sub, &field, &wt, &v, &s2);
+			if (field == 2 && wt == 2 && s2.p < s2.end) {
+				if (!pb_varint(&s2, &v))
+					abort();
+				sum += v;
+			}
+		}
+	}
+	return sum;
+}
+
+static void check_pprof(const struct ks_report *rep, uint64_t counts)
+{
+	const struct ks_report *reps[1] = { rep };
+	unsigned char *gz, *raw;
+	size_t len, cap = 1 << 16;
+	z_stream z = { 0 };
+	int rc;
+
+	if (ks_pprof_encode(reps, 1, &gz, &len) || len < 2 ||
+	    gz[0] != 0x1f || gz[1] != 0x8b)
+		abort();
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		abort();
+	raw = malloc(cap);
+	if (!raw)
+		abort();
+	z.next_in = gz;
+	z.avail_in = len;
+	for (;;) {
+		z.next_out = raw + z.total_out;
+		z.avail_out = cap - z.total_out;
+		rc = inflate(&z, Z_FINISH);
+		if (rc == Z_STREAM_END)
+			break;
+		if (rc != Z_BUF_ERROR && rc != Z_OK)
+			abort();
+		cap *= 2;
+		raw = realloc(raw, cap);
+		if (!raw)
+			abort();
+	}
+	if (pb_profile(raw, z.total_out) != counts)
+		abort();
+	inflateEnd(&z);
+	free(raw);
+	free(gz);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -155,6 +278,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nrows && !len)
 		abort();
 	free(out);
+	{
+		uint64_t counts = 0;
+
+		for (size_t i = 0; i < nrows; i++)
+			counts += rows[i].count;
+		check_pprof(&rep, counts);
+	}
 	ks_report_free(&rep);
 	ks_run_free(&r);
 	return 0;

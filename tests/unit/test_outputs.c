@@ -120,27 +120,46 @@ static void test_folded(void **state)
 	ks_kernel_syms_use(NULL);
 }
 
+static void timed(struct ks_report *rep)
+{
+	rep->time = (struct timespec){ 1700000002, 500000000 };
+	rep->interval_s = 2.25;
+}
+
+/* a report whose table resolves user stacks in this process, whose
+ * executable is exe */
+static struct ks_table *user_report(struct ks_report *rep, struct ks_run *r,
+				    struct ks_usyms **u, char *exe, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
+	struct ks_table *t;
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	*u = ks_usyms_new(getpid());
+	assert_non_null(*u);
+	memset(r, 0, sizeof(*r));
+	r->tool = &fake_tool;
+	memset(rep, 0, sizeof(*rep));
+	rep->r = r;
+	timed(rep);
+	t = ks_table_add(rep, "entries", cols, C_NCOLS);
+	t->usyms = *u;
+	return t;
+}
+
 /* user frames: "func [object]", resolved through the table's symbols */
 static void test_folded_user(void **state)
 {
 	uint64_t ips[] = { (uint64_t)(uintptr_t)&ks_out_target + 1 };
-	struct ks_usyms *u = ks_usyms_new(getpid());
+	struct ks_usyms *u;
 	struct ks_report rep;
 	struct ks_run r;
 	struct ks_table *t;
 	char *s, want[256], exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	(void)state;
-	assert_non_null(u);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	memset(&r, 0, sizeof(r));
-	r.tool = &fake_tool;
-	memset(&rep, 0, sizeof(rep));
-	rep.r = &r;
-	t = ks_table_add(&rep, "entries", cols, C_NCOLS);
-	t->usyms = u;
+	t = user_report(&rep, &r, &u, exe, sizeof(exe));
 	row(t, "prog", "malloc", 3, 96, ips, 1, true);
 	s = capture_folded(&rep, false);
 	snprintf(want, sizeof(want), "prog;ks_out_target [%s] 96\n",
@@ -151,17 +170,21 @@ static void test_folded_user(void **state)
 	ks_usyms_free(u);
 }
 
-/* a report without stacks has nothing to fold */
-static void test_folded_no_stacks(void **state)
+/* a report without stacks has nothing to fold, and no profile */
+static void test_no_stacks(void **state)
 {
 	static const struct ks_col plain[] = {
 		{ "cache", "CACHE", KS_CT_STR, -8, .flags = KS_CF_KEY },
-		{ "bytes", "BYTES", KS_CT_U64, 6, .flags = KS_CF_WEIGHT },
+		{ "bytes", "BYTES", KS_CT_U64, 6, .flags = KS_CF_WEIGHT,
+		  .sample = "alloc_space" },
 	};
+	const struct ks_report *reps[1] = { NULL };
 	struct ks_report rep;
 	struct ks_run r;
 	struct ks_stack_view v;
 	struct ks_table *t;
+	unsigned char *buf;
+	size_t len;
 	char *s;
 
 	(void)state;
@@ -175,6 +198,9 @@ static void test_folded_no_stacks(void **state)
 	s = capture_folded(&rep, false);
 	assert_string_equal(s, "");
 	free(s);
+	reps[0] = &rep;
+	assert_int_equal(ks_pprof_encode(reps, 1, &buf, &len), 1);
+	assert_null(buf);
 	ks_report_free(&rep);
 }
 
@@ -222,12 +248,6 @@ static char *decoded(const struct ks_report *const *reps, int n, bool raw)
 	s = run(cmd);
 	unlink(path);
 	return s;
-}
-
-static void timed(struct ks_report *rep)
-{
-	rep->time = (struct timespec){ 1700000002, 500000000 };
-	rep->interval_s = 2.25;
 }
 
 static void test_pprof(void **state)
@@ -293,24 +313,14 @@ static void test_pprof_user(void **state)
 {
 	uint64_t ips[] = { (uint64_t)(uintptr_t)&ks_out_target + 1, 0x10 };
 	const struct ks_report *reps[1];
-	struct ks_usyms *u = ks_usyms_new(getpid());
+	struct ks_usyms *u;
 	struct ks_report rep;
 	struct ks_run r;
 	struct ks_table *t;
 	char *s, want[8400], exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	(void)state;
-	assert_non_null(u);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	memset(&r, 0, sizeof(r));
-	r.tool = &fake_tool;
-	memset(&rep, 0, sizeof(rep));
-	rep.r = &r;
-	timed(&rep);
-	t = ks_table_add(&rep, "entries", cols, C_NCOLS);
-	t->usyms = u;
+	t = user_report(&rep, &r, &u, exe, sizeof(exe));
 	row(t, "prog", "malloc", 3, 96, ips, 2, true);
 	reps[0] = &rep;
 	s = decoded(reps, 1, false);
@@ -334,34 +344,6 @@ static void test_pprof_user(void **state)
 	free(s);
 	ks_report_free(&rep);
 	ks_usyms_free(u);
-}
-
-/* a report without stacks has no profile */
-static void test_pprof_no_stacks(void **state)
-{
-	static const struct ks_col plain[] = {
-		{ "cache", "CACHE", KS_CT_STR, -8, .flags = KS_CF_KEY },
-		{ "bytes", "BYTES", KS_CT_U64, 6, .flags = KS_CF_WEIGHT,
-		  .sample = "alloc_space" },
-	};
-	const struct ks_report *reps[1];
-	struct ks_report rep;
-	struct ks_run r;
-	struct ks_table *t;
-	unsigned char *buf;
-	size_t len;
-
-	(void)state;
-	memset(&r, 0, sizeof(r));
-	r.tool = &fake_tool;
-	memset(&rep, 0, sizeof(rep));
-	rep.r = &r;
-	t = ks_table_add(&rep, "entries", plain, 2);
-	ks_cell_u64(t, ks_row_add(t), 1, 5);
-	reps[0] = &rep;
-	assert_int_equal(ks_pprof_encode(reps, 1, &buf, &len), 1);
-	assert_null(buf);
-	ks_report_free(&rep);
 }
 
 static struct ks_flame *parse(const char *text)
@@ -508,10 +490,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded),
 		cmocka_unit_test(test_folded_user),
-		cmocka_unit_test(test_folded_no_stacks),
+		cmocka_unit_test(test_no_stacks),
 		cmocka_unit_test(test_pprof),
 		cmocka_unit_test(test_pprof_user),
-		cmocka_unit_test(test_pprof_no_stacks),
 		cmocka_unit_test(test_flame_parse),
 		cmocka_unit_test(test_flame_golden),
 	};
