@@ -49,7 +49,7 @@ TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     python3-jsonschema
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench asan fuzz fuzz-build export-reference
+	static workloads bench asan fuzz fuzz-build export-reference soak
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -199,6 +199,13 @@ install: $(B)/kscope man
 	for m in $(B)/man/*.8; do \
 		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); \
 	done
+
+# kscope export for SOAK_SECONDS (default an hour) under workloads, scraped
+# every second: RSS and fd slopes, slowest scrape (outside make check)
+SOAK_SECONDS ?= 3600
+soak: all workloads
+	$(PYTHON) tests/soak_export.py --duration $(SOAK_SECONDS) \
+		--json $(B)/soak.json
 
 bench: all workloads
 	sh bench/run.sh
