@@ -7,7 +7,6 @@ tests/schemas/examples/, mutated).  The report lines of the integration
 tests are validated against them in tests/cases/_check.py."""
 import copy
 import json
-import os
 import pathlib
 import re
 import subprocess
@@ -66,7 +65,7 @@ def schema_type(name, field):
     node = root
     parts = re.findall(r"[^.\[\]]+|\[\]", field)
     for p in parts:
-        node = _deref(root, node)
+        node = _schema.deref(root, node)
         if p == "[]":
             node = node["items"]
         elif p == "*":
@@ -76,14 +75,6 @@ def schema_type(name, field):
     return _type_of(root, node)
 
 
-def _deref(root, node):
-    while "$ref" in node and node["$ref"].startswith("#/"):
-        for k in node["$ref"][2:].split("/"):
-            root = root[k]
-        node = root
-    return node
-
-
 COMMON_TYPES = {"u64": "integer", "i64": "integer", "f64": "number",
                 "interval_s": "number", "time": "string", "note": "string",
                 "comm": "string", "symbol": "string", "stack": "stack",
@@ -91,7 +82,7 @@ COMMON_TYPES = {"u64": "integer", "i64": "integer", "f64": "number",
 
 
 def _type_of(root, node):
-    node = _deref(root, node)
+    node = _schema.deref(root, node)
     ref = node.get("$ref", "")
     if ref.startswith("common.json#/$defs/"):
         return COMMON_TYPES[ref.rsplit("/", 1)[1]]
@@ -281,3 +272,110 @@ def test_example_valid_and_strict(line):
         bad = copy.deepcopy(line)
         bad[k] = v
         _refused(bad)
+
+
+# ---- the C source writes no key the schemas lack -------------------------
+
+SRC = ROOT / "src" / "tools"
+# files that build report lines for tools other than their own name
+SHARED = {"locks_common.c": ("mlock", "mheld", "spinlock")}
+C_TYPES = {"KS_CT_STR": "string", "KS_CT_COMM": "string",
+           "KS_CT_U64": "integer", "KS_CT_I64": "integer",
+           "KS_CT_NS": "integer", "KS_CT_F64": "number",
+           "KS_CT_HIST": "hist", "KS_CT_STACK": "stack"}
+V_TYPES = {"u64": "integer", "i64": "integer", "f64": "number",
+           "str": "string", "null": "null", "f64s": "array"}
+COL = re.compile(r'\{\s*"([a-z][a-z0-9_.]*)"\s*,\s*(?:"[^"]*"|NULL)\s*,'
+                 r'\s*(KS_CT_\w+)')
+VALUE = re.compile(r'\bks_report_(u64|i64|f64|str|null|f64s)\(\s*\w+\s*,'
+                   r'\s*"([^"]+)"')
+TOOL_DEF = re.compile(r'\.name = "(\w+)",(?:(?!\n\};).)*?'
+                      r'(?:\.drop_names = (\w+)|\n\};)', re.S)
+FEATURE_KEY = re.compile(r'\bks_json_k(?:ey|str|double|u64)\(&j,\s*"(\w+)"')
+MACRO = re.compile(r'^#define\s+(\w+)\((\w+)[,)]((?:.*\\\n)*.*)$', re.M)
+
+
+def source_keys(text):
+    """[(key, type)] of the JSON keys a tool's C source writes: struct
+    ks_col initializers (also through a macro taking the key as its first
+    argument, like workq's US_COL), and ks_report_*() values."""
+    out = [(k, C_TYPES[t]) for k, t in COL.findall(text) if t in C_TYPES]
+    for name, param, body in MACRO.findall(text):
+        m = re.search(r'\{\s*' + param + r'\s*,\s*\w+\s*,\s*(KS_CT_\w+)',
+                      body)
+        if m and m.group(1) in C_TYPES:
+            for k in re.findall(r'\b' + name + r'\(\s*"([a-z][a-z0-9_.]*)"',
+                                text):
+                out.append((k, C_TYPES[m.group(1)]))
+    out += [(k, V_TYPES[t]) for t, k in VALUE.findall(text)]
+    return out
+
+
+def test_source_keys_in_schemas():
+    """Every JSON key src/tools/*.c writes (columns, report values, drop
+    reasons) is in its tool's schema with a type that fits: a field added
+    in C without its schema fails here, before any test runs the option
+    that prints it."""
+    problems = []
+    for path in sorted(SRC.glob("*.c")):
+        text = path.read_text()
+        tools = SHARED.get(path.name, (path.stem,))
+        keys = source_keys(text)
+        if path.name == "features.c":
+            tools = ("features",)
+            keys = [(k, None) for k in FEATURE_KEY.findall(text)]
+        if not keys:
+            continue
+        if not all(t in NAMES for t in tools):
+            problems.append(f"src/tools/{path.name} writes JSON keys "
+                            f"{sorted({k for k, _ in keys})} for no known "
+                            "tool: name its tools in SHARED in "
+                            "tests/test_schemas.py")
+            continue
+        for key, ctype in keys:
+            found = []
+            for t in tools:
+                for f in _schema.fields(t):
+                    if f == key or f.endswith("." + key):
+                        found.append((t, f))
+            if not found:
+                problems.append(
+                    f"{'/'.join(tools)}: src/tools/{path.name} writes "
+                    f"'{key}'" + (f" ({ctype})" if ctype else "") +
+                    ", not in tests/schemas/"
+                    f"{tools[0]}.json: add it there and to docs/json.md's "
+                    f"'{tools[0]}' table")
+                continue
+            if ctype and not any(
+                    ctype in schema_type(t, f).split(" or ")
+                    for t, f in found):
+                problems.append(
+                    f"{'/'.join(tools)}: src/tools/{path.name} writes "
+                    f"'{key}' as {ctype}; the schema has " + ", ".join(
+                        f"{f}: {schema_type(t, f)} ({t}.json)"
+                        for t, f in found))
+    assert not problems, "\n".join(problems)
+
+
+def test_drop_reasons_in_schemas():
+    """dropped in each tool's schema has exactly map_full, stack and the
+    names of its struct ks_tool's .drop_names array."""
+    text = "\n".join(p.read_text() for p in sorted(SRC.glob("*.c")))
+    problems, seen = [], set()
+    for tool, arr in TOOL_DEF.findall(text):
+        seen.add(tool)
+        drops = []
+        if arr:
+            m = re.search(r'\b' + arr + r'\[\]\s*=\s*\{([^}]*)\}', text)
+            assert m, f"{tool}: no definition of .drop_names {arr}"
+            drops = re.findall(r'"([^"]+)"', m.group(1))
+        want = {"map_full", "stack", *drops}
+        have = set(_schema.load(tool)["properties"]["dropped"]["properties"])
+        if want != have:
+            problems.append(
+                f"{tool}: its drop reasons (src/tools, .drop_names "
+                f"{arr or 'none'}, with map_full and stack) are "
+                f"{sorted(want)}; tests/schemas/{tool}.json's dropped has "
+                f"{sorted(have)}")
+    assert seen == set(_schema.TOOLS), sorted(seen)
+    assert not problems, "\n".join(problems)

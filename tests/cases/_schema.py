@@ -192,6 +192,18 @@ def sweep(directory):
     return n
 
 
+def deref(root, node):
+    """node, or what its local "$ref" ("#/$defs/queue") points to in
+    root; references to common.json stay as they are."""
+    while isinstance(node, dict) and \
+            node.get("$ref", "").startswith("#/"):
+        target = root
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
 def fields(name):
     """Every field of tests/schemas/NAME.json as a path ("total_count",
     "dropped.missed", "entries[].queue.count", "modes.*.why"), objects and
@@ -199,27 +211,19 @@ def fields(name):
     What docs/json.md's section for the tool must list."""
     root = load(name)
 
-    def deref(s):
-        while isinstance(s, dict) and s.get("$ref", "").startswith("#/"):
-            node = root
-            for part in s["$ref"][2:].split("/"):
-                node = node[part]
-            s = node
-        return s
-
     def walk(s, prefix, out):
-        s = deref(s)
+        s = deref(root, s)
         if not isinstance(s, dict):
             return
         for k, sub in s.get("properties", {}).items():
             p = prefix + k
             out.add(p)
             walk(sub, p + ".", out)
-        extra = deref(s.get("additionalProperties"))
+        extra = deref(root, s.get("additionalProperties"))
         if isinstance(extra, dict) and "properties" in extra:
             out.add(prefix + "*")
             walk(extra, prefix + "*.", out)
-        items = deref(s.get("items"))
+        items = deref(root, s.get("items"))
         if isinstance(items, dict) and "properties" in items:
             walk(items, prefix[:-1] + "[].", out)
     out = set()
