@@ -29,6 +29,7 @@ RUNS = [
     (["features", "-j"], 0),
     (["kmem", "-d", "1", "-s", "-j"], 0),
     (["kmem", "0.2", "3"], 0),                # interval takes, text
+    (["kmem", "--pprof", "{TMP}/k.pb.gz", "0.2", "3"], 0),   # profiles
     (["kpages", "-j", "0.3", "2"], 0),
     (["slabratetop", "-C", "-r", "5", "0.3", "2"], 0),
     (["workq", "-Q", "-d", "1", "-j"], 0),
@@ -36,7 +37,8 @@ RUNS = [
     (["mlock", "-s", "-H", "0.3", "3"], 0),
     (["spinlock", "-j", "-s", "0.3", "3"], 0),
     (["memleak", "-d", "1"], 0),
-    (["memleak", "-j", "--", "{WL}/dyn_leaker", "{TMP}/truth.json"], 0),
+    (["memleak", "-j", "--pprof", "{TMP}/m.pb.gz", "--", "{WL}/dyn_leaker",
+      "{TMP}/truth.json"], 0),
     (["report", "-d", "1"], 0),
     (["report", "-d", "1", "-j"], 0),
     (["mheld", "-d", "1"], None),             # 1 where no fentry/kprobes
@@ -95,7 +97,8 @@ def test_asan(args, want):
 VALGRIND_RUNS = [
     (["kmem", "-s", "-j", "0.5", "2"], 0),
     (["mlock", "-s", "-H", "0.5", "2"], 0),
-    (["memleak", "-j", "--", "{WL}/dyn_leaker", "{TMP}/truth.json"], 0),
+    (["memleak", "-j", "--pprof", "{TMP}/m.pb.gz", "--", "{WL}/dyn_leaker",
+      "{TMP}/truth.json"], 0),
 ]
 
 
