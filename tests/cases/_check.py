@@ -114,7 +114,7 @@ def go_pprof_top(path, sample_index, unit=None):
     assert p.returncode == 0, f"go tool pprof: {p.stderr}"
     m = GO_TOTAL.search(p.stdout)
     assert m, p.stdout
-    assert m.group(2) == (unit or ""), m.group(0)
+    assert m.group(1) == "0" or m.group(2) == (unit or ""), m.group(0)
     rows = {}
     for line in p.stdout.splitlines():
         r = GO_ROW.match(line)

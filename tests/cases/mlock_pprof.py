@@ -29,4 +29,7 @@ def check(out, env, mode):
     if mode in ("fentry", "kprobe"):
         assert writes == t["writes"], (writes, t)
     else:
-        assert 0 < writes <= t["writes"], (writes, t)
+        # contended waits only: at most one per write; in a TCG guest a
+        # run may see none (seen on 6.12: 20000 writes in 40 ms, no wait)
+        assert writes <= t["writes"], (writes, t)
+        assert writes > 0 or env != "host", "no contended wait on the host"

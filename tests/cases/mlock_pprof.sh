@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: mlock
 # modes: fentry tp_btf
-# where: host
+# where: host vm
 #
 # mlock --pprof beside -j while four threads write to one pipe: the
 # profile's contentions and delay equal the JSON report's counts and
