@@ -95,10 +95,11 @@ GO_TOTAL = re.compile(r"Total samples = (\d+)(\S*)")
 GO_ROW = re.compile(r"^\s*(\d+)(\S*)\s+\S+%\s+\S+%\s+(\d+)(\S*)\s+\S+%\s+(.+)$")
 
 
-def go_pprof_top(path, sample_index, unit=None):
+def go_pprof_top(path, sample_index, unit=None, *extra):
     """`go tool pprof -top` (Debian's golang-go) on a profile: (the total
     of sample_index, {function: (flat, cum)}), values in unit ("B",
-    "ns"), every node shown."""
+    "ns"), every node shown; extra arguments as given ("-lines": the
+    keys are "function file:line")."""
     import shutil
     import subprocess
     if not shutil.which("go"):
@@ -109,6 +110,7 @@ def go_pprof_top(path, sample_index, unit=None):
             "-nodefraction=0", "-edgefraction=0", "-nodecount=1000000"]
     if unit:
         args.append(f"-unit={unit}")
+    args += extra
     p = subprocess.run(args + [str(path)], capture_output=True, text=True,
                        timeout=120)
     assert p.returncode == 0, f"go tool pprof: {p.stderr}"

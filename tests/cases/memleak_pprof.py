@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
+from pathlib import Path
+
 from _check import final, go_pprof_top, pprof, truth
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def check(out, env, mode):
@@ -21,6 +25,19 @@ def check(out, env, mode):
         assert by_objects.get(f, (0, 0))[1] == leak["allocs"], \
             f"{f}: {by_objects.get(f)} objects, leaked {leak['allocs']}"
     assert t["churn"] not in by_space, "outstanding at churn()"
+    # by line (-lines): each leak is one source line of the leaker, the
+    # one that calls its allocator
+    _, by_line = go_pprof_top(path, "inuse_space", "B", "-lines")
+    for leak in t["leaks"]:
+        rows = [(k, c) for k, (_, c) in by_line.items()
+                if k.startswith(leak["func"] + " ")]
+        assert len(rows) == 1, (leak, rows)
+        where, cum = rows[0]
+        assert cum == leak["bytes"], (where, cum, leak)
+        src, line = where.split()[1].rsplit(":", 1)
+        assert src.endswith("leaker.c"), where
+        text = (ROOT / src).read_text().splitlines()[int(line) - 1]
+        assert leak["kind"] + "(" in text, (where, text)
     # the same report as the JSON line: its totals
     assert space == sum(e["bytes"] for e in rep["entries"])
     assert objects == sum(e["allocs"] for e in rep["entries"])
