@@ -221,7 +221,8 @@ const struct ks_tool ks_tool_kmem = {
 	.examples =
 "  kscope kmem -d 10               top allocators over 10 seconds\n"
 "  kscope kmem -s -r 5 -c nginx    5 biggest kernel stacks for nginx\n"
-"  kscope kmem -j 1                JSON report every second\n",
+"  kscope kmem -j 1                JSON report every second\n"
+"  kscope kmem --pprof p.gz -d 10  a profile for go tool pprof\n",
 	.overhead =
 "  Every allocation runs a small in-kernel program: about 100-170 ns per\n"
 "  allocation by call site (bench/, 2-core VM, 6.18), 2.3 us with -s\n"

@@ -1106,7 +1106,9 @@ const struct ks_tool ks_tool_memleak = {
 "                                        every 10 s\n"
 "  kscope memleak -p 1234 -r 10          the 10 biggest leaking stacks of 1234\n"
 "  kscope memleak -j -- ./myprog arg     run myprog, JSON report when it exits\n"
-"  kscope memleak --sample 100 -p 1234   cheaper, estimates x100\n",
+"  kscope memleak --sample 100 -p 1234   cheaper, estimates x100\n"
+"  kscope memleak --pprof heap.pb.gz -- ./myprog\n"
+"                                        a heap profile for go tool pprof\n",
 	.tracing_what = "outstanding allocations",
 	.always_stacks = true,
 	.weight_help = "bytes outstanding",

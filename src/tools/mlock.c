@@ -107,7 +107,8 @@ const struct ks_tool ks_tool_mlock = {
 "  kscope mlock -d 10               mutex waits over 10 seconds\n"
 "  kscope mlock -H -r 5 -c nginx    5 worst mutexes for nginx, histograms\n"
 "  kscope mlock -s -j               JSON, keyed by lock and kernel stack\n"
-"  kscope mlock -m tracepoint       only contended waits (any kernel)\n",
+"  kscope mlock -m tracepoint       only contended waits (any kernel)\n"
+"  kscope mlock --pprof m.pb.gz 60  contention profile, renewed each minute\n",
 	.overhead =
 "  The contention tracepoint modes run only when a mutex is contended:\n"
 "  about 250 ns per tracepoint hit, two or three hits per wait; 1.2 us\n"
