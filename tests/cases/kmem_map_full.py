@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0
+from _check import final, truth
+from _locks import bpftrace_maps
+
+
+def check(out, env, mode):
+    rep = final(out, mode)
+    t = truth(out)
+    bt = bpftrace_maps(out / "bpftrace.json")
+    assert "@count" in bt, (out / "bpftrace.err").read_text()
+    counted = sum(e["count"] for e in rep["entries"])
+    full = rep["dropped"]["map_full"]
+    # 40 comms, each with its filp allocations: far more keys than 16
+    assert len({e["comm"] for e in rep["entries"]}) < t["threads"]
+    assert len(rep["entries"]) == 16, len(rep["entries"])
+    assert full > 0, rep["dropped"]
+    assert counted + full == bt["@count"], \
+        f"counted {counted} + map_full {full} != bpftrace's {bt['@count']}"
+    assert rep["total_count"] == counted
