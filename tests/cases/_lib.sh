@@ -57,3 +57,19 @@ ks_stop() {
 	wait "$KS_PID"
 	echo $? > "$OUT/kscope.rc"
 }
+
+# ks_whole TOOL ARGS...: a second kscope with one report at the end, JSON
+# on $OUT/whole.json, stderr on $OUT/whole.err; start it before ks_start
+# and stop it after ks_stop with ks_whole_stop, so that both see the same
+# events (the interval-sum cases compare its report with the intervals').
+ks_whole() {
+	ks_start_to whole.json "$@" -j
+	WHOLE_PID=$KS_PID
+	mv "$OUT/kscope.err" "$OUT/whole.err"
+}
+
+ks_whole_stop() {
+	kill -INT "$WHOLE_PID"
+	wait "$WHOLE_PID"
+	echo $? > "$OUT/whole.rc"
+}
