@@ -58,18 +58,33 @@ ks_stop() {
 	echo $? > "$OUT/kscope.rc"
 }
 
-# ks_whole TOOL ARGS...: a second kscope with one report at the end, JSON
-# on $OUT/whole.json, stderr on $OUT/whole.err; start it before ks_start
-# and stop it after ks_stop with ks_whole_stop, so that both see the same
-# events (the interval-sum cases compare its report with the intervals').
+# ks_bg NAME TOOL ARGS...: one more kscope, JSON on $OUT/NAME.json and
+# stderr on $OUT/NAME.err, started like ks_start (attached on return);
+# ks_bg_stop NAME sends it SIGINT and writes its exit status to
+# $OUT/NAME.rc.  Several instances watch the same events side by side.
+ks_bg() {
+	ks_bg_name=$1
+	shift
+	ks_start_to "$ks_bg_name.json" "$@" -j
+	echo "$KS_PID" > "$OUT/$ks_bg_name.pid"
+	mv "$OUT/kscope.err" "$OUT/$ks_bg_name.err"
+}
+
+ks_bg_stop() {
+	ks_bg_pid=$(cat "$OUT/$1.pid")
+	kill -INT "$ks_bg_pid"
+	wait "$ks_bg_pid"
+	echo $? > "$OUT/$1.rc"
+}
+
+# ks_whole TOOL ARGS...: a second kscope with one report at the end (on
+# $OUT/whole.json); start it before ks_start and stop it after ks_stop
+# with ks_whole_stop, so that both see the same events (the interval-sum
+# cases compare its report with the intervals').
 ks_whole() {
-	ks_start_to whole.json "$@" -j
-	WHOLE_PID=$KS_PID
-	mv "$OUT/kscope.err" "$OUT/whole.err"
+	ks_bg whole "$@"
 }
 
 ks_whole_stop() {
-	kill -INT "$WHOLE_PID"
-	wait "$WHOLE_PID"
-	echo $? > "$OUT/whole.rc"
+	ks_bg_stop whole
 }
