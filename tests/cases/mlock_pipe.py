@@ -21,7 +21,11 @@ def check(out, env, mode):
     else:
         # only contended waits, at most one per write (a spin-then-sleep
         # wait is one wait, not two)
-        assert 0 < top <= writes, \
-            f"{top} waits on one mutex, {writes} writes"
+        assert top <= writes, f"{top} waits on one mutex, {writes} writes"
+        # four writers on two CPUs contend the pipe's mutex; in the TCG
+        # VMs one host thread runs every vCPU in turn, so a writer is
+        # rarely stopped inside the mutex and contention may not happen
+        if env == "host":
+            assert top > 0, f"no contended waits in {writes} writes"
         assert {e["kind"] for e in rep["entries"]} <= \
             {"mutex:sleeping", "mutex:spinning"}, rep["entries"]
