@@ -39,7 +39,7 @@ def fold(entries, keys):
     return out
 
 
-def compare(out, keys, select=lambda e: True, min_reports=3):
+def compare(out, keys, select=lambda e: True, min_reports=2):
     out = Path(out)
     for f in ("kscope.rc", "whole.rc"):
         rc = (out / f).read_text().strip()

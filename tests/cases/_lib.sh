@@ -60,7 +60,7 @@ ks_stop() {
 
 # ks_bg NAME TOOL ARGS...: one more kscope, JSON on $OUT/NAME.json and
 # stderr on $OUT/NAME.err, started like ks_start (attached on return);
-# ks_bg_stop NAME sends it SIGINT and writes its exit status to
+# ks_bg_stop NAME... sends them SIGINT and writes each exit status to
 # $OUT/NAME.rc.  Several instances watch the same events side by side.
 ks_bg() {
 	ks_bg_name=$1
@@ -71,10 +71,14 @@ ks_bg() {
 }
 
 ks_bg_stop() {
-	ks_bg_pid=$(cat "$OUT/$1.pid")
-	kill -INT "$ks_bg_pid"
-	wait "$ks_bg_pid"
-	echo $? > "$OUT/$1.rc"
+	for ks_bg_name in "$@"; do
+		kill -INT "$(cat "$OUT/$ks_bg_name.pid")"
+	done
+	# signalled all at once: their final reports see the same moment
+	for ks_bg_name in "$@"; do
+		wait "$(cat "$OUT/$ks_bg_name.pid")"
+		echo $? > "$OUT/$ks_bg_name.rc"
+	done
 }
 
 # ks_whole TOOL ARGS...: a second kscope with one report at the end (on

@@ -16,12 +16,10 @@ ks_bg young memleak -c leaker_files --older 500
 ks_bg kinds memleak -c leaker_files --kinds kmalloc,page
 ks_bg depth memleak -c leaker_files --stack-depth 2
 ks_bg sample memleak -c leaker_files --sample 4
-"$WL/leaker_files" 2000 8000 "$OUT/truth.json" &
+"$WL/leaker_files" 2000 15000 "$OUT/truth.json" &
 LF=$!
 sleep 3
-for n in plain old young kinds depth sample; do
-	ks_bg_stop $n
-done
+ks_bg_stop plain old young kinds depth sample
 kill "$LF" 2>/dev/null
 wait "$LF" 2>/dev/null
 echo 2000 > "$OUT/files"

@@ -11,6 +11,6 @@
 
 ks_whole mlock -c lkint
 ks_start mlock -c lkint 0.1
-"$WL/pipe_writers" lkint 4 1s > "$OUT/truth.json"
+"$WL/pipe_writers" lkint 4 2s > "$OUT/truth.json"
 ks_stop
 ks_whole_stop

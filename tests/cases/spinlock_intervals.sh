@@ -11,6 +11,6 @@
 
 ks_whole spinlock -c lkint
 ks_start spinlock -c lkint 0.1
-"$WL/lock_fown" lkint 2 1s > "$OUT/truth.json"
+"$WL/lock_fown" lkint 2 2s > "$OUT/truth.json"
 ks_stop
 ks_whole_stop
