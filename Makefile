@@ -8,6 +8,8 @@ BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 # BTF to generate vmlinux.h from; or give VMLINUX_H=path to use your own
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 PREFIX ?= /usr/local
+# systemd reads units from /usr/local/lib/systemd/system too
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 PYTHON ?= /usr/bin/python3
 
 B := build
@@ -199,6 +201,10 @@ install: $(B)/kscope man
 	for m in $(B)/man/*.8; do \
 		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); \
 	done
+	mkdir -p $(DESTDIR)$(SYSTEMD_UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' dist/systemd/kscope-export.service.in \
+		> $(DESTDIR)$(SYSTEMD_UNITDIR)/kscope-export.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/kscope-export.service
 
 # kscope export for SOAK_SECONDS (default an hour) under workloads, scraped
 # every second: RSS and fd slopes, slowest scrape (outside make check)

@@ -104,6 +104,7 @@ def main():
     prev = {}
     next_round = t0
     scrapes = 0
+    slow = []           # (t, ms, load average) of scrapes over 50 ms
     err = None
     try:
         while time.monotonic() - t0 < a.duration:
@@ -125,6 +126,12 @@ def main():
                 break
             rss, fds = proc_status(ex.p.pid)
             samples.append((s0 - t0, rss, fds, lat))
+            if lat > 0.05:
+                # the machine's state then: slow scrapes on a shared
+                # machine are mostly someone else's load
+                slow.append((round(s0 - t0), round(lat * 1000, 1),
+                             pathlib.Path("/proc/loadavg").read_text()
+                             .split()[0]))
             if not om:
                 cur = counters(body.decode())
                 for k, v in cur.items():
@@ -165,6 +172,10 @@ def main():
         if lats else None,
         "latency_ms_max": round(lats[-1] * 1000, 2) if lats else None,
         "scrapes_over_limit": sum(1 for x in lats if x > a.max_latency),
+        "scrapes_over_50ms": len(slow),
+        "slowest_scrapes": sorted(slow, key=lambda x: -x[1])[:10],
+        "loadavg_1m_end": pathlib.Path("/proc/loadavg").read_text()
+        .split()[0],
         "counters_backwards": len(backwards),
         "sigterm_exit_s": round(took, 3),
         "exit_status": ex.p.returncode,

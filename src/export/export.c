@@ -425,13 +425,34 @@ static void collect_run(struct tool_run *t, struct ks_job *j)
 	pthread_rwlock_unlock(&E.x.lock);
 }
 
+/* run-time statistics count while anyone holds a BPF_ENABLE_STATS fd
+ * (CAP_SYS_ADMIN) or kernel.bpf_stats_enabled is 1: the sysctl reads 1
+ * in both cases, so without the fd kscope still reports them when it is */
+static bool bpf_stats_on(void)
+{
+	char c = '0';
+	int fd;
+
+	if (E.stats_fd >= 0)
+		return true;
+	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = '0';
+	close(fd);
+	return c == '1';
+}
+
 static void collect(void)
 {
+	bool stats = bpf_stats_on();
+
 	for (int i = 0; i < E.nruns; i++)
 		if (E.runs[i].up)
 			collect_run(&E.runs[i], NULL);
 	pthread_rwlock_wrlock(&E.x.lock);
-	if (E.stats_fd >= 0)
+	if (stats)
 		for (int i = 0; i < E.nruns; i++)
 			if (E.runs[i].up)
 				prog_stats(&E.runs[i]);
@@ -898,8 +919,9 @@ int ks_export_main(int argc, char **argv)
 	 * holds this (reference-counted) */
 	E.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (E.stats_fd < 0)
-		fprintf(stderr, "kscope export: note: BPF run-time statistics "
-			"unavailable (%s): no kscope_bpf_program_* metrics\n",
+		fprintf(stderr, "kscope export: note: cannot enable BPF "
+			"run-time statistics (%s): kscope_bpf_program_* "
+			"metrics only while kernel.bpf_stats_enabled is 1\n",
 			strerror(errno));
 	for (int i = 0; ks_tools[i] && E.nruns < MAX_RUNS; i++) {
 		if (tools && !tool_listed(tools, ks_tools[i]->name))
