@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 import traceback
@@ -189,6 +190,30 @@ def test_vm_features(vm_runs, label):
     assert not wrong, (f"kscope says fentry/kprobe unavailable on {label}, "
                        "which has both:\n" + "\n".join(wrong)
                        + "\n--- kscope features ---\n" + text)
+
+
+# what a kernel says when something went wrong under it: warnings, bugs,
+# oopses, sanitizer reports, RCU stalls and soft lockups
+KERNEL_TROUBLE = re.compile(
+    r"WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|"
+    r"rcu: INFO: .*detected stall|detected stalls on CPUs|soft lockup|"
+    r"hung_task|Call Trace:|kernel BUG")
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_vm_kernel_log(vm_runs, label):
+    """The guest kernel's log after every case ran: no warning, BUG,
+    oops, sanitizer report or RCU stall (a BPF program or the way kscope
+    drives the kernel must not provoke one)."""
+    r = _run(vm_runs, label)
+    f = r.results / "final" / "dmesg.txt"
+    if not f.exists():
+        pytest.fail(f"VM {label} sent no kernel log (booted={r.booted}): "
+                    f"{r.error}\n--- console tail ---\n{r.tail()}",
+                    pytrace=False)
+    bad = [ln for ln in f.read_text(errors="replace").splitlines()
+           if KERNEL_TROUBLE.search(ln)]
+    assert not bad, f"kernel log of {label}:\n" + "\n".join(bad[:40])
 
 
 @pytest.mark.parametrize("label", LABELS)
