@@ -154,9 +154,15 @@ def test_common_fields_required():
 
 # ---- the modes each schema allows are those kscope offers ----------------
 
+# modes a line may have only with an option that features (which probes
+# with the default options) does not use
+OPTION_MODES = {"spinlock": {"kprobe"}}     # --calls
+
+
 def test_modes_match_features():
     """Each tool's schema allows exactly the modes `kscope features`
-    says the tool implements ("supported"), on any kernel."""
+    says the tool implements ("supported"), on any kernel, and those
+    its options add (OPTION_MODES)."""
     if not KSCOPE.exists():
         pytest.fail(f"{KSCOPE} is not built (make)")
     out = subprocess.run([str(KSCOPE), "features", "-j"],
@@ -166,6 +172,7 @@ def test_modes_match_features():
     for f in _schema.feature_lines(out.stdout):
         seen.add(f["tool"])
         supported = {m for m, d in f["modes"].items() if d["supported"]}
+        supported |= OPTION_MODES.get(f["tool"], set())
         allowed = set(_schema.load(f["tool"])["properties"]["mode"]["enum"])
         assert allowed == supported, (
             f"tests/schemas/{f['tool']}.json allows modes {sorted(allowed)}"
