@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, truth
+from _check import final, reports, truth
 from _locks import bpftrace_maps
 
 
@@ -17,3 +17,11 @@ def check(out, env, mode):
     assert counted + full == bt["@count"], \
         f"counted {counted} + map_full {full} != bpftrace's {bt['@count']}"
     assert rep["total_count"] == counted
+
+    assert (out / "stacks.rc").read_text().strip() == "0"
+    rep = reports(out, "stacks.json")[0]
+    counted = sum(e["count"] for e in rep["entries"])
+    lost = rep["dropped"]["map_full"] + rep["dropped"]["stack"]
+    assert len(rep["entries"]) <= 16 and lost > 0, rep["dropped"]
+    assert counted + lost == bt["@count"], \
+        f"-s: counted {counted} + dropped {rep['dropped']} != {bt['@count']}"
