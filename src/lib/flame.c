@@ -323,8 +323,9 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-/* up to max characters of s as XML text; true when all of s fit */
-static bool xml_text(FILE *o, const char *str, size_t n, size_t max)
+/* up to max characters of s as XML text (also HTML text and attribute
+ * values): the flame graph and the HTML report escape with this */
+bool ks_xml_text(FILE *o, const char *str, size_t n, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, chars = 0;
@@ -498,7 +499,7 @@ static void draw(struct layout *l, uint32_t i, uint64_t start)
 		   frame_kind(name, nd->len, nd->depth));
 	fprintf(o, "<g class=\"f\" data-x=\"%" PRIu64 "\" data-w=\"%" PRIu64
 		"\" data-d=\"%u\"><title>", start, nd->value, nd->depth);
-	xml_text(o, name, nd->len, SIZE_MAX);
+	ks_xml_text(o, name, nd->len, SIZE_MAX);
 	fprintf(o, " (%s, %.2f%%)</title><rect x=\"%.2f\" y=\"%.1f\" "
 		"width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\" ry=\"2\"/>"
 		"<text x=\"%.2f\" y=\"%.1f\">", val,
@@ -506,9 +507,9 @@ static void draw(struct layout *l, uint32_t i, uint64_t start)
 		FRAME_H - 1, fill, x + 3, y + FRAME_H - 5);
 	if (fit >= 3) {
 		if (utf8_chars(name, nd->len) <= fit)
-			xml_text(o, name, nd->len, SIZE_MAX);
+			ks_xml_text(o, name, nd->len, SIZE_MAX);
 		else {
-			xml_text(o, name, nd->len, fit - 2);
+			ks_xml_text(o, name, nd->len, fit - 2);
 			fputs("..", o);
 		}
 	}
@@ -641,7 +642,7 @@ int ks_flame_svg(const struct ks_flame *f, const struct ks_flame_opts *o,
 	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
 		"fill=\"#f6f6f2\"/>\n<text class=\"title\" x=\"%d\" y=\"24\" "
 		"text-anchor=\"middle\">", l.width, l.height, l.width / 2);
-	xml_text(out, title, strlen(title), SIZE_MAX);
+	ks_xml_text(out, title, strlen(title), SIZE_MAX);
 	fprintf(out, "</text>\n<text class=\"ctl reset\" x=\"%d\" y=\"24\" "
 		"visibility=\"hidden\">Reset Zoom</text>\n<text class=\"ctl "
 		"search\" x=\"%d\" y=\"24\" text-anchor=\"end\" visibility="

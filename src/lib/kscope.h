@@ -465,6 +465,10 @@ size_t ks_rows_shown(const struct ks_run *r, size_t n);
  * ks_usyms_fmt() for user ones; returns buf or a string of usyms */
 const char *ks_frame_fmt(const struct ks_table *t, const struct ks_stack *s,
 			 int i, char *buf, size_t len);
+/* a cell as the text writer shows it ("" for histograms and stacks);
+ * returns buf or a string of the table */
+const char *ks_cell_text(const struct ks_col *c, const union ks_cell *v,
+			 char *buf, size_t len);
 /* "12.3us" style nanoseconds for text */
 const char *ks_fmt_ns(uint64_t ns, char *buf, size_t len);
 
@@ -561,6 +565,48 @@ int ks_flame_svg(const struct ks_flame *f, const struct ks_flame_opts *o,
 		 FILE *out);
 /* the zoom and search script: function ksFlame(svg) */
 extern const char ks_flame_script[];
+/* up to max characters of s (n bytes, any bytes) as XML or HTML text and
+ * attribute values: & < > " ' as entities, bytes that are not valid UTF-8
+ * as U+FFFD, control characters as '?'.  True when all of s fit */
+bool ks_xml_text(FILE *o, const char *s, size_t n, size_t max);
+/* the flame graph of a report's stacks (those ks_folded_write() writes),
+ * and in *unit what its weights count ("bytes", "ns", "pages", "count");
+ * NULL when the report has no stacks or on no memory */
+struct ks_flame *ks_flame_of_report(const struct ks_report *rep,
+				    bool by_count, const char **unit);
+
+/*
+ * The HTML report (out_html.c): one self-contained page (inline CSS, SVG
+ * and script, nothing fetched) with a section per tool made from its
+ * report the same way for every tool: summary, mode, note, drops, its
+ * tables (the rows -r shows, every cell's exact value in a data-v
+ * attribute), report values, log2 histograms as SVG bar charts, the
+ * stacks as a flame graph, and series sampled during the window (a
+ * single-row table, numamove's) as a small time series.  Everything that
+ * came from the kernel or a task name is escaped.
+ */
+struct ks_html;
+struct ks_tool;
+/* title: the page's heading; NULL after an error message (no memory) */
+struct ks_html *ks_html_new(const char *title);
+/* a sample of a run during the window, cumulative since it opened (a
+ * report made without starting a new interval), at t seconds into it */
+void ks_html_sample(struct ks_html *h, const struct ks_report *rep,
+		    double t);
+/* the run's report: its section (in the order added) */
+void ks_html_report(struct ks_html *h, const struct ks_report *rep);
+/* a tool that could not run here, and why */
+void ks_html_failed(struct ks_html *h, const struct ks_tool *t,
+		    const char *why);
+/* the page to f; 0, or -1 on a write error or no memory.  Frees h */
+int ks_html_write(struct ks_html *h, FILE *f, double window_s);
+/* s (n bytes) as HTML text or attribute value */
+void ks_html_escape(FILE *f, const char *s, size_t n);
+/* a log2 histogram (n slots) as an SVG bar chart: one rect class="bar"
+ * per slot from the first to the last used, heights proportional to the
+ * counts (data-count on each); unit "ns", "us" or NULL */
+void ks_html_hist_svg(FILE *f, const uint64_t *slots, int n,
+		      const char *unit, const char *title);
 
 /* ---- metrics (metrics.c): reports into monotonic series, exposition ----- */
 /*

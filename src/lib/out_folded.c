@@ -217,3 +217,38 @@ void ks_write_folded(const struct ks_report *rep)
 		fputc('\n', stderr);
 	}
 }
+
+struct ks_flame *ks_flame_of_report(const struct ks_report *rep,
+				    bool by_count, const char **unit)
+{
+	struct ks_stack_view v;
+	struct ks_flame *fl;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!ks_stack_view(rep, by_count, &v))
+		return NULL;
+	if (unit) {
+		enum ks_unit u = v.t->cols[v.weight].unit;
+
+		*unit = u == KS_UNIT_BYTES ? "bytes" :
+			u == KS_UNIT_NS ? "ns" :
+			u == KS_UNIT_PAGES ? "pages" : "count";
+	}
+	/* the same lines as --folded, so the picture and the file agree */
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (ks_folded_write(rep, by_count, f) | fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	fl = ks_flame_new();
+	if (fl && ks_flame_parse(fl, buf, len)) {
+		ks_flame_free(fl);
+		fl = NULL;
+	}
+	free(buf);
+	return fl;
+}

@@ -22,8 +22,8 @@ static void pad(FILE *f, const char *s, int width)
 		fputs(s, f);
 }
 
-static const char *cell_text(const struct ks_col *c, const union ks_cell *v,
-			     char *buf, size_t len)
+const char *ks_cell_text(const struct ks_col *c, const union ks_cell *v,
+			 char *buf, size_t len)
 {
 	switch (c->type) {
 	case KS_CT_STR:
@@ -83,7 +83,7 @@ static void row_text(FILE *f, const struct ks_report *rep,
 		if (!first)
 			fputc(' ', f);
 		first = false;
-		pad(f, cell_text(col, ks_cell(t, row, c), buf, sizeof(buf)),
+		pad(f, ks_cell_text(col, ks_cell(t, row, c), buf, sizeof(buf)),
 		    col->type == KS_CT_STACK ? 0 : col->width);
 	}
 	fputc('\n', f);
