@@ -257,6 +257,21 @@ def test_example_valid_and_strict(line):
                 bad = copy.deepcopy(line)
                 del bad[table][0][k]
                 assert f"'{k}' is a required property" in _refused(bad)
+    # histograms as ks_hist_json() writes them
+    for k, v in entry.items() if entry else ():
+        if k == "hist" and v:
+            bad = copy.deepcopy(line)
+            bad[table][0][k] = v + [{"min": v[-1]["max"] + 1,
+                                     "max": 2 * v[-1]["max"] + 1,
+                                     "count": 0}]
+            assert "is not a log2 histogram: an empty bucket" in \
+                _refused(bad)
+            bad[table][0][k] = [{"min": 3, "max": 5, "count": 1}]
+            assert f"field '{table}[].hist' is not a log2 histogram" in \
+                _refused(bad)
+            bad[table][0][k] = [{"min": 1, "max": 1, "count": 1},
+                                {"min": 4, "max": 7, "count": 1}]
+            assert "does not follow" in _refused(bad)
     # the tool's exact drop reasons: none missing, none extra
     reason = sorted(line["dropped"])[-1]
     bad = copy.deepcopy(line)

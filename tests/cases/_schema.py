@@ -110,6 +110,42 @@ def _problems(name, obj):
     return list(dict.fromkeys(out))
 
 
+U64_MAX = (1 << 64) - 1
+
+
+def _hist_problem(h):
+    """Why h is not what ks_hist_json() writes (log2 buckets {0,0},
+    {1,1}, {2,3}, {4,7}, ... the last open-ended, consecutive, from the
+    first used one to the last), or None."""
+    if not h:
+        return None
+    for b in h:
+        lo, hi = b["min"], b["max"]
+        if not (lo == hi == 0 or (lo & (lo - 1) == 0 and
+                                  hi in (2 * lo - 1, U64_MAX))):
+            return f"bucket {b} is not a log2 bucket"
+    for a, b in zip(h, h[1:]):
+        if b["min"] != a["max"] + 1:
+            return f"bucket {b} does not follow {a}"
+    if h[0]["count"] == 0 or h[-1]["count"] == 0:
+        return "an empty bucket at an end (buckets run from the first " \
+               "used to the last)"
+    return None
+
+
+def _hists(obj, path=()):
+    """(path, value) of every "hist" array in a report line."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "hist" and isinstance(v, list):
+                yield path + (k,), v
+            else:
+                yield from _hists(v, path + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _hists(v, path + (i,))
+
+
 def _fail(problems, obj, where):
     line = json.dumps(obj)
     if len(line) > 600:
@@ -134,6 +170,13 @@ def check_report(obj, where=""):
         _fail([f"'tool' is {tool!r}: no schema tests/schemas/{tool}.json "
                f"(tools: {', '.join(TOOLS)})"], obj, where)
     problems = _problems(tool, obj)
+    if not problems:
+        for path, h in _hists(obj):
+            why = _hist_problem(h)
+            if why:
+                problems.append(f"{tool}: field '{field_path(path)}' is "
+                                f"not a log2 histogram: {why}")
+        problems = list(dict.fromkeys(problems))
     if problems:
         _fail(problems, obj, where)
     return obj
