@@ -141,6 +141,27 @@ def test_doc_fields_match_schemas():
     assert not problems, "\n".join(problems)
 
 
+def test_doc_examples_valid():
+    """Every ```json example in docs/ and the README is a line kscope
+    could print: it parses and its schema accepts it (an example that
+    lost a drop reason or kept a renamed field fails here)."""
+    blocks = 0
+    for p in sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]:
+        for m in re.finditer(r"```json\n(.*?)```", p.read_text(), re.S):
+            blocks += 1
+            where = f"{p.relative_to(ROOT)}, example at offset {m.start()}"
+            try:
+                obj = json.loads(m.group(1))
+            except ValueError as e:
+                pytest.fail(f"{where} is not JSON ({e}); no '...' in "
+                            "examples: cut rows instead")
+            if "kernel" in obj and "modes" in obj:
+                _schema.check_features(obj, where)
+            else:
+                _schema.check_report(obj, where)
+    assert blocks >= 4
+
+
 def test_common_fields_required():
     """Every tool's line has the contract's keys (note is optional)."""
     for name in _schema.TOOLS:
