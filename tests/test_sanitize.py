@@ -11,6 +11,7 @@ syscall model inside libbpf)."""
 import os
 import pathlib
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -21,6 +22,8 @@ KSCOPE = ROOT / "build" / "kscope"
 ASAN_KSCOPE = ROOT / "build" / "asan" / "kscope"
 WL = ROOT / "build" / "workloads"
 SUPP = ROOT / "tests" / "valgrind.supp"
+sys.path.insert(0, str(ROOT / "tests" / "cases"))
+import _schema  # noqa: E402
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (BPF)")
 
@@ -69,6 +72,17 @@ def expected_ok(rc, want):
     return rc == want
 
 
+def check_json(args, p):
+    """What a -j run printed matches its schema, as in every other test."""
+    if "-j" not in args or p.returncode != 0:
+        return
+    where = "kscope " + " ".join(args)
+    if args[0] == "features":
+        _schema.feature_lines(p.stdout, where)
+    else:
+        assert _schema.report_lines(p.stdout, where), f"{where}: no line"
+
+
 def run_checked(cmd, args, env, timeout):
     tmp = tempfile.mkdtemp(prefix="ks-san-")
     argv = [a.replace("{WL}", str(WL)).replace("{TMP}", tmp) for a in args]
@@ -90,6 +104,7 @@ def test_asan(args, want):
         assert bad not in p.stderr, p.stderr[-4000:]
     assert expected_ok(p.returncode, want), \
         (p.returncode, p.stderr[-2000:])
+    check_json(args, p)
 
 
 # valgrind is slow (libbpf parses the kernel's BTF under it): a few runs
@@ -114,6 +129,7 @@ def test_valgrind(args, want):
               if l.startswith("==") and "WARNING" not in l]
     assert p.returncode == want and not errors, \
         (p.returncode, "\n".join(errors[:60]))
+    check_json(args, p)
 
 
 @needs_root
