@@ -101,10 +101,12 @@ def main():
     t0 = time.monotonic()
     samples = []        # (t, rss KiB, fds, latency s)
     backwards = []
+    series = []         # (t, sample lines in the scrape): RSS follows them
     prev = {}
     next_round = t0
     scrapes = 0
-    slow = []           # (t, ms, load average) of scrapes over 50 ms
+    # (t, ms, index page ms, load average) of scrapes over 50 ms
+    slow = []
     err = None
     try:
         while time.monotonic() - t0 < a.duration:
@@ -124,16 +126,26 @@ def main():
             if ex.p.poll() is not None:
                 err = f"kscope export exited {ex.p.returncode}"
                 break
+            # the index page takes no lock: slow at the same moment as
+            # /metrics means the machine (CPU) was slow, not the store
+            i0 = time.monotonic()
+            get(ex.url("/"), timeout=10)
+            ilat = time.monotonic() - i0
             rss, fds = proc_status(ex.p.pid)
-            samples.append((s0 - t0, rss, fds, lat))
+            samples.append((s0 - t0, rss, fds, lat, ilat))
             if lat > 0.05:
                 # the machine's state then: slow scrapes on a shared
                 # machine are mostly someone else's load
                 slow.append((round(s0 - t0), round(lat * 1000, 1),
+                             round(ilat * 1000, 1),
                              pathlib.Path("/proc/loadavg").read_text()
                              .split()[0]))
             if not om:
-                cur = counters(body.decode())
+                text = body.decode()
+                series.append((s0 - t0, sum(
+                    1 for ln in text.splitlines()
+                    if ln and not ln.startswith("#"))))
+                cur = counters(text)
                 for k, v in cur.items():
                     if k in prev and v < prev[k]:
                         backwards.append((round(s0 - t0), k, prev[k], v))
@@ -161,6 +173,13 @@ def main():
         "rss_kib_max": max(s[1] for s in samples) if samples else None,
         "rss_slope_kib_per_hour": round(slope_per_hour(
             [s[0] for s in after], [s[1] for s in after]), 1),
+        "rss_slope_last_half_kib_per_hour": round(slope_per_hour(
+            [s[0] for s in samples[len(samples) // 2:]],
+            [s[1] for s in samples[len(samples) // 2:]]), 1),
+        "series_first": series[0][1] if series else None,
+        "series_after_warmup": next((n for t, n in series if t >= warm),
+                                    None),
+        "series_last": series[-1][1] if series else None,
         "fds_first": samples[0][2] if samples else None,
         "fds_last": samples[-1][2] if samples else None,
         "fds_max": max(s[2] for s in samples) if samples else None,
@@ -173,6 +192,8 @@ def main():
         "latency_ms_max": round(lats[-1] * 1000, 2) if lats else None,
         "scrapes_over_limit": sum(1 for x in lats if x > a.max_latency),
         "scrapes_over_50ms": len(slow),
+        "index_latency_ms_max": round(max(s[4] for s in samples) * 1000, 2)
+        if samples else None,
         "slowest_scrapes": sorted(slow, key=lambda x: -x[1])[:10],
         "loadavg_1m_end": pathlib.Path("/proc/loadavg").read_text()
         .split()[0],
@@ -191,7 +212,11 @@ def main():
                    f"{a.max_latency * 1000:.0f} ms")
     if backwards:
         bad.append(f"counters went backwards: {backwards[:5]}")
-    if after and after[-1][2] > after[0][2]:
+    # a scrape's own connection comes and goes: grown means the fewest
+    # open in the last tenth is above the most in the first tenth
+    tenth = max(1, len(after) // 10)
+    if after and min(x[2] for x in after[-tenth:]) > \
+            max(x[2] for x in after[:tenth]):
         bad.append(f"open fds grew after the warm-up: {after[0][2]} -> "
                    f"{after[-1][2]}")
     if ex.p.returncode != 0:

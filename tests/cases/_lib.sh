@@ -92,3 +92,17 @@ ks_whole() {
 ks_whole_stop() {
 	ks_bg_stop whole
 }
+
+# ks_numa_balance: NUMA balancing on, scanning early and often (debugfs
+# since 5.13, sysctl before); the value it had is left in KS_NUMA_OLD
+ks_numa_balance() {
+	KS_NUMA_OLD=$(cat /proc/sys/kernel/numa_balancing)
+	echo 1 > /proc/sys/kernel/numa_balancing
+	for ks_kv in scan_delay_ms=100 scan_period_min_ms=100 \
+		scan_period_max_ms=1000 scan_size_mb=256; do
+		for ks_p in /sys/kernel/debug/sched/numa_balancing/${ks_kv%=*} \
+			/proc/sys/kernel/numa_balancing_${ks_kv%=*}; do
+			[ -w "$ks_p" ] && { echo "${ks_kv#*=}" > "$ks_p"; break; }
+		done
+	done
+}

@@ -21,20 +21,8 @@ nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
 cpu0=$(cut -d, -f1 /sys/devices/system/node/node0/cpulist | cut -d- -f1)
 taskset -p -c "$cpu0" $$ >/dev/null 2>&1 || ks_skip "cannot pin to CPU $cpu0"
 
-old=$(cat /proc/sys/kernel/numa_balancing)
-echo 1 > /proc/sys/kernel/numa_balancing
-# scan early and often (debugfs since 5.13, sysctl before)
-knob() {
-	for p in /sys/kernel/debug/sched/numa_balancing/$1 \
-		/proc/sys/kernel/numa_balancing_$1; do
-		[ -w "$p" ] && { echo "$2" > "$p"; return 0; }
-	done
-	return 0
-}
-knob scan_delay_ms 100
-knob scan_period_min_ms 100
-knob scan_period_max_ms 1000
-knob scan_size_mb 256
+ks_numa_balance
+old=$KS_NUMA_OLD
 
 vm() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 ks_start numamove 0.5

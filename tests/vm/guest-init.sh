@@ -63,6 +63,7 @@ KS_ENV=$(param env)
 [ -n "$KS_ENV" ] || KS_ENV=vm-$(uname -r | cut -d. -f1-2)
 ONLY=$(param only | tr ',' ' ')
 CASE_TIMEOUT=$(param case_timeout)
+FLEET=$(param fleet)
 [ -n "$CASE_TIMEOUT" ] || CASE_TIMEOUT=180
 export KS_ENV
 
@@ -182,9 +183,11 @@ run_case() {
 	tool=$(hdr "$file" tool)
 	[ -n "$tool" ] || return 0
 	where=$(hdr "$file" where)
-	# No "# where:" means everywhere; otherwise it must name vm or numa.
+	# No "# where:" means everywhere; otherwise it must name vm or numa,
+	# or fleet in a fleet boot (ks.fleet=1: networked, see test_vm_fleet.py)
 	case " $where " in
 	"  " | *" vm "* | *" numa "*) ;;
+	*" fleet "*) [ -n "$FLEET" ] || return 0 ;;
 	*) return 0 ;;
 	esac
 	modes=$(hdr "$file" modes)

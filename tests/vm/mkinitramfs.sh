@@ -103,6 +103,22 @@ else
 fi
 log "kscope: $KS_DESC"
 
+# fleet boots (tests/test_vm_fleet.py): kscope export is not in the static
+# build (libmicrohttpd, GnuTLS), so the dynamic build/kscope goes in too,
+# as /bin/kscope-export with its libraries; and the virtio-net modules of
+# each kernel (fetch-netmods.sh) under /netmods/RELEASE/
+if [ -n "${KSCOPE_INITRAMFS_EXPORT:-}" ]; then
+	[ -x "$BUILD/kscope" ] || die "no $BUILD/kscope for kscope export: run make"
+	cp "$BUILD/kscope" "$S/bin/kscope-export"
+	n=$(copy_libs "$BUILD/kscope" | wc -l)
+	log "kscope export: $BUILD/kscope as /bin/kscope-export ($n libs added)"
+	for d in ${KSCOPE_INITRAMFS_NETMODS:-}; do
+		mkdir -p "$S/netmods"
+		cp -r "$d" "$S/netmods/$(basename "$d")"
+		log "netmods: $(basename "$d"): $(echo $(cat "$d/order"))"
+	done
+fi
+
 # workloads
 nwl=0
 if [ -d "$BUILD/workloads" ]; then

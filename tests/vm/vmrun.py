@@ -235,11 +235,25 @@ def boot_image(kernel: Kernel) -> pathlib.Path:
 
 # --- initramfs ---------------------------------------------------------------
 
-def build_initramfs(path: pathlib.Path) -> str:
-    """Build the initramfs; returns the manifest's summary lines."""
+def fetch_netmods(kernel: Kernel) -> pathlib.Path:
+    """The kernel's virtio-net modules, for fleet boots (cached beside
+    its vmlinuz)."""
+    r = subprocess.run([str(HERE / "fetch-netmods.sh"), kernel.package,
+                        kernel.version, str(kernel.vmlinuz.parent)],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise VMError(f"virtio-net modules of {kernel.package}:\n"
+                      + r.stderr[-3000:])
+    return pathlib.Path(r.stdout.strip().splitlines()[-1])
+
+
+def build_initramfs(path: pathlib.Path, env=None) -> str:
+    """Build the initramfs; returns the manifest's summary lines.  env:
+    extra environment for mkinitramfs.sh (KSCOPE_INITRAMFS_*)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     r = subprocess.run([str(HERE / "mkinitramfs.sh"), str(path)],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       env=dict(os.environ, **(env or {})))
     if r.returncode != 0:
         raise VMError("building the initramfs failed:\n" + r.stderr[-4000:])
     return r.stderr
@@ -375,7 +389,8 @@ class VMRun:
                 "error": self.error, "console": str(self.console)}
 
 
-def qemu_argv(kernel, initrd, results_file, append="", numa=True):
+def qemu_argv(kernel, initrd, results_file, append="", numa=True,
+              hostfwd=None):
     argv = ["qemu-system-x86_64",
             # multi-threaded TCG crashed guests while BPF programs sat
             # on the slab allocator (every attach mode, a few runs in ten
@@ -388,6 +403,13 @@ def qemu_argv(kernel, initrd, results_file, append="", numa=True):
             "-serial", "stdio", "-serial", f"file:{results_file}",
             "-kernel", str(boot_image(kernel)), "-initrd", str(initrd),
             "-append", append]
+    if hostfwd:
+        # fleet boots: a virtio-net NIC on QEMU's user-mode network,
+        # host loopback ports forwarded to guest ports; restrict=on: the
+        # guest reaches nothing, the forwards still come in
+        fwd = ",".join(f"hostfwd=tcp:127.0.0.1:{h}-:{g}"
+                       for h, g in hostfwd)
+        argv += ["-nic", f"user,model=virtio-net-pci,restrict=on,{fwd}"]
     if numa:
         # one CPU and half the memory per node: CPU 0 is node 0, CPU 1 node 1
         argv += ["-object", "memory-backend-ram,id=m0,size=512M",
@@ -417,7 +439,7 @@ def decode_results(raw: str, dest: pathlib.Path):
 
 def boot(kernel: Kernel, initrd: pathlib.Path, vmdir: pathlib.Path, *,
          numa=True, append_extra="", only=(), timeout=None,
-         boot_timeout=None, case_timeout=None) -> VMRun:
+         boot_timeout=None, case_timeout=None, hostfwd=None) -> VMRun:
     timeout = timeout or env_int("KSCOPE_VM_TIMEOUT", 900)
     boot_timeout = boot_timeout or env_int("KSCOPE_VM_BOOT_TIMEOUT", 120)
     case_timeout = case_timeout or env_int("KSCOPE_VM_CASE_TIMEOUT", 180)
@@ -433,7 +455,7 @@ def boot(kernel: Kernel, initrd: pathlib.Path, vmdir: pathlib.Path, *,
     if only:
         append += " ks.only=" + ",".join(only)
     append = f"{append} {append_extra}".strip()
-    argv = qemu_argv(kernel, initrd, resfile, append, numa)
+    argv = qemu_argv(kernel, initrd, resfile, append, numa, hostfwd)
     run = VMRun(kernel.label, kernel, vmdir, vmdir / "console.log",
                 vmdir / "results", argv)
     (vmdir / "qemu-cmdline.txt").write_text(" ".join(argv) + "\n")
