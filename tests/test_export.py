@@ -713,3 +713,54 @@ def test_sigterm_within_a_second_every_tool():
         took = ex.stop()
     assert ex.p.returncode == 0, (ex.p.returncode, ex.stderr())
     assert took < 1.0, f"SIGTERM took {took:.2f}s"
+
+
+def test_histogram_edges_are_log2_slots():
+    """Every bucket of every histogram: `le` is the largest value of a log2
+    slot, 2^k - 1 ns (lock waits, measured in ns) or 2^k us - 1 ns (work
+    items, whose slots are whole microseconds), printed exactly; buckets
+    are cumulative and +Inf is _count."""
+    ex = Exporter("--tools", "workq,mlock,spinlock", "--interval", "0.3")
+    try:
+        # work items for sure: refresh_vm_stats on every CPU
+        with open("/proc/sys/vm/stat_refresh", "w") as f:
+            for _ in range(20):
+                f.write("1")
+                f.flush()
+        time.sleep(1.5)
+        text = get(ex.url())[2].decode()
+    finally:
+        ex.stop()
+    series = {}
+    for line in text.splitlines():
+        if line.startswith("#") or "_bucket{" not in line:
+            continue
+        name, rest = line.split("{", 1)
+        labels, value = rest.rsplit("} ", 1)
+        le = labels.rsplit('le="', 1)[1].rstrip('"')
+        key = (name, labels.rsplit(',le="', 1)[0])
+        series.setdefault(key, []).append((le, int(value)))
+    assert any(k[0].startswith("kscope_workqueue_execution") for k in
+               series), sorted(series)[:5]
+    counts = {}
+    for line in text.splitlines():
+        if "_count{" in line:
+            name, rest = line.split("{", 1)
+            labels, value = rest.rsplit("} ", 1)
+            counts[(name[:-len("_count")] + "_bucket", labels)] = int(value)
+    for (name, labels), buckets in series.items():
+        unit = 1000 if name.startswith("kscope_workqueue") else 1
+        prev = -1
+        for le, v in buckets[:-1]:
+            ns = round(float(le) * 1e9)
+            # exact decimal: the nanoseconds printed are the nanoseconds
+            assert f"{ns / 1e9:.9f}".rstrip("0").rstrip(".") == \
+                le.rstrip("0").rstrip(".") or ns == 0, (name, le)
+            k = (ns + 1) // unit
+            assert ns == 0 or ((ns + 1) % unit == 0 and k & (k - 1) == 0), \
+                f"{name}{{{labels}}}: le={le} is no log2 slot edge"
+            assert v >= prev, (name, labels, buckets)
+            prev = v
+        assert buckets[-1][0] == "+Inf", buckets
+        assert buckets[-1][1] >= prev
+        assert buckets[-1][1] == counts[(name, labels)], (name, labels)
