@@ -61,6 +61,11 @@ struct tool_run {
 	bool up;
 	char why[300];			/* why it cannot run */
 	int progs[MAX_PROGS];		/* its BPF programs' fds */
+	struct {			/* their statistics, last read */
+		char name[BPF_OBJ_NAME_LEN];
+		unsigned long long runs, ns;
+		bool ok;
+	} pstat[MAX_PROGS];
 	int nprogs;
 	double collect_s;		/* time spent collecting it */
 };
@@ -303,39 +308,58 @@ static void add_drops(const struct ks_report *rep)
 	}
 }
 
-/* the kernel's run-time statistics of a tool's programs: copies of one
- * program (one per probed function) share a name, so the series is set to
- * zero and each copy's totals added */
+/* the kernel's run-time statistics of a tool's programs, read outside
+ * the store's lock (a syscall each) */
+static void prog_read(struct tool_run *t)
+{
+	for (int i = 0; i < t->nprogs; i++) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		t->pstat[i].ok = !bpf_obj_get_info_by_fd(t->progs[i], &info,
+							 &len);
+		memcpy(t->pstat[i].name, info.name, sizeof(t->pstat[i].name));
+		t->pstat[i].name[sizeof(t->pstat[i].name) - 1] = '\0';
+		t->pstat[i].runs = info.run_cnt;
+		t->pstat[i].ns = info.run_time_ns;
+	}
+}
+
+/* into the store: copies of one program (one per probed function) share
+ * a name, so the series is set to zero and each copy's totals added */
 static void prog_stats(const struct tool_run *t)
 {
-	struct bpf_prog_info info[MAX_PROGS];
-	bool ok[MAX_PROGS];
-
 	for (int i = 0; i < t->nprogs; i++) {
-		uint32_t len = sizeof(info[i]);
-		const char *v[] = { t->r.tool->name, info[i].name };
+		const char *v[] = { t->r.tool->name, t->pstat[i].name };
 
-		memset(&info[i], 0, sizeof(info[i]));
-		ok[i] = !bpf_obj_get_info_by_fd(t->progs[i], &info[i], &len);
-		if (!ok[i])
+		if (!t->pstat[i].ok)
 			continue;
 		ks_mstore_set(E.x.store, "kscope_bpf_program_runs_total", v, 0);
 		ks_mstore_set(E.x.store, "kscope_bpf_program_run_seconds_total",
 			      v, 0);
 	}
 	for (int i = 0; i < t->nprogs; i++) {
-		const char *v[] = { t->r.tool->name, info[i].name };
+		const char *v[] = { t->r.tool->name, t->pstat[i].name };
 
-		if (!ok[i])
+		if (!t->pstat[i].ok)
 			continue;
 		ks_mstore_add(E.x.store, "kscope_bpf_program_runs_total", v,
-			      info[i].run_cnt);
+			      t->pstat[i].runs);
 		ks_mstore_add(E.x.store, "kscope_bpf_program_run_seconds_total",
-			      v, info[i].run_time_ns);
+			      v, t->pstat[i].ns);
 	}
 }
 
-static void process_stats(void)
+/* the process_* metrics, read outside the store's lock */
+struct proc_vals {
+	bool stat_ok, fds_ok, rl_ok;
+	unsigned long long cpu_ns;
+	double rss, vsize, start, max_fds;
+	long fds;
+};
+
+static void process_read(struct proc_vals *pv)
 {
 	static long ticks, page;
 	static double boot_time;
@@ -345,8 +369,8 @@ static void process_stats(void)
 	struct rlimit rl;
 	FILE *f;
 	DIR *d;
-	long fds = 0;
 
+	memset(pv, 0, sizeof(*pv));
 	if (!ticks) {
 		ticks = sysconf(_SC_CLK_TCK);
 		page = sysconf(_SC_PAGESIZE);
@@ -362,30 +386,47 @@ static void process_stats(void)
 	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
 		   "%llu %*d %*d %*d %*d %*d %*d %llu %llu %ld", &ut, &st,
 		   &start, &vsize, &rss) == 5) {
-		ks_mstore_set(E.x.store, "process_cpu_seconds_total", NULL, 0);
-		ks_mstore_add(E.x.store, "process_cpu_seconds_total", NULL,
-			      (ut + st) * (1000000000ULL / ticks));
-		ks_mstore_set(E.x.store, "process_resident_memory_bytes", NULL,
-			      (double)rss * page);
-		ks_mstore_set(E.x.store, "process_virtual_memory_bytes", NULL,
-			      vsize);
-		ks_mstore_set(E.x.store, "process_start_time_seconds", NULL,
-			      (boot_time + (double)start / ticks) * 1e9);
+		pv->stat_ok = true;
+		pv->cpu_ns = (ut + st) * (1000000000ULL / ticks);
+		pv->rss = (double)rss * page;
+		pv->vsize = vsize;
+		pv->start = (boot_time + (double)start / ticks) * 1e9;
 	}
 	if (f)
 		fclose(f);
 	d = opendir("/proc/self/fd");
 	while (d && readdir(d))
-		fds++;
+		pv->fds++;
 	if (d) {
 		closedir(d);
 		/* ., .. and the directory's own fd */
-		ks_mstore_set(E.x.store, "process_open_fds", NULL, fds - 3);
+		pv->fds -= 3;
+		pv->fds_ok = true;
 	}
-	if (!getrlimit(RLIMIT_NOFILE, &rl))
-		ks_mstore_set(E.x.store, "process_max_fds", NULL,
-			      rl.rlim_cur == RLIM_INFINITY ? 1e300 :
-			      (double)rl.rlim_cur);
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		pv->rl_ok = true;
+		pv->max_fds = rl.rlim_cur == RLIM_INFINITY ? 1e300 :
+			      (double)rl.rlim_cur;
+	}
+}
+
+static void process_stats(const struct proc_vals *pv)
+{
+	if (pv->stat_ok) {
+		ks_mstore_set(E.x.store, "process_cpu_seconds_total", NULL, 0);
+		ks_mstore_add(E.x.store, "process_cpu_seconds_total", NULL,
+			      pv->cpu_ns);
+		ks_mstore_set(E.x.store, "process_resident_memory_bytes", NULL,
+			      pv->rss);
+		ks_mstore_set(E.x.store, "process_virtual_memory_bytes", NULL,
+			      pv->vsize);
+		ks_mstore_set(E.x.store, "process_start_time_seconds", NULL,
+			      pv->start);
+	}
+	if (pv->fds_ok)
+		ks_mstore_set(E.x.store, "process_open_fds", NULL, pv->fds);
+	if (pv->rl_ok)
+		ks_mstore_set(E.x.store, "process_max_fds", NULL, pv->max_fds);
 }
 
 static int profile_of(struct ks_report *reps, int n, char **body,
@@ -448,15 +489,23 @@ static void collect(void)
 {
 	bool stats = bpf_stats_on();
 
+	struct proc_vals pv;
+
 	for (int i = 0; i < E.nruns; i++)
 		if (E.runs[i].up)
 			collect_run(&E.runs[i], NULL);
+	/* the syscalls first: a scrape waits only while numbers are added */
+	if (stats)
+		for (int i = 0; i < E.nruns; i++)
+			if (E.runs[i].up)
+				prog_read(&E.runs[i]);
+	process_read(&pv);
 	pthread_rwlock_wrlock(&E.x.lock);
 	if (stats)
 		for (int i = 0; i < E.nruns; i++)
 			if (E.runs[i].up)
 				prog_stats(&E.runs[i]);
-	process_stats();
+	process_stats(&pv);
 	pthread_rwlock_unlock(&E.x.lock);
 }
 
