@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import ssl
@@ -181,7 +182,9 @@ def test_exposition_promtool_and_openmetrics(fleet):
                 "kscope_build_info", "kscope_dropped_events_total",
                 "kscope_bpf_program_runs_total",
                 "kscope_workqueue_queue_latency_seconds_bucket",
-                "kscope_memleak_outstanding_bytes"):
+                "kscope_memleak_outstanding_bytes",
+                "kscope_collect_seconds_total", "process_open_fds",
+                "process_resident_memory_bytes", "process_cpu_seconds_total"):
         assert f"\n{fam}" in text, f"{fam} missing"
     # what Prometheus asks for: OpenMetrics, gzipped
     st, hdr, body = get(ex.url(), {
@@ -577,6 +580,58 @@ def test_warns_beyond_loopback():
     finally:
         p.terminate()
         p.wait(10)
+
+
+# ---- the names dashboards rely on -------------------------------------------
+
+# issue 14 fixes these names, types and labels ("names fixed here so
+# dashboards can rely on them"); (comm) only with --label comm
+CONTRACT = {
+    "kscope_kmem_allocations_total": ("counter", "kind site (comm)"),
+    "kscope_kmem_allocated_bytes_total": ("counter", "kind site (comm)"),
+    "kscope_page_allocations_total": ("counter", "site (comm)"),
+    "kscope_page_allocated_bytes_total": ("counter", "site (comm)"),
+    "kscope_slab_allocations_total": ("counter", "cache"),
+    "kscope_slab_allocated_bytes_total": ("counter", "cache"),
+    "kscope_lock_wait_seconds": ("histogram", "lock kind (comm)"),
+    "kscope_lock_hold_seconds": ("histogram", "lock kind (comm)"),
+    "kscope_workqueue_execution_seconds": ("histogram", "function"),
+    "kscope_workqueue_queue_latency_seconds": ("histogram",
+                                               "function workqueue"),
+    "kscope_numa_migrations_total": ("counter", ""),
+    "kscope_numa_migrated_pages_total": ("counter", ""),
+    "kscope_numa_migration_seconds_total": ("counter", ""),
+    "kscope_memleak_outstanding_bytes": ("gauge", "site"),
+    "kscope_memleak_outstanding_allocations": ("gauge", "site"),
+    "kscope_dropped_events_total": ("counter", "tool reason"),
+    "kscope_bpf_program_runs_total": ("counter", "tool program"),
+    "kscope_bpf_program_run_seconds_total": ("counter", "tool program"),
+    "kscope_tool_up": ("gauge", "tool mode reason"),
+    "kscope_build_info": ("info", "version kernel"),
+    "kscope_series_folded_total": ("counter", "family"),
+}
+
+
+def test_metric_names_are_the_contract():
+    """The code's own table (--metrics-reference) has every family the
+    issue names, with that type and exactly those labels."""
+    ref = subprocess.run([str(KSCOPE), "export", "--metrics-reference"],
+                         capture_output=True, text=True, check=True).stdout
+    have = {}
+    for line in ref.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`"):
+            labels = " ".join(x.strip().replace("`", "")
+                              for x in cells[2].split(",") if x.strip())
+            have[cells[0].strip("`")] = (cells[1], labels)
+    for name, want in CONTRACT.items():
+        assert have.get(name) == want, (name, have.get(name), want)
+    # base units in the names
+    for name, (typ, _) in have.items():
+        if typ == "counter":
+            assert name.endswith("_total"), name
+        if "seconds" in name or "bytes" in name:
+            assert re.search(r"_(seconds|bytes)(_total)?$", name), name
 
 
 # ---- docs/export.md ------------------------------------------------------
