@@ -121,6 +121,9 @@ struct ks_opts {
 	bool folded;
 	bool weight_count;
 	const char *pprof;
+	/* -o/--output: reports go to this file instead of stdout (a
+	 * command run with "--" keeps stdout for itself) */
+	const char *output;
 };
 
 /* stdout carries data for a program (JSON, folded stacks): the Tracing
@@ -765,7 +768,8 @@ struct ks_run {
 	/* set by start(): what the Tracing line names, instead of the
 	 * tool's tracing_what (memleak: which process, which allocator) */
 	const char *what;
-	FILE *out;
+	FILE *out;			/* stdout, or the -o file */
+	int out_err;			/* errno of the first failed write */
 	struct bpf_link *links[64];
 	int nlinks;
 	int reports;			/* reports printed so far */
@@ -915,6 +919,11 @@ bool ks_cpu_has_flag(const char *flag);
 
 /* ---- errors & diagnostics ------------------------------------------------- */
 void ks_set_prog(const char *prog);	/* "kscope kmem" */
+/* -o FILE: open (create, truncate, close-on-exec) for writing reports;
+ * "-" is stdout; NULL after ks_err() */
+FILE *ks_output_open(const char *path);
+/* flush f; 0, or the errno of a failed write (EPIPE: the reader left) */
+int ks_output_flush(FILE *f);
 __attribute__((format(printf, 1, 2))) void ks_err(const char *fmt, ...);
 /* getopt_long() returned ':' (a value missing) or '?': the usage error
  * line for argv[optind - 1]; returns KS_EXIT_USAGE */

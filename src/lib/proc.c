@@ -221,6 +221,9 @@ int ks_proc_spawn(struct ks_proc *p, const char *exe, char *const *argv,
 		 * the command must get them as usual */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* kscope ignores SIGPIPE (a closed output is an error it
+		 * reports); an ignored signal stays ignored across exec */
+		signal(SIGPIPE, SIG_DFL);
 		close(go[1]);
 		close(st[0]);
 		if (stdout_to_stderr)

@@ -28,6 +28,7 @@ enum {
 	OPT_WEIGHT,
 	OPT_PPROF,
 	OPT_INCLUDE_SELF,
+	OPT_OUTPUT,	/* --output, also when a tool's -o is its own */
 };
 
 static const struct option common_long[] = {
@@ -38,6 +39,7 @@ static const struct option common_long[] = {
 	{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "stacks", no_argument, NULL, 's' },
 	{ "hist", no_argument, NULL, 'H' },
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
@@ -52,7 +54,7 @@ static const struct option common_long[] = {
 	{ 0 },
 };
 
-static const char common_short[] = "p:t:c:d:jsHm:r:vh";
+static const char common_short[] = "p:t:c:d:jo:sHm:r:vh";
 
 static const char common_help_filters[] =
 "  -p, --pid PID          trace this process only (filtered in BPF)\n"
@@ -117,6 +119,11 @@ static void usage(const struct ks_tool *t, FILE *f)
 	if (t->args_help)
 		fputs(t->args_help, f);
 	fputs(common_help_filters, f);
+	/* a tool's own -o wins (memleak -o AGE): --output only */
+	fprintf(f, "  %s--output FILE      reports to FILE, not stdout (a "
+		"command's own output\n"
+		"                         stays on stdout)\n",
+		t->short_opts && strchr(t->short_opts, 'o') ? "    " : "-o, ");
 	if (t->stacks_help)
 		fprintf(f, "  -s, --stacks           %s\n", t->stacks_help);
 	if (has_opt(t, "stack-depth"))
@@ -260,6 +267,9 @@ int ks_run_init(struct ks_run *r, const struct ks_tool *t)
 
 void ks_run_free(struct ks_run *r)
 {
+	if (r->out && r->out != stdout)
+		fclose(r->out);
+	r->out = NULL;
 	free(r->tool_state);
 	r->tool_state = NULL;
 }
@@ -342,6 +352,13 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 			break;
 		case 'j':
 			r->o.json = true;
+			break;
+		case 'o':
+		case OPT_OUTPUT:
+			if (!*optarg)
+				return ks_usage_error("empty --output file "
+						      "name"), KS_EXIT_USAGE;
+			r->o.output = optarg;
 			break;
 		case 's':
 			r->o.stacks = true;
@@ -428,7 +445,7 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv)
 	 * for them */
 	if ((r->o.folded || r->o.pprof) && t->stacks_help)
 		r->o.stacks = true;
-	if (ks_out_is_data(&r->o))
+	if (ks_out_is_data(&r->o) || r->o.output)
 		r->o.clear = false;
 	if (r->o.pid && check_pid(r->o.pid, "process"))
 		return KS_EXIT_RUNTIME;
@@ -550,13 +567,17 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
 
 void ks_report_write(const struct ks_report *rep)
 {
+	int err;
+
 	if (rep->r->o.json)
 		ks_write_json(rep);
 	else if (rep->r->o.folded)
 		ks_write_folded(rep);
 	else
 		ks_write_text(rep);
-	fflush(rep->r->out);
+	err = ks_output_flush(rep->r->out);
+	if (err && !rep->r->out_err)
+		rep->r->out_err = err;
 	if (rep->r->o.pprof)
 		ks_write_pprof(rep);
 }
@@ -702,12 +723,12 @@ void ks_run_stop(struct ks_run *r)
 /*
  * The header goes to stdout in text mode; in JSON and folded mode stdout
  * carries only data, so it goes to stderr, where scripts can still wait
- * for it.
+ * for it; so it does with -o FILE (the file holds the reports).
  */
 void ks_print_header(struct ks_run *r)
 {
 	const char *measures = r->probe.m[r->mode].measures;
-	FILE *f = ks_out_is_data(&r->o) ? stderr : r->out;
+	FILE *f = ks_out_is_data(&r->o) || r->out != stdout ? stderr : r->out;
 
 	fprintf(f, "Tracing %s in %s mode%s%s%s",
 		r->what ? r->what : r->tool->tracing_what,
@@ -740,6 +761,17 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		return err < 0 ? KS_EXIT_OK : err;
 	}
 	ks_libbpf_setup(r.o.verbose);
+	if (r.o.output) {
+		r.out = ks_output_open(r.o.output);
+		if (!r.out) {
+			ks_run_free(&r);
+			return KS_EXIT_RUNTIME;
+		}
+	}
+	/* a reader that goes away (kscope kmem 1 | head -1) is a failed
+	 * write, seen after the report: kscope then detaches and ends as
+	 * after Ctrl-C, instead of dying half-way through a report */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* signals are taken synchronously by sigtimedwait() */
 	sigemptyset(&set);
@@ -770,6 +802,8 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		}
 		if (ks_now() >= next) {
 			report(&r, false);
+			if (r.out_err)
+				break;
 			if (r.o.count && r.reports >= r.o.count)
 				break;
 			next += r.o.interval;
@@ -779,6 +813,13 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		}
 	}
 	ks_run_stop(&r);
+	err = r.out_err;
 	ks_run_free(&r);
+	/* EPIPE: whoever read the reports has what they wanted */
+	if (err && err != EPIPE) {
+		ks_err("cannot write reports to %s: %s",
+		       r.o.output ? r.o.output : "stdout", strerror(err));
+		return KS_EXIT_RUNTIME;
+	}
 	return KS_EXIT_OK;
 }

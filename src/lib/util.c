@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Errors, libbpf diagnostics, time and small formatting helpers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include <zlib.h>
 #include "kscope.h"
@@ -30,6 +32,35 @@ void ks_err(const char *fmt, ...)
 	vsnprintf(err_last, sizeof(err_last), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", prog_name, err_last);
+}
+
+FILE *ks_output_open(const char *path)
+{
+	FILE *f;
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+		  0666);
+	if (fd < 0) {
+		ks_err("cannot write %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		ks_err("cannot write %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+int ks_output_flush(FILE *f)
+{
+	errno = 0;
+	if (fflush(f) == EOF || ferror(f))
+		return errno ? errno : EIO;
+	return 0;
 }
 
 const char *ks_err_last(void)

@@ -7,7 +7,7 @@
 
 static const char usage_text[] =
 "Usage: kscope flamegraph [--title T] [--unit U] [--icicle] [--width PX] "
-"[FILE]\n"
+"[-o SVG] [FILE]\n"
 "\n"
 "Folded stacks (FILE, or standard input) in, an SVG flame graph on "
 "standard output.\n"
@@ -27,6 +27,7 @@ static const char usage_text[] =
 "                         count (default)\n"
 "      --icicle           root at the top, stacks growing down\n"
 "      --width PX         image width in pixels (default 1200)\n"
+"  -o, --output SVG       write the SVG to this file, not standard output\n"
 "  -h, --help             this help\n"
 "\n"
 "Examples:\n"
@@ -74,14 +75,15 @@ int ks_flamegraph_main(int argc, char **argv)
 		{ "unit", required_argument, NULL, OPT_UNIT },
 		{ "icicle", no_argument, NULL, OPT_ICICLE },
 		{ "width", required_argument, NULL, OPT_WIDTH },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct ks_flame_opts o = { 0 };
-	const char *path = NULL;
+	const char *path = NULL, *output = NULL;
 	struct ks_flame *f;
 	size_t len, bad, first;
-	FILE *in = stdin;
+	FILE *in = stdin, *out;
 	char *buf;
 	long l;
 	int c;
@@ -89,7 +91,7 @@ int ks_flamegraph_main(int argc, char **argv)
 	ks_set_prog("kscope flamegraph");
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_TITLE:
 			o.title = optarg;
@@ -111,6 +113,9 @@ int ks_flamegraph_main(int argc, char **argv)
 						      "(200-100000)", optarg),
 				       KS_EXIT_USAGE;
 			o.width = l;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -161,11 +166,22 @@ int ks_flamegraph_main(int argc, char **argv)
 	if (!ks_flame_total(f))
 		ks_err("warning: no stacks with a weight in the input: the "
 		       "graph is empty");
-	if (ks_flame_svg(f, &o, stdout) || fflush(stdout)) {
+	out = output ? ks_output_open(output) : stdout;
+	if (!out) {
+		ks_flame_free(f);
+		return KS_EXIT_RUNTIME;
+	}
+	if (ks_flame_svg(f, &o, out) || (errno = ks_output_flush(out))) {
 		ks_flame_free(f);
 		ks_err("writing the SVG: %s", strerror(errno));
+		if (out != stdout)
+			fclose(out);
 		return KS_EXIT_RUNTIME;
 	}
 	ks_flame_free(f);
+	if (out != stdout && fclose(out)) {
+		ks_err("writing %s: %s", output, strerror(errno));
+		return KS_EXIT_RUNTIME;
+	}
 	return KS_EXIT_OK;
 }

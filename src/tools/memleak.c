@@ -736,9 +736,10 @@ static int ml_start(struct ks_run *r)
 	else if (st->user && !r->o.command && object_for_pid(st, r->o.pid))
 		return -1;
 	if (r->o.command) {
-		/* stdout carries only data in JSON and folded mode */
+		/* stdout carries only data in JSON and folded mode, unless
+		 * the reports go to an --output file */
 		if (ks_proc_spawn(&st->proc, st->exe, r->o.command,
-				  ks_out_is_data(&r->o)))
+				  ks_out_is_data(&r->o) && !r->o.output))
 			return -1;
 		r->o.pid = st->proc.pid;	/* the BPF filter */
 	} else if (r->o.pid) {
@@ -1090,6 +1091,8 @@ const struct ks_tool ks_tool_memleak = {
 "  (libc malloc family, mmap), stacks symbolized.  Else kernel mode.\n"
 "  -o, --older AGE        only allocations older than AGE (milliseconds,\n"
 "                         or with a unit: 500ms, 5s, 2m)\n"
+"                         (-o is memleak's since bcc's; reports to a file:\n"
+"                         --output FILE)\n"
 "      --sample N         track 1 in N allocations (random): less overhead\n"
 "                         and map space; multiply by N to estimate\n"
 "      --top N            same as -r N: the N stacks with most bytes\n"
@@ -1106,6 +1109,9 @@ const struct ks_tool ks_tool_memleak = {
 "                                        every 10 s\n"
 "  kscope memleak -p 1234 -r 10          the 10 biggest leaking stacks of 1234\n"
 "  kscope memleak -j -- ./myprog arg     run myprog, JSON report when it exits\n"
+"  kscope memleak -j --output leaks.json -- gzip -c big > big.gz\n"
+"                                        the report in leaks.json, gzip's\n"
+"                                        output in big.gz\n"
 "  kscope memleak --sample 100 -p 1234   cheaper, estimates x100\n"
 "  kscope memleak --pprof heap.pb.gz -- ./myprog\n"
 "                                        a heap profile for go tool pprof\n",

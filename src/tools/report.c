@@ -3,6 +3,7 @@
  * kscope report: every tool at once for a few seconds, then one page of
  * their top entries.  Tools that cannot run here say why in one line.
  */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -16,20 +17,23 @@ int ks_report_main(int argc, char **argv)
 		{ "rows", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "include-self", no_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static struct ks_run runs[32];
 	double duration = 10, end;
 	bool json = false, verbose = false, self = false;
+	const char *output = NULL;
+	FILE *out = stdout;
 	long rows = 5;
-	int c, nrun = 0, started = 0;
+	int c, nrun = 0, started = 0, werr = 0;
 	sigset_t set;
 
 	ks_set_prog("kscope report");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:jr:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jr:vho:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (ks_parse_double(optarg, 0.001, 1e7, &duration))
@@ -51,16 +55,19 @@ int ks_report_main(int argc, char **argv)
 		case 'S':
 			self = true;
 			break;
+		case 'o':
+			output = optarg;
+			break;
 		case 'h':
 			printf("Usage: kscope report [-d SECS] [-r ROWS] [-j] "
-			       "[--include-self]\n\n"
+			       "[--include-self] [-o FILE]\n\n"
 			       "Runs every tool at once (default 10 s), then "
 			       "prints each one's top ROWS\n(default 5) "
 			       "entries.  -j prints each tool's normal JSON "
 			       "report line.\nThe window opens once every "
 			       "tool is attached; kscope's own work (loading\n"
 			       "BPF, reading maps) is left out unless "
-			       "--include-self.\n");
+			       "--include-self.  -o FILE writes the report to FILE.\n");
 			return KS_EXIT_OK;
 		default:
 			return ks_opt_error(c, argv);
@@ -69,6 +76,9 @@ int ks_report_main(int argc, char **argv)
 	if (optind < argc)
 		return ks_usage_error("unexpected argument '%s'",
 				      argv[optind]), KS_EXIT_USAGE;
+	if (output && !(out = ks_output_open(output)))
+		return KS_EXIT_RUNTIME;
+	signal(SIGPIPE, SIG_IGN);	/* a closed output: said below */
 	ks_libbpf_setup(verbose);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -87,6 +97,8 @@ int ks_report_main(int argc, char **argv)
 		r->o.interval = 0;
 		r->o.clear = false;
 		r->o.include_self = self;
+		r->o.output = output;
+		r->out = out;
 		ks_set_prog(ks_tools[i]->name);
 		err = ks_run_start(r);
 		if (err) {
@@ -106,9 +118,9 @@ int ks_report_main(int argc, char **argv)
 	for (int i = 0; i < nrun; i++)
 		if (runs[i].tool)
 			ks_run_restart(&runs[i]);
-	fprintf(json ? stderr : stdout, "Tracing with %d tools for %g s... "
+	fprintf(json || output ? stderr : stdout, "Tracing with %d tools for %g s... "
 		"Hit Ctrl-C to end early.\n", started, duration);
-	fflush(json ? stderr : stdout);
+	fflush(json || output ? stderr : stdout);
 	end = ks_now() + duration;
 	while (ks_now() < end && !ks_wait_until(end, &set))
 		;
@@ -124,7 +136,8 @@ int ks_report_main(int argc, char **argv)
 		if (!r->tool)
 			continue;
 		if (!json)
-			printf("\n=== %s: %s\n    mode: %s%s%s%s\n", r->tool->name,
+			fprintf(out, "\n=== %s: %s\n    mode: %s%s%s%s\n",
+			       r->tool->name,
 			       r->tool->summary, ks_mode_name(r->mode),
 			       r->probe.m[r->mode].measures ? " (" : "",
 			       r->probe.m[r->mode].measures ?
@@ -137,7 +150,19 @@ int ks_report_main(int argc, char **argv)
 	for (int i = 0; i < nrun; i++) {
 		if (runs[i].tool)
 			ks_run_stop(&runs[i]);
+		if (runs[i].out_err && !werr)
+			werr = runs[i].out_err;
+		runs[i].out = stdout;	/* closed once, below */
 		ks_run_free(&runs[i]);
+	}
+	if (!werr)
+		werr = ks_output_flush(out);
+	if (out != stdout && fclose(out) && !werr)
+		werr = errno;
+	if (werr && werr != EPIPE) {
+		ks_err("cannot write the report to %s: %s",
+		       output ? output : "stdout", strerror(werr));
+		return KS_EXIT_RUNTIME;
 	}
 	return KS_EXIT_OK;
 }
