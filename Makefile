@@ -51,7 +51,7 @@ TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     python3-jsonschema
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench asan fuzz fuzz-build export-reference soak
+	static workloads bench asan fuzz fuzz-build export-reference soak soak
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -212,6 +212,12 @@ SOAK_SECONDS ?= 3600
 soak: all workloads
 	$(PYTHON) tests/soak_export.py --duration $(SOAK_SECONDS) \
 		--json $(B)/soak.json
+
+# every tool at 0.1 s intervals under changing workloads (tests/soak.py);
+# not part of make check: SOAK_SECONDS=3600 by default
+SOAK_SECONDS ?= 3600
+soak: all workloads
+	$(PYTHON) tests/soak.py --seconds $(SOAK_SECONDS) --json $(B)/soak.json
 
 bench: all workloads
 	sh bench/run.sh
