@@ -11,6 +11,8 @@ tests/test_schemas.py keeps in agreement.
 """
 import json
 import pathlib
+import sys
+import warnings
 
 try:
     import jsonschema
@@ -55,8 +57,12 @@ def validator(name):
         jsonschema.Draft202012Validator.check_schema(schema)
         common = SCHEMAS / "common.json"
         store = {common.as_uri(): json.loads(common.read_text())}
-        resolver = jsonschema.RefResolver(path.as_uri(), schema,
-                                          store=store)
+        with warnings.catch_warnings():
+            # Debian 12's 4.10 has nothing else; newer releases (a pip
+            # install on another python3) deprecate it but still have it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            resolver = jsonschema.RefResolver(path.as_uri(), schema,
+                                              store=store)
         _cache[name] = _Strict(schema, resolver=resolver)
     return _cache[name]
 
@@ -272,3 +278,33 @@ def fields(name):
     out = set()
     walk(root, "", out)
     return out
+
+
+def main(argv):
+    """python3 tests/cases/_schema.py FILE...: validate kscope -j output
+    (report or features lines); exit 1 naming what does not match."""
+    bad = 0
+    for name in argv or ["/dev/stdin"]:
+        text = pathlib.Path(name).read_text()
+        try:
+            n = 0
+            for i, line in enumerate(text.splitlines()):
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                where = f"{name} line {i + 1}"
+                if isinstance(obj, dict) and "kernel" in obj and \
+                        "modes" in obj:
+                    check_features(obj, where)
+                else:
+                    check_report(obj, where)
+                n += 1
+            print(f"{name}: {n} lines match their schemas")
+        except (AssertionError, ValueError) as e:
+            print(f"{name}: {e}", file=sys.stderr)
+            bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
