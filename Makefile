@@ -51,7 +51,7 @@ TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     python3-jsonschema
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench asan fuzz fuzz-build export-reference soak soak
+	static workloads bench asan fuzz fuzz-build export-reference soak soak-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -209,15 +209,15 @@ install: $(B)/kscope man
 # kscope export for SOAK_SECONDS (default an hour) under workloads, scraped
 # every second: RSS and fd slopes, slowest scrape (outside make check)
 SOAK_SECONDS ?= 3600
-soak: all workloads
+soak: soak-tools
 	$(PYTHON) tests/soak_export.py --duration $(SOAK_SECONDS) \
 		--json $(B)/soak.json
 
-# every tool at 0.1 s intervals under changing workloads (tests/soak.py);
-# not part of make check: SOAK_SECONDS=3600 by default
-SOAK_SECONDS ?= 3600
-soak: all workloads
-	$(PYTHON) tests/soak.py --seconds $(SOAK_SECONDS) --json $(B)/soak.json
+# every tool at 0.1 s intervals under changing workloads (tests/soak.py),
+# SOAK_SECONDS too; make soak runs it before the export soak
+soak-tools: all workloads
+	$(PYTHON) tests/soak.py --seconds $(SOAK_SECONDS) \
+		--json $(B)/soak-tools.json
 
 bench: all workloads
 	sh bench/run.sh
