@@ -37,7 +37,8 @@ def check(out, env, mode):
     assert (Path(out) / "self.rc").read_text().strip() == "0"
     self_reps = reports(out, "self.json")
     no_self = reports(out, "noself.json")
-    assert len(self_reps) >= 3 and len(no_self) >= 3, \
+    # 0.2 s reports for 2 s: at least two even in the TCG VMs
+    assert len(self_reps) >= 2 and len(no_self) >= 2, \
         (len(self_reps), len(no_self))
     mine = [e for r in self_reps for e in r["entries"]
             if e["comm"] == "ks_self"]
