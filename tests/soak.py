@@ -24,6 +24,8 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 KSCOPE = os.environ.get("KSCOPE", str(ROOT / "build" / "kscope"))
+sys.path.insert(0, str(ROOT / "tests" / "cases"))
+import _schema  # noqa: E402
 WL = ROOT / "build" / "workloads"
 
 # the shell memleak follows in user mode: its own mallocs (dash's
@@ -66,6 +68,8 @@ class Inst:
         self.drops = {}
         self.last_line = time.time()
         self.err = b""
+        self.off_schema = 0     # lines their tool's schema refuses
+        self.first_off = ""
         self.samples = []       # (t, rss KiB, fds)
         threading.Thread(target=self.read, daemon=True).start()
         threading.Thread(target=self.read_err, daemon=True).start()
@@ -79,6 +83,11 @@ class Inst:
                 continue
             self.reports += 1
             self.last_line = time.time()
+            try:
+                _schema.check_report(r, self.name)
+            except AssertionError as e:
+                self.off_schema += 1
+                self.first_off = self.first_off or str(e)[:600]
             for k, v in r["dropped"].items():
                 self.drops[k] = self.drops.get(k, 0) + v
 
@@ -229,6 +238,9 @@ def main():
                         f"{i.err.decode(errors='replace')[-300:]}")
         elif stale > 5:
             fail.append(f"{i.name}: no report for {stale:.0f} s")
+        if i.off_schema:
+            fail.append(f"{i.name}: {i.off_schema} lines off their schema, "
+                        f"the first: {i.first_off}")
         if rs2 > a.max_rss_slope:
             fail.append(f"{i.name}: RSS grows {rs2:.0f} KiB/h in the "
                         f"second half")

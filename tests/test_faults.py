@@ -5,7 +5,6 @@ missing, two kscopes at once, limits that make loading fail.  Each ends
 with one clear line and nothing of kscope's left attached, or keeps
 running correctly."""
 import gzip
-import json
 import os
 import pathlib
 import signal
@@ -17,6 +16,7 @@ import pytest
 
 from test_cli import (KSCOPE, ROOT, TOOLS, features, live_links, needs_root,
                       own_links, wait_tracing)
+import _schema  # noqa: E402  (tests/cases, on sys.path through test_cli)
 
 WL = ROOT / "build" / "workloads"
 
@@ -73,9 +73,9 @@ def test_output_keeps_the_commands_stdout(tmp_path):
                            stdout=out, stderr=subprocess.PIPE, timeout=120)
     assert p.returncode == 0, p.stderr
     assert gzip.decompress(gz.read_bytes()) == data.read_bytes()
-    lines = rep.read_text().splitlines()
+    lines = _schema.report_lines(rep.read_text(), "memleak --output")
     assert len(lines) == 1, lines
-    r = json.loads(lines[0])
+    r = lines[0]
     assert r["tool"] == "memleak" and r["exit_status"] == 0, r
     assert r["older_ms"] == 2000, r          # -o stayed memleak's age
 
@@ -100,7 +100,7 @@ def test_output_file_every_tool(tool, json_mode, tmp_path):
         p.stdout
     text = out.read_text()
     if json_mode:
-        reps = [json.loads(l) for l in text.splitlines()]
+        reps = _schema.report_lines(text, f"{tool} -o FILE -j")
         assert reps and all(r["tool"] == tool for r in reps), text[:300]
     else:
         assert text.strip() and "Tracing" not in text, text[:300]
@@ -209,7 +209,8 @@ def test_report_output_file(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert p.stdout == ""
-    tools = {json.loads(l)["tool"] for l in out.read_text().splitlines()}
+    tools = {r["tool"] for r in
+             _schema.report_lines(out.read_text(), "report -j -o FILE")}
     assert "kmem" in tools, tools
 
 
