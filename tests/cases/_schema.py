@@ -12,6 +12,7 @@ tests/test_schemas.py keeps in agreement.
 import json
 import pathlib
 import sys
+import threading
 import warnings
 
 try:
@@ -41,6 +42,9 @@ _Strict = jsonschema.validators.extend(
         "integer", _is_int))
 
 _cache = {}
+# a validator's RefResolver keeps a scope stack: one thread at a time
+# (tests/soak.py reads every tool's output in a thread of its own)
+_lock = threading.Lock()
 
 
 def load(name):
@@ -89,8 +93,10 @@ def _schema_at(parts):
 def _problems(name, obj):
     out = []
     file = f"tests/schemas/{name}.json"
-    for e in sorted(validator(name).iter_errors(obj),
-                    key=lambda e: list(map(str, e.absolute_path))):
+    with _lock:
+        errors = sorted(validator(name).iter_errors(obj),
+                        key=lambda e: list(map(str, e.absolute_path)))
+    for e in errors:
         at = field_path(e.absolute_path)
         if e.validator == "additionalProperties" and \
                 isinstance(e.instance, dict):
