@@ -199,8 +199,16 @@ int cache_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* the record with the cache name (6.x+); a flavour of its own, so this
+ * builds against a vmlinux.h whose kernel lacks the field (arm64 6.12) */
+struct trace_event_raw_kmem_cache_alloc___name {
+	const void *ptr;
+	unsigned long bytes_alloc;
+	u32 __data_loc_name;
+} __attribute__((preserve_access_index));
+
 SEC("tp/kmem/kmem_cache_alloc")
-int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc *ctx)
+int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc___name *ctx)
 {
 	struct slab_name key = {};
 	struct slab_val *v;
