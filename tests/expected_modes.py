@@ -40,6 +40,8 @@ EXPECTED = {
     },
     "6.1": DEBIAN_VM,
     "6.12": DEBIAN_VM,
+    # PREEMPT_RT: the same kernel config as 6.12 as far as attach modes go
+    "6.12-rt": DEBIAN_VM,
 }
 
 

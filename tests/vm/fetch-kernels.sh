@@ -3,7 +3,11 @@
 #
 # fetch-kernels.sh - get the Debian kernels the VM tier boots, cached.
 #
-# Usage: fetch-kernels.sh [LABEL...]      (labels: 6.1 6.12; default both)
+# Usage: fetch-kernels.sh [LABEL...]
+#        (labels: 6.1 6.12 6.12-rt 6.12-arm64; default all)
+#        fetch-kernels.sh --arm64-debs DIR PKG...
+#        (download arm64 .debs, e.g. libbpf-dev, with the same private apt
+#        configuration, into DIR unless there already; scripts/cross-arm64.sh)
 #
 # Prints one line per kernel on stdout:  LABEL VMLINUZ CONFIG PACKAGE VERSION
 # Everything else (progress, apt noise) goes to stderr, so callers can parse
@@ -20,6 +24,13 @@
 #         from the linux-signed-6.12-amd64 source package in bookworm-security
 #         (and point releases), so no backports entry is needed in
 #         /etc/apt/sources.list*; bookworm-backports would also provide them.
+#   6.12-rt: the newest linux-image-6.12.N+deb12-rt-amd64 (PREEMPT_RT), same
+#         source package.
+#   6.12-arm64: the newest linux-image-6.12.N+deb12-arm64.  The host's apt
+#         knows amd64 only, and adding the arm64 architecture to it would
+#         change the host's own apt state, so this label uses a private apt
+#         configuration under $CACHE/apt-arm64 (its own sources.list with
+#         [arch=arm64], lists and state), made by this script.
 #
 # Cache: $KSCOPE_VM_CACHE (default /var/cache/kscope-vm):
 #   debs/PKG_VERSION_amd64.deb        as apt-get download left it
@@ -30,7 +41,8 @@
 set -eu
 
 CACHE=${KSCOPE_VM_CACHE:-/var/cache/kscope-vm}
-LABELS=${*:-"6.1 6.12"}
+LABELS=${*:-"6.1 6.12 6.12-rt 6.12-arm64"}
+ALL_LABELS="6.1 6.12 6.12-rt 6.12-arm64"
 
 log() { printf 'fetch-kernels: %s\n' "$*" >&2; }
 die() {
@@ -56,6 +68,54 @@ apt_update() {
 	apt-get update -q >&2 || die "apt-get update failed (no network? broken sources in /etc/apt/sources.list*?)"
 }
 
+# A private apt for arm64 packages: APT_ARM64 holds the options every
+# apt-get/apt-cache call for arm64 takes.  The host's sources decide the
+# mirror (deb.debian.org unless /etc/apt says otherwise).
+ARM=$CACHE/apt-arm64
+APT_ARM64="-o Dir::Etc::SourceList=$ARM/sources.list -o Dir::Etc::SourceParts=$ARM/parts
+ -o Dir::State=$ARM/state -o Dir::Cache=$ARM/cache -o APT::Architecture=arm64
+ -o APT::Architectures=arm64 -o Debug::NoLocking=1"
+arm64_apt_setup() {
+	mkdir -p "$ARM/parts" "$ARM/state/lists/partial" "$ARM/cache/archives/partial"
+	if [ ! -s "$ARM/sources.list" ]; then
+		cat >"$ARM/sources.list" <<-EOS
+		deb [arch=arm64] http://deb.debian.org/debian bookworm main
+		deb [arch=arm64] http://deb.debian.org/debian bookworm-updates main
+		deb [arch=arm64] http://deb.debian.org/debian-security bookworm-security main
+		EOS
+	fi
+	touch "$ARM/state/status"
+}
+arm64_lists_fresh() {
+	[ -n "$(find "$ARM/state/lists" -maxdepth 1 -name '*_Packages*' \
+		-mmin -1440 2>/dev/null | head -n 1)" ]
+}
+arm64_update() {
+	log "apt-get update (private arm64 lists in $ARM)"
+	# shellcheck disable=SC2086
+	apt-get $APT_ARM64 update -q >&2 ||
+		die "apt-get update of the arm64 lists failed (no network?)"
+}
+# apt for LABEL: the private arm64 configuration or the host's
+aptopts() {
+	case $1 in
+	*-arm64) printf '%s' "$APT_ARM64" ;;
+	esac
+}
+debarch() {
+	case $1 in
+	*-arm64) echo arm64 ;;
+	*) echo amd64 ;;
+	esac
+}
+
+update_for() {
+	case $1 in
+	*-arm64) arm64_update ;;
+	*) apt_update ;;
+	esac
+}
+
 # resolve LABEL -> package name (stdout)
 resolve() {
 	case $1 in
@@ -71,8 +131,19 @@ resolve() {
 			grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
 			sort -V | tail -n 1)
 		;;
+	6.12-rt)
+		pkg=$(apt-cache pkgnames linux-image-6.12. 2>/dev/null |
+			grep -E '^linux-image-6\.12\.[0-9]+\+deb12-rt-amd64$' |
+			sort -V | tail -n 1)
+		;;
+	6.12-arm64)
+		# shellcheck disable=SC2086
+		pkg=$(apt-cache $APT_ARM64 pkgnames linux-image-6.12. 2>/dev/null |
+			grep -E '^linux-image-6\.12\.[0-9]+\+deb12-arm64$' |
+			sort -V | tail -n 1)
+		;;
 	*)
-		die "unknown kernel label '$1' (known: 6.1 6.12)"
+		die "unknown kernel label '$1' (known: $ALL_LABELS)"
 		;;
 	esac
 	[ -n "$pkg" ] || return 1
@@ -82,7 +153,9 @@ resolve() {
 # download + extract PKG for LABEL; prints the result line
 fetch_one() {
 	label=$1 pkg=$2
-	ver=$(apt-cache policy "$pkg" 2>/dev/null |
+	opts=$(aptopts "$label") arch=$(debarch "$label")
+	# shellcheck disable=SC2086
+	ver=$(apt-cache $opts policy "$pkg" 2>/dev/null |
 		sed -n 's/^ *Candidate: *//p' | head -n 1)
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
 		return 1
@@ -92,16 +165,16 @@ fetch_one() {
 	kdir=$CACHE/kernels/$key
 	if [ ! -s "$kdir/vmlinuz" ]; then
 		mkdir -p "$CACHE/debs"
-		deb=$(ls "$CACHE/debs/${pkg}_"*"$(printf %s "$ver" | sed 's/.*://')"_amd64.deb \
+		deb=$(ls "$CACHE/debs/${pkg}_"*"$(printf %s "$ver" | sed 's/.*://')"_$arch.deb \
 			2>/dev/null | head -n 1 || true)
 		if [ -z "$deb" ]; then
 			log "downloading $pkg $ver into $CACHE/debs"
 			# root's apt sandbox user (_apt) may not write the cache
 			# directory; downloading as root is harmless here.
 			(cd "$CACHE/debs" &&
-				apt-get download -q -o APT::Sandbox::User=root \
+				apt-get $opts download -q -o APT::Sandbox::User=root \
 					"$pkg=$ver" >&2) || return 1
-			deb=$(ls "$CACHE/debs/${pkg}_"*_amd64.deb 2>/dev/null |
+			deb=$(ls "$CACHE/debs/${pkg}_"*_$arch.deb 2>/dev/null |
 				sort -V | tail -n 1)
 			[ -n "$deb" ] || return 1
 		fi
@@ -134,19 +207,47 @@ command -v apt-get >/dev/null || die "apt-get not found: the VM tier needs Debia
 command -v dpkg-deb >/dev/null || die "dpkg-deb not found"
 mkdir -p "$CACHE" || die "cannot create cache directory $CACHE (set KSCOPE_VM_CACHE)"
 
+case " $LABELS " in
+*-arm64*)
+	arm64_apt_setup
+	arm64_lists_fresh || arm64_update
+	;;
+esac
+if [ "${1:-}" = --arm64-debs ]; then
+	shift
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	arm64_apt_setup
+	arm64_lists_fresh || arm64_update
+	for p in "$@"; do
+		ls "$dir/${p}_"*_arm64.deb >/dev/null 2>&1 && continue
+		log "downloading $p:arm64 into $dir"
+		# shellcheck disable=SC2086
+		(cd "$dir" && apt-get $APT_ARM64 download -q \
+			-o APT::Sandbox::User=root "$p" >&2) || {
+			arm64_update
+			(cd "$dir" && apt-get $APT_ARM64 download -q \
+				-o APT::Sandbox::User=root "$p" >&2) ||
+				die "apt-get download $p (arm64) failed"
+		}
+	done
+	exit 0
+fi
+
 lists_fresh || apt_update
 for label in $LABELS; do
 	pkg=$(resolve "$label") || {
-		apt_update
+		update_for "$label"
 		pkg=$(resolve "$label") ||
-			die "no Debian package found for kernel $label (6.1: linux-image-amd64's dependency; 6.12: linux-image-6.12.*+deb12-amd64, from bookworm-security or bookworm-backports) - check /etc/apt/sources.list*"
+			die "no Debian package found for kernel $label (6.1: linux-image-amd64's dependency; 6.12: linux-image-6.12.*+deb12-amd64, 6.12-rt: ...-rt-amd64, 6.12-arm64: ...-arm64 (private lists in $ARM), from bookworm-security or bookworm-backports) - check /etc/apt/sources.list*"
 	}
 	log "kernel $label -> $pkg"
 	fetch_one "$label" "$pkg" || {
 		# stale lists: the version they name may be gone from the
 		# mirror; refresh once and try again with the new name
 		log "download of $pkg failed; refreshing apt lists and retrying"
-		apt_update
+		update_for "$label"
 		pkg=$(resolve "$label") ||
 			die "kernel $label no longer resolvable after apt-get update"
 		fetch_one "$label" "$pkg" ||
