@@ -169,17 +169,39 @@ static __always_inline u64 current_nvcsw(void)
 
 /* ---- contention tracepoints ------------------------------------------- */
 
+/*
+ * PREEMPT_RT: spin_lock() on a spinlock_t (and rwlock_t's write lock)
+ * waits as an rtlock, sleeping in TASK_RTLOCK_WAIT, with contention flags
+ * LCB_F_RT (|WRITE) just like an rt_mutex-based mutex.  Tell them apart by
+ * the waiter's state and mark rtlock waits SPIN|RT, which the kernel never
+ * emits: spinlock counts them (as sleeping waits, per thread), mlock not.
+ */
+#define KS_TASK_RTLOCK_WAIT 0x00001000
+
+static __always_inline u32 rtlock_flags(u32 flags)
+{
+	struct task_struct *t;
+
+	if ((flags & (LOCK_F_RT | LOCK_F_SPIN)) != LOCK_F_RT)
+		return flags;
+	t = (void *)bpf_get_current_task();
+	if (BPF_CORE_READ(t, __state) & KS_TASK_RTLOCK_WAIT)
+		flags |= LOCK_F_SPIN;
+	return flags;
+}
+
 static __always_inline int cont_begin(u64 lock, u32 flags)
 {
 	struct wait_start *s, n = {};
 	u32 zero = 0, tid;
 	int err;
 
+	flags = rtlock_flags(flags);
 	if (!(accept_flags & (1ULL << (flags & LOCK_F_MASK))))
 		return 0;
 	if (ks_skip_task())
 		return 0;
-	if ((flags & (LOCK_F_SPIN | LOCK_F_MUTEX)) == LOCK_F_SPIN) {
+	if ((flags & (LOCK_F_SPIN | LOCK_F_MUTEX | LOCK_F_RT)) == LOCK_F_SPIN) {
 		s = bpf_map_lookup_elem(&cpu_start, &zero);
 		if (!s || s->lock)
 			return 0;	/* nested in an outer spin wait */
@@ -191,7 +213,8 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 	tid = (u32)bpf_get_current_pid_tgid();
 	n.lock = lock;
 	n.ts = bpf_ktime_get_ns();
-	n.kind = flags | (flags & LOCK_F_SPIN ? 0 : LOCK_K_SLEPT);
+	n.kind = flags | ((flags & (LOCK_F_SPIN | LOCK_F_RT)) == LOCK_F_SPIN ?
+			  0 : LOCK_K_SLEPT);
 	/* the first begin of a wait, the common case: one map operation */
 	err = ks_update_or_drop(&tid_start, &tid, &n, BPF_NOEXIST,
 				LOCK_DROP_INFLIGHT_FULL, LOCK_DROP_REENTERED);

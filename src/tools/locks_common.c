@@ -12,6 +12,7 @@
  * function it is on.  Kprobes need no copies: one program, one kprobe
  * per function, each with its cookie.
  */
+#include <sys/utsname.h>
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
@@ -77,8 +78,32 @@ const struct locks_fn locks_spin_fns[] = {
 	{ "_raw_write_lock_irq", 13 },
 	{ "_raw_write_lock_irqsave", 14 },
 	{ "_raw_write_lock_nested", 15 },
+	/* PREEMPT_RT: spinlock_t and rwlock_t are rtlocks, taken by these
+	 * (spin_lock_irq() too); only raw_spinlock_t uses the ones above */
+	{ "rt_spin_lock", 16 },
+	{ "rt_read_lock", 17 },
+	{ "rt_write_lock", 18 },
 	{ NULL, 0 },
 };
+
+/*
+ * A PREEMPT_RT kernel: /sys/kernel/realtime reads 1 (ksysfs), else the
+ * version string names it ("... SMP PREEMPT_RT ...").
+ */
+bool locks_preempt_rt(void)
+{
+	char buf[8] = "";
+	struct utsname u;
+	FILE *f = fopen("/sys/kernel/realtime", "r");
+
+	if (f) {
+		bool rt = fgets(buf, sizeof(buf), f) && buf[0] == '1';
+
+		fclose(f);
+		return rt;
+	}
+	return uname(&u) == 0 && strstr(u.version, "PREEMPT_RT");
+}
 
 int locks_present(const struct locks_fn *cands, struct locks_fn *out,
 		  int max)
@@ -339,8 +364,8 @@ const char *locks_kind_name(unsigned int kind, bool hold, char *buf,
 		base = "mutex";
 	else if (kind & LOCK_F_PERCPU)
 		base = wr ? "percpu-rwsem-write" : "percpu-rwsem-read";
-	else if (kind & LOCK_F_RT)
-		base = "rtmutex";
+	else if ((kind & (LOCK_F_RT | LOCK_F_SPIN)) == LOCK_F_RT)
+		base = "rtmutex";	/* on PREEMPT_RT also every mutex */
 	else if (kind & LOCK_F_SPIN)
 		base = rd ? "rwlock-read" : wr ? "rwlock-write" : "spin";
 	else

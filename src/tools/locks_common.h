@@ -20,6 +20,7 @@ struct locks_fn {
 extern const struct locks_fn locks_mutex_lock_fns[];
 extern const struct locks_fn locks_mutex_trylock_fns[];
 extern const struct locks_fn locks_spin_fns[];
+bool locks_preempt_rt(void);
 
 /* Copy the candidates the running kernel has into out; returns count. */
 int locks_present(const struct locks_fn *cands, struct locks_fn *out,

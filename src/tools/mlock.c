@@ -46,13 +46,20 @@ static void mlock_probe(const struct ks_run *r, struct ks_probe *p)
 	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock", MEASURES_FN);
 }
 
-/* Which contention flag combinations are waits for this tool. */
+/*
+ * Which contention flag combinations are waits for this tool.  On
+ * PREEMPT_RT a mutex is an rt_mutex and its waits carry LCB_F_RT alone
+ * (so do rt_mutexes proper: PI futexes, RCU boosting); spinlock_t and
+ * rwlock_t waits carry it too, but the BPF side marks those SPIN (the
+ * waiter is in TASK_RTLOCK_WAIT): they are spinlock's.
+ */
 static unsigned long long sleeping_flags(bool all_sleeping)
 {
 	unsigned long long m = 0;
+	bool rt = locks_preempt_rt();
 
 	for (unsigned int f = 0; f <= LOCK_F_MASK; f++)
-		if ((f & LOCK_F_MUTEX) ||
+		if ((f & LOCK_F_MUTEX) || (rt && f == LOCK_F_RT) ||
 		    (all_sleeping && !(f & LOCK_F_SPIN)))
 			m |= 1ULL << f;
 	return m;

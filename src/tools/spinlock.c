@@ -80,6 +80,8 @@ static int spinlock_start(struct ks_run *r)
 	struct locks_cfg cfg = {
 		.accept_flags = spin_flags(),
 		.calls = st->calls,
+		/* PREEMPT_RT: spin_lock() sleeps (an rtlock), per thread */
+		.track_tid = locks_preempt_rt(),
 	};
 	struct locks_fn *fns = st->fns;
 	struct locks_prog progs[3] = { { 0 } };
