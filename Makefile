@@ -17,7 +17,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	  -Iinclude -Isrc -Isrc/lib -I$(B) $(SANITIZE)
+	  -Iinclude -Isrc -Isrc/lib -I$(B) $(SANITIZE) $(CROSS_CFLAGS)
 LDLIBS := -lbpf -lelf -lz -ldw
 # kscope export: HTTP server, TLS, web-config YAML, bcrypt
 EXPORT_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
@@ -48,10 +48,12 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
 	     prometheus libcap2-bin protobuf-compiler python3-protobuf golang-go \
-	     python3-jsonschema
+	     python3-jsonschema qemu-system-arm gcc-aarch64-linux-gnu \
+	     libc6-dev-arm64-cross
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
-	static workloads bench asan fuzz fuzz-build export-reference soak soak-tools
+	static workloads bench asan fuzz fuzz-build export-reference soak soak-tools \
+	static-arm64 kernels-doc
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -112,6 +114,26 @@ static: $(B)/kscope-static
 # (without kscope export: see src/noexport.c)
 $(B)/kscope-static: $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(B)/noexport.o
 	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -o $@
+
+# The arm64 VM's kscope and workloads (tests/vm, label 6.12-arm64),
+# cross-built static in build/arm64: Debian's gcc-aarch64-linux-gnu, the
+# arm64 -dev packages unpacked into a sysroot (scripts/cross-arm64.sh, the
+# host's apt state untouched), BPF objects for __TARGET_ARCH_arm64 with a
+# vmlinux.h from the arm64 kernel's own BTF (tests/vm/kernel-btf.py cuts
+# it out of Debian's arm64 Image, fetched by tests/vm/fetch-kernels.sh).
+ARM64_B := $(B)/arm64
+ARM64_SYSROOT := $(ARM64_B)/sysroot
+static-arm64:
+	sh scripts/cross-arm64.sh $(ARM64_SYSROOT)
+	@set -e; k=$$(sh tests/vm/fetch-kernels.sh 6.12-arm64 | awk '{print $$2}'); \
+	 if [ ! -s $(ARM64_B)/vmlinux.btf ] || [ $$k -nt $(ARM64_B)/vmlinux.btf ]; then \
+		$(PYTHON) tests/vm/kernel-btf.py $$k $(ARM64_B)/vmlinux.btf; \
+		rm -f $(ARM64_B)/vmlinux.h; fi
+	$(MAKE) B=$(ARM64_B) ARCH=arm64 CC=aarch64-linux-gnu-gcc \
+		VMLINUX_BTF=$(ARM64_B)/vmlinux.btf \
+		CROSS_CFLAGS="-isystem $(ARM64_SYSROOT)/usr/include" \
+		STATIC_LDLIBS="-L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu $(STATIC_LDLIBS)" \
+		$(ARM64_B)/kscope-static workloads
 
 workloads: $(WORKLOADS)
 # dyn_*: dynamically linked, so user-space probes meet the shared libc
@@ -176,9 +198,14 @@ run: deps
 # Every tier: unit (no root), host integration (root), VM (6.1, 6.12).
 # KSCOPE_SKIP_VM=1 skips the VM tier visibly for quick loops (never in CI).
 check: test-deps
-	$(MAKE) all static asan workloads $(UNIT_TESTS) fuzz-build
+	$(MAKE) all static static-arm64 asan workloads $(UNIT_TESTS) fuzz-build
 	sh tests/run-unit.sh $(UNIT_TESTS)
 	$(PYTHON) -m pytest -ra -p no:cacheprovider tests
+
+# docs/kernels.md from kscope features -j of the host and of the last VM
+# tier run (build/vm; KERNELS_VM_DIRS="dir ..." to combine runs)
+kernels-doc: $(B)/kscope
+	$(PYTHON) scripts/kernels-doc.py $(foreach d,$(or $(KERNELS_VM_DIRS),$(B)/vm),--vm-dir $(d))
 
 # one man page per tool, made from its -h text (see scripts/mkman.sh)
 man: $(B)/kscope
