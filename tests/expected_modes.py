@@ -42,6 +42,9 @@ EXPECTED = {
     "6.12": DEBIAN_VM,
     # PREEMPT_RT: the same kernel config as 6.12 as far as attach modes go
     "6.12-rt": DEBIAN_VM,
+    # arm64: fentry (6.0+ there, DYNAMIC_FTRACE_WITH_DIRECT_CALLS) and
+    # kprobes like amd64
+    "6.12-arm64": DEBIAN_VM,
 }
 
 

@@ -75,15 +75,14 @@ def vm_runs(request):
         request.addfinalizer(lambda: lock.__exit__(None, None, None))
         vmrun.ensure_host_tools(log=say)
         kernels = vmrun.fetch_kernels(LABELS)
-        initrd = base / "initramfs.cpio"
-        vmrun.build_initramfs(initrd)
-        say("VM tier: kscope in the initramfs: "
-            + vmrun.initramfs_kscope(initrd))
+        initrd = vmrun.build_initramfses(LABELS, base)
+        for p in sorted(set(initrd.values())):
+            say(f"VM tier: kscope in {p.name}: " + vmrun.initramfs_kscope(p))
         say("VM tier: booting " + ", ".join(
             f"{k.label} ({k.package} {k.version})" for k in kernels.values())
             + " under QEMU/TCG, in parallel")
-        runs = vmrun.run_kernels(kernels, initrd, base,
-                                 only=vmrun.selected_only())
+        runs = vmrun.run_kernels(kernels, initrd, base, cases={
+            k: vmrun.cases_for(k, CASES) for k in LABELS})
     except vmrun.VMUnavailable as e:
         if CI:
             pytest.fail(f"VM tier cannot run in CI: {e}")
@@ -93,7 +92,7 @@ def vm_runs(request):
     wall = round(time.monotonic() - t0, 1)
 
     summary = {"tier_wall_s": wall, "initramfs_kscope":
-               vmrun.initramfs_kscope(initrd),
+               {k: vmrun.initramfs_kscope(p) for k, p in initrd.items()},
                "vms": {k: r.summary() for k, r in runs.items()}}
     (base / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for k, r in runs.items():
@@ -143,7 +142,8 @@ def test_vm_features(vm_runs, label):
     """kscope ran in the guest, and it agrees with the kernel that fentry and
     kprobe attach modes are there (the reason these VMs exist)."""
     r = _run(vm_runs, label)
-    desc = vmrun.initramfs_kscope(vmrun.workdir() / "initramfs.cpio")
+    desc = vmrun.initramfs_kscope(vmrun.initramfs_path(vmrun.workdir(),
+                                                       label))
     assert not desc.startswith("MISSING"), f"kscope not in the initramfs: {desc}"
     meta = r.results / "meta"
     if not (meta / "features.rc").exists():
@@ -233,7 +233,7 @@ def test_vm_expected_modes(vm_runs, label):
 
 def _params():
     for label in LABELS:
-        for c in CASES:
+        for c in vmrun.cases_for(label, CASES):
             for mode in c.modes:
                 yield pytest.param(label, c, mode,
                                    id=f"{label}-{c.kind}/{c.name}-{mode}")

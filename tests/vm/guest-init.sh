@@ -71,7 +71,10 @@ KSCOPE=/bin/kscope
 WL=/wl
 export KSCOPE WL
 
-RESCHAN=/dev/ttyS1
+# ks.reschan: the arm64 virt board has one UART, so its results go to a
+# virtio console (/dev/hvc0)
+RESCHAN=$(param reschan)
+[ -n "$RESCHAN" ] || RESCHAN=/dev/ttyS1
 # If the second port is missing, fall back to the console: the host parser
 # only looks at lines between markers, so it still works, less robustly.
 if ! (: >$RESCHAN) 2>/dev/null; then

@@ -17,7 +17,11 @@
 # more boot time than QEMU loading the bigger file.
 #
 # Environment: CC (default cc) builds numa_touch; KSCOPE_BUILD (default
-# REPO/build) is where kscope and workloads are taken from.
+# REPO/build) is where kscope and workloads are taken from; BUSYBOX, a
+# static busybox to use (the arm64 guest's, from build/arm64/sysroot);
+# CROSS_LIBDIR, where a foreign-architecture dynamic workload's libraries
+# are (host ldd cannot list them: its NEEDED entries and interpreter are
+# copied from there, e.g. /usr/aarch64-linux-gnu/lib).
 # A missing kscope is not an error here: the VM still boots and the tier
 # reports the missing binary as a failure of its own, which is clearer than
 # no VM at all.
@@ -53,6 +57,10 @@ trap 'rm -rf "$S"' EXIT INT TERM
 
 # copy_libs BINARY: its shared libraries and interpreter, at their own paths
 copy_libs() {
+	if [ -n "${CROSS_LIBDIR:-}" ]; then
+		copy_cross_libs "$1"
+		return
+	fi
 	ldd "$1" 2>/dev/null |
 		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' |
 		sort -u | while read -r lib; do
@@ -63,6 +71,23 @@ copy_libs() {
 		done
 }
 
+# a cross-built binary: interpreter and NEEDED libraries from CROSS_LIBDIR,
+# put in /lib (the interpreter's path and a default search directory)
+copy_cross_libs() {
+	{
+		LC_ALL=C readelf -l "$1" 2>/dev/null |
+			sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p'
+		LC_ALL=C readelf -d "$1" 2>/dev/null |
+			sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+	} | while read -r lib; do
+		b=$(basename "$lib")
+		[ -e "$S/lib/$b" ] && continue
+		mkdir -p "$S/lib"
+		cp -L "$CROSS_LIBDIR/$b" "$S/lib/$b" || die "no $b in $CROSS_LIBDIR"
+		echo "/lib/$b"
+	done
+}
+
 mkdir -p "$S/bin" "$S/sbin" "$S/usr/bin" "$S/usr/sbin" "$S/etc" \
 	"$S/proc" "$S/sys" "$S/dev" "$S/tmp" "$S/run" "$S/root" \
 	"$S/wl" "$S/cases" "$S/selftest/bin" "$S/results"
@@ -70,12 +95,17 @@ mkdir -p "$S/bin" "$S/sbin" "$S/usr/bin" "$S/usr/sbin" "$S/etc" \
 # busybox: must be the static one; a dynamic busybox would need a libc we
 # don't ship.
 BB=
-for b in /bin/busybox /usr/bin/busybox $(command -v busybox 2>/dev/null); do
+for b in ${BUSYBOX:-} /bin/busybox /usr/bin/busybox $(command -v busybox 2>/dev/null); do
 	[ -x "$b" ] && is_static "$b" && { BB=$b; break; }
 done
 [ -n "$BB" ] || die "no static busybox found: apt-get install busybox-static"
 cp "$BB" "$S/bin/busybox"
-"$BB" --list-full | while read -r a; do
+# a foreign busybox cannot run here to list its applets: take the host's
+# list (the same Debian busybox-static version, the same applets)
+LIST_BB=$BB
+"$BB" true 2>/dev/null || LIST_BB=$(command -v busybox) ||
+	die "cannot list busybox applets (no host busybox)"
+"$LIST_BB" --list-full | while read -r a; do
 	[ "$a" = bin/busybox ] && continue
 	mkdir -p "$S/$(dirname "$a")"
 	ln -sf /bin/busybox "$S/$a"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Boot kscope's test VMs (Debian 6.1 and 6.12 under QEMU/TCG) and collect
+"""Boot kscope's test VMs (Debian 6.1, 6.12, 6.12-rt under QEMU/TCG) and collect
 their results.
 
 Used by tests/test_vm.py; also a command line tool for working on the VM
@@ -29,7 +29,13 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-KERNELS = ("6.1", "6.12")
+# every label fetch-kernels.sh knows; the default set is all of them
+KERNELS = ("6.1", "6.12", "6.12-rt", "6.12-arm64")
+
+
+def arch(label) -> str:
+    """The guest's architecture: x86 (amd64) or arm64 (-arm64 labels)."""
+    return "arm64" if label.endswith("-arm64") else "x86"
 
 INIT_MARK = b"KSCOPE-VM: INIT"
 DONE_MARK = "KSCOPE-VM-DONE"
@@ -104,6 +110,8 @@ def ensure_host_tools(log=print):
     """Install what the tier needs on a fresh Debian machine (CI)."""
     need = {
         "qemu-system-x86": lambda: shutil.which("qemu-system-x86_64"),
+        # the 6.12-arm64 guest (make static-arm64 installs its compiler)
+        "qemu-system-arm": lambda: shutil.which("qemu-system-aarch64"),
         "busybox-static": _static_busybox,
         "cpio": lambda: shutil.which("cpio"),
         # numa_touch is linked statically
@@ -247,16 +255,45 @@ def fetch_netmods(kernel: Kernel) -> pathlib.Path:
     return pathlib.Path(r.stdout.strip().splitlines()[-1])
 
 
-def build_initramfs(path: pathlib.Path, env=None) -> str:
+# what an arm64 initramfs is made of: `make static-arm64` builds it
+ARM64_BUILD = REPO / "build" / "arm64"
+
+
+def build_initramfs(path: pathlib.Path, env=None, guest_arch="x86") -> str:
     """Build the initramfs; returns the manifest's summary lines.  env:
-    extra environment for mkinitramfs.sh (KSCOPE_INITRAMFS_*)."""
+    extra environment for mkinitramfs.sh (KSCOPE_INITRAMFS_*); guest_arch
+    arm64 takes build/arm64's kscope, workloads and busybox."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run([str(HERE / "mkinitramfs.sh"), str(path)],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       env=dict(os.environ, **(env or {})))
+    env = dict(os.environ, **(env or {}))
+    if guest_arch == "arm64":
+        if not (ARM64_BUILD / "kscope-static").exists():
+            raise VMError(f"no {ARM64_BUILD}/kscope-static for the arm64 VM: "
+                          "run 'make static-arm64' (make check does)")
+        env.update(KSCOPE_BUILD=str(ARM64_BUILD),
+                   BUSYBOX=str(ARM64_BUILD / "sysroot" / "bin" / "busybox"),
+                   CC="aarch64-linux-gnu-gcc",
+                   CROSS_LIBDIR="/usr/aarch64-linux-gnu/lib")
+    r = subprocess.run([str(HERE / "mkinitramfs.sh"), str(path)], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if r.returncode != 0:
         raise VMError("building the initramfs failed:\n" + r.stderr[-4000:])
     return r.stderr
+
+
+def initramfs_path(base: pathlib.Path, label) -> pathlib.Path:
+    a = arch(label)
+    return base / ("initramfs.cpio" if a == "x86" else f"initramfs-{a}.cpio")
+
+
+def build_initramfses(labels, base: pathlib.Path) -> dict:
+    """One initramfs per guest architecture; {label: path}."""
+    built, out = {}, {}
+    for label in labels:
+        path = initramfs_path(base, label)
+        if path not in built:
+            built[path] = build_initramfs(path, guest_arch=arch(label))
+        out[label] = path
+    return out
 
 
 def initramfs_kscope(path: pathlib.Path) -> str:
@@ -329,6 +366,46 @@ def discover_cases():
     return out
 
 
+# Which cases each kernel runs in `make check`.  Four VMs share two host
+# cores, and arm64 under TCG is the slowest, so not every kernel runs every
+# case: 6.1 and 6.12 run all of them; 6.12-rt runs every lock case (what
+# PREEMPT_RT changes) and 6.12-arm64 none in particular; both add a cover
+# set: cases chosen so that every (tool, mode) pair any case declares runs
+# at least once, so every tool runs in every mode the kernel offers.
+# KSCOPE_VM_ALL_CASES=1 (or KSCOPE_VM_ONLY) runs the same cases everywhere.
+FULL_KERNELS = ("6.1", "6.12")
+KERNEL_TOOLS = {"6.12-rt": ("mlock", "mheld", "spinlock")}
+
+
+def cover_set(cases):
+    """Greedy: the case adding most uncovered (tool, mode) pairs first,
+    ties by name, until every pair the cases declare is covered."""
+    want = {(c.tool, m) for c in cases for m in c.modes}
+    chosen, left = [], sorted(cases, key=lambda c: c.name)
+    while want:
+        best = max(left, key=lambda c: len(want & {(c.tool, m)
+                                                  for m in c.modes}))
+        gain = want & {(best.tool, m) for m in best.modes}
+        if not gain:
+            break
+        chosen.append(best)
+        left.remove(best)
+        want -= gain
+    return chosen
+
+
+def cases_for(label, cases):
+    """The cases kernel LABEL runs (see FULL_KERNELS), in discovery order."""
+    if (label in FULL_KERNELS or selected_only()
+            or os.environ.get("KSCOPE_VM_ALL_CASES", "") == "1"):
+        return cases
+    keep = {c.name for c in cover_set([c for c in cases
+                                       if c.kind == "cases"])}
+    keep |= {c.name for c in cases if c.kind == "selftest"
+             or c.tool in KERNEL_TOOLS.get(label, ())}
+    return [c for c in cases if c.name in keep]
+
+
 # --- booting -----------------------------------------------------------------
 
 @dataclasses.dataclass
@@ -391,7 +468,26 @@ class VMRun:
 
 def qemu_argv(kernel, initrd, results_file, append="", numa=True,
               hostfwd=None):
-    argv = ["qemu-system-x86_64",
+    if arch(kernel.label) == "arm64":
+        # virt has one UART (ttyAMA0, the console); results go to a
+        # virtio console, /dev/hvc0 in the guest (ks.reschan).  The raw
+        # arm64 Image boots as it is.  pauth-impdef: QEMU's own pointer
+        # authentication hash instead of emulating QARMA, which costs
+        # TCG a lot on every function return of the kernel
+        argv = ["qemu-system-aarch64", "-M", "virt",
+                "-accel", os.environ.get("KSCOPE_VM_ACCEL", "tcg,thread=single"),
+                "-cpu", "max,pauth-impdef=on", "-m", "1G", "-smp", "2",
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-serial", "stdio",
+                "-device", "virtio-serial-pci",
+                "-chardev", f"file,id=res,path={results_file}",
+                "-device", "virtconsole,chardev=res",
+                "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
+                "-append", append.replace("console=ttyS0,115200",
+                                          "console=ttyAMA0")
+                + " ks.reschan=/dev/hvc0"]
+    else:
+        argv = ["qemu-system-x86_64",
             # multi-threaded TCG crashed guests while BPF programs sat
             # on the slab allocator (every attach mode, a few runs in ten
             # under start/stop stress); single-threaded TCG never did
@@ -549,10 +645,17 @@ def run_kernels(kernels: dict, initrd, base: pathlib.Path, **kw):
     VMs keep both host cores busy and the tier takes the longest VM's
     time, not the sum."""
     runs, errs = {}, {}
+    if not isinstance(initrd, dict):
+        initrd = {label: initrd for label in kernels}
 
     def one(label):
         try:
-            runs[label] = boot(kernels[label], initrd, base / label, **kw)
+            kwl = dict(kw)
+            if "cases" in kwl:
+                # ks.only: this kernel's share (cases_for)
+                kwl["only"] = [c.name for c in kwl.pop("cases")[label]]
+            runs[label] = boot(kernels[label], initrd[label], base / label,
+                               **kwl)
         except Exception as e:
             errs[label] = e
     ts = [threading.Thread(target=one, args=(k,)) for k in kernels]
@@ -599,12 +702,12 @@ def main(argv=None):
         if a.initrd:
             initrd = pathlib.Path(a.initrd)
         else:
-            initrd = base / "initramfs.cpio"
-            sys.stderr.write(build_initramfs(initrd))
+            initrd = build_initramfses(labels, base)
         only = [o for o in a.only.split(",") if o] or selected_only()
+        kw = {"only": only} if only else {"cases": {
+            k: cases_for(k, discover_cases()) for k in labels}}
         runs = run_kernels(kernels, initrd, base, numa=not a.no_numa,
-                           append_extra=a.append, only=only,
-                           timeout=a.timeout)
+                           append_extra=a.append, timeout=a.timeout, **kw)
     bad = 0
     for label, run in runs.items():
         print(f"== {label}: {run.kernel.package} {run.kernel.version}: "
