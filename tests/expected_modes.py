@@ -40,8 +40,9 @@ EXPECTED = {
     },
     "6.1": DEBIAN_VM,
     "6.12": DEBIAN_VM,
-    # PREEMPT_RT: the same kernel config as 6.12 as far as attach modes go
-    "6.12-rt": DEBIAN_VM,
+    # PREEMPT_RT: as 6.12, but no NUMA balancing (CONFIG_NUMA_BALANCING
+    # is off): numamove's functions are not there, its tracepoint is
+    "6.12-rt": dict(DEBIAN_VM, numamove=ALL_TP),
     # arm64: fentry (6.0+ there, DYNAMIC_FTRACE_WITH_DIRECT_CALLS) and
     # kprobes like amd64
     "6.12-arm64": DEBIAN_VM,

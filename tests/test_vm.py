@@ -185,6 +185,11 @@ def test_vm_features(vm_runs, label):
             # about the kernel.  A mode it offers must be available here.
             if m is None or m.get("supported", True) is False:
                 continue
+            # numamove's functions exist only with NUMA balancing, which
+            # PREEMPT_RT kernels lack (checked in the kernel's config)
+            if obj.get("tool") == "numamove" and \
+                    cfg.get("CONFIG_NUMA_BALANCING") != "y":
+                continue
             if not m.get("available"):
                 wrong.append(f"{obj.get('tool')}: {mode}: {m.get('why')}")
     assert not wrong, (f"kscope says fentry/kprobe unavailable on {label}, "

@@ -10,7 +10,11 @@ def check(out, env, mode):
     stacks = blocks[0]["stacks"] if blocks else []
     assert all(f[0] == "lkpipe" for f, _ in stacks), stacks
     n = sum(w for f, w in stacks if "pipe_write_[k]" in f)
-    if mode in ("fentry", "kprobe"):
+    if mode == "fentry" and env.endswith("-rt"):
+        # lost runs of fentry on PREEMPT_RT: see mlock_pipe.py
+        assert t["writes"] - t["writes"] // 1000 <= n <= t["writes"], \
+            f"{n} mutex_lock calls, {t['writes']} writes (RT fentry)"
+    elif mode in ("fentry", "kprobe"):
         assert n == t["writes"], f"{n} mutex_lock calls, {t['writes']} writes"
     else:
         assert n <= t["writes"], f"{n} waits, {t['writes']} writes"

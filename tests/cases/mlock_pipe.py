@@ -20,7 +20,13 @@ def check(out, env, mode):
     top = max(locks.values(), default=0)
     if mode in ("fentry", "kprobe"):
         # every call timed: the pipe's mutex, once per write
-        assert top == writes, f"busiest mutex {top} times, {writes} writes"
+        if rt and mode == "fentry":
+            # see rt_fentry_lost below
+            assert writes - writes // 1000 <= top <= writes, \
+                f"busiest mutex {top} times, {writes} writes (RT fentry)"
+        else:
+            assert top == writes, \
+                f"busiest mutex {top} times, {writes} writes"
         assert {e["kind"] for e in rep["entries"]} <= \
             {"mutex:sleeping", "mutex:no-sleep"}, rep["entries"]
     else:
@@ -35,3 +41,12 @@ def check(out, env, mode):
         assert {e["kind"] for e in rep["entries"]} <= (
             {"rtmutex:sleeping"} if rt else
             {"mutex:sleeping", "mutex:spinning"}), rep["entries"]
+
+
+# rt_fentry_lost: PREEMPT_RT: BPF programs run preemptible there (migrate_disable only);
+# a task preempted inside the fentry/fexit program and a second task
+# calling mutex_lock on the same CPU meet the trampoline's per-CPU
+# recursion guard, which skips the second run (the program's
+# recursion_misses): 6-12 of 20,000 calls lost on the 6.12-rt VM; kprobes
+# run with preemption off and stay exact.  kscope does not count these
+# as drops yet, so the check allows 0.1%.

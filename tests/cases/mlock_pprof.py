@@ -26,7 +26,11 @@ def check(out, env, mode):
     # pipe_write(), anon_pipe_write() since 6.16
     writes = max([c for f, (_, c) in by_fn.items()
                   if f.endswith("pipe_write")] or [0])
-    if mode in ("fentry", "kprobe"):
+    if mode == "fentry" and env.endswith("-rt"):
+        # lost runs of fentry on PREEMPT_RT: see mlock_pipe.py
+        assert t["writes"] - t["writes"] // 1000 <= writes <= t["writes"], \
+            (writes, t)
+    elif mode in ("fentry", "kprobe"):
         assert writes == t["writes"], (writes, t)
     else:
         # contended waits only: at most one per write; in a TCG guest a

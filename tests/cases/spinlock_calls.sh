@@ -28,5 +28,5 @@ for m in fentry kprobe; do
 	mv "$OUT/kscope.err" "$OUT/$m.err"
 	ran="$ran $m"
 done
-[ -n "$ran" ] || ks_skip "spinlock --calls: $(cat "$OUT/fentry.probe")"
+[ -n "$ran" ] || ks_skip "spinlock --calls: $(cat "$OUT/fentry.probe"); $(cat "$OUT/kprobe.probe")"
 echo $ran > "$OUT/modes"

@@ -19,6 +19,9 @@ def check(out, env, mode):
     assert top <= t["writes"], f"{top} waits on one lock, {t['writes']} writes"
     # the threads contend the eventfd's spin lock; only a guest that
     # spins in virt_spin_lock() hides those waits (check_spin_note)
-    if not hypervisor(out):
+    # arm64 (6.12-arm64 VM): cpuinfo has no hypervisor flag, but with two
+    # vCPUs a queued spin lock has at most one waiter, which spins on the
+    # pending bit where contention_begin does not fire (docs/locks.md)
+    if not hypervisor(out) and not env.endswith("-arm64"):
         assert top > 0, "no spin lock waits seen"
     check_spin_note(rep, out)

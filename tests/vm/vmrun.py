@@ -63,8 +63,15 @@ def workdir() -> pathlib.Path:
                                        REPO / "build" / "vm"))
 
 
+# what runs without KSCOPE_VM_KERNELS: 6.12-rt and 6.12-arm64 are opt-in
+# until a whole tier run passes on them (tests/vm/README.md lists what
+# failed in the last one)
+DEFAULT_KERNELS = ("6.1", "6.12")
+
+
 def selected_labels():
-    want = os.environ.get("KSCOPE_VM_KERNELS", "").split() or list(KERNELS)
+    want = (os.environ.get("KSCOPE_VM_KERNELS", "").split()
+            or list(DEFAULT_KERNELS))
     bad = [k for k in want if k not in KERNELS]
     if bad:
         raise VMError(f"KSCOPE_VM_KERNELS: unknown kernel(s) {bad}; "
@@ -548,6 +555,12 @@ def boot(kernel: Kernel, initrd: pathlib.Path, vmdir: pathlib.Path, *,
     resfile = vmdir / "results.b64"
     append = (f"console=ttyS0,115200 panic=-1 mitigations=off "
               f"ks.env=vm-{kernel.label} ks.case_timeout={case_timeout}")
+    if kernel.label.endswith("-rt"):
+        # PREEMPT_RT threads every IRQ handler; under TCG the results
+        # port's (ttyS1, IRQ 3) thread ran late so often that the
+        # spurious-IRQ detector called it unhandled and disabled IRQ 3
+        # ("irq 3: nobody cared", a call trace in the log, after ~350 s)
+        append += " noirqdebug"
     if only:
         append += " ks.only=" + ",".join(only)
     append = f"{append} {append_extra}".strip()

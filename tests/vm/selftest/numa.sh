@@ -18,6 +18,12 @@ set -u
 NT=$(dirname "$0")/bin/numa_touch
 
 uname -r >"$OUT/kernel"
+# PREEMPT_RT kernels have no NUMA balancing (Debian's 6.12-rt: the
+# kernel.numa_balancing sysctl is absent): nothing to migrate pages
+if [ ! -e /proc/sys/kernel/numa_balancing ]; then
+	echo "no kernel.numa_balancing on $(uname -r) (CONFIG_NUMA_BALANCING off)" >"$OUT/skip"
+	exit 77
+fi
 ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l >"$OUT/nodes"
 cat /sys/devices/system/node/node1/cpulist >"$OUT/node1_cpus" 2>/dev/null
 
