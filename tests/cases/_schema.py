@@ -101,13 +101,15 @@ def _problems(name, obj):
         if e.validator == "additionalProperties" and \
                 isinstance(e.instance, dict):
             known = set(e.schema.get("properties", {}))
+            top = at == "(the line)"
+            place = "the top level" if top else \
+                _schema_at(e.absolute_schema_path)
             for extra in sorted(set(e.instance) - known):
-                f = extra if at == "(the line)" else f"{at}.{extra}"
+                f = extra if top else f"{at}.{extra}"
                 out.append(
                     f"{name}: field '{f}' is not in the schema. A new "
-                    f"field: add it to {file} (properties of "
-                    f"{_schema_at(e.absolute_schema_path)}) and to the "
-                    f"'{name}' section of docs/json.md")
+                    f"field: add it to {file} (\"properties\" of {place}) "
+                    f"and to the '{name}' section of docs/json.md")
         elif e.validator == "required":
             out.append(f"{name}: {at}: {e.message} ({file}, "
                        f"{_schema_at(e.absolute_schema_path)})")
