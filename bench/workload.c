@@ -7,6 +7,7 @@
  * stands in for the thread's (see "Threaded scenarios" below).
  *
  *   workload [-c CPU] [-t SECONDS] [-w WARMUP_ITERS] SCENARIO
+ *   workload -T SECONDS [-P PROCS] SCENARIO     (throughput: bench/macro.py)
  *
  * Protocol with bench/bench.py (so a tracer can be attached, or an event
  * counter can filter on our PID, before anything is timed):
@@ -236,7 +237,8 @@ static void usage(void)
 	size_t i;
 
 	fprintf(stderr, "usage: workload [-c CPU] [-t SECONDS] "
-		"[-w WARMUP_ITERS] SCENARIO\nscenarios:\n");
+		"[-w WARMUP_ITERS] SCENARIO\n"
+		"       workload -T SECONDS [-P PROCS] SCENARIO\nscenarios:\n");
 	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, "  %-8s %s\n", scenarios[i].name,
 			scenarios[i].what);
@@ -422,18 +424,67 @@ static void run_threaded(const struct scenario *sc, double secs,
 	*total = sum_iters(w, sc->threads);
 }
 
+/* Throughput mode (-T): PROCS processes (one per CPU by default) repeat a
+ * single-threaded scenario for SECONDS of wall time, no protocol; prints
+ * the operations per second of all of them together, the way stress-ng's
+ * bogo-ops/s count a macro workload (bench/macro.py). */
+static int run_throughput(const struct scenario *sc, double secs, int procs)
+{
+	int fds[2], k;
+	unsigned long long sum = 0, n;
+	struct timespec t0, t1;
+
+	if (sc->threads || pipe(fds))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < procs; k++) {
+		if (fork() == 0) {
+			struct timespec now;
+			double end = t0.tv_sec + t0.tv_nsec / 1e9 + secs;
+
+			close(fds[0]);
+			if (sc->setup && sc->setup())
+				_exit(1);
+			for (n = 0;; ) {
+				for (int j = 0; j < 256; j++, n++)
+					if (sc->iter())
+						_exit(1);
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				if (now.tv_sec + now.tv_nsec / 1e9 >= end)
+					break;
+			}
+			if (write(fds[1], &n, sizeof(n)) != sizeof(n))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (k = 0; k < procs; k++) {
+		if (read(fds[0], &n, sizeof(n)) != sizeof(n))
+			return 1;
+		sum += n;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("{\"scenario\":\"%s\",\"procs\":%d,\"ops\":%llu,"
+	       "\"ops_per_s\":%.1f}\n", sc->name, procs, sum,
+	       sum / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct scenario *sc = NULL;
 	unsigned long long warm = 2000, iters = 0, total, cpu, wall, i;
 	static struct chunks ch;
-	double secs = 0.5;
-	int cpu_pin = -1, opt;
+	double secs = 0.5, tput = 0;
+	int cpu_pin = -1, opt, procs = 0;
 	size_t k;
 	char buf[64];
 
-	while ((opt = getopt(argc, argv, "c:t:w:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:w:T:P:h")) != -1) {
 		switch (opt) {
+		case 'T': tput = atof(optarg); break;
+		case 'P': procs = atoi(optarg); break;
 		case 'c': cpu_pin = atoi(optarg); break;
 		case 't': secs = atof(optarg); break;
 		case 'w': warm = strtoull(optarg, NULL, 10); break;
@@ -452,6 +503,8 @@ int main(int argc, char **argv)
 		ncpus = 1;
 
 	prctl(PR_SET_NAME, "ksbench-wl");
+	if (tput > 0)
+		return run_throughput(sc, tput, procs > 0 ? procs : ncpus);
 	/* threaded scenarios place their own threads */
 	if (cpu_pin >= 0 && !sc->threads)
 		pin(cpu_pin);

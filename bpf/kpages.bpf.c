@@ -2,8 +2,11 @@
 /*
  * kpages: page allocations (kmem:mm_page_alloc) per kernel stack, order
  * and comm.  The tracepoint carries no call site, so a shallow stack is
- * always taken and user space derives the site as the first frame outside
- * the page allocator; -s shows the whole stack.
+ * taken and user space derives the site as the first frame outside the
+ * page allocator; -s shows the whole stack.  With stack_every N > 1 (--sample,
+ * and `kscope report`) only every Nth allocation on each CPU walks the stack;
+ * the others are still counted, exactly, under KPAGES_NOSTACK with their
+ * comm and order.
  */
 #include "common.bpf.h"
 #include "kpages.h"
@@ -15,6 +18,29 @@ struct {
 	__type(value, struct kpages_val);
 } counts SEC(".maps");
 
+const volatile __u32 stack_every = 1;
+
+/* allocations seen on this CPU: which of them walk the stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} nth SEC(".maps");
+
+static __always_inline bool take_stack(void)
+{
+	u32 zero = 0;
+	u64 *c;
+
+	if (stack_every <= 1)
+		return true;
+	c = bpf_map_lookup_elem(&nth, &zero);
+	if (!c)
+		return true;
+	return (*c)++ % stack_every == 0;
+}
+
 static __always_inline int record(void *ctx, u64 page, u32 order)
 {
 	static const struct kpages_val zero;
@@ -25,10 +51,14 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 	if (!page || ks_skip_task())
 		return 0;
 	key.gen = ks_generation();
-	id = ks_kstack(ctx, key.gen);
-	if (id < 0)
-		return 0;
-	key.stackid = id;
+	if (take_stack()) {
+		id = ks_kstack(ctx, key.gen);
+		if (id < 0)
+			return 0;
+		key.stackid = id;
+	} else {
+		key.stackid = KPAGES_NOSTACK;
+	}
 	key.order = order;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	v = ks_lookup_or_init(&counts, &key, &zero, KS_DROP_MAP_FULL);

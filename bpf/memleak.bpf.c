@@ -77,12 +77,17 @@ struct {
 #define TAG_PFN		0x5000000000000000ULL
 #define TAG_PERCPU	0x6000000000000000ULL
 
-static __always_inline void stat_inc(u32 idx)
+static __always_inline void stat_add(u32 idx, u64 n)
 {
 	u64 *v = bpf_map_lookup_elem(&stats, &idx);
 
 	if (v)
-		*v += 1;	/* per-CPU slot */
+		*v += n;	/* per-CPU slot */
+}
+
+static __always_inline void stat_inc(u32 idx)
+{
+	stat_add(idx, 1);
 }
 
 /* Key of this event's stack in the stacks map, or 0 (counted). */
@@ -154,6 +159,12 @@ static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 
 static __always_inline void untrack(u64 key)
 {
+	/* sampling: most frees are of untracked blocks, and a lookup that
+	 * misses is cheaper than a delete that misses (no bucket lock) */
+	if (sample_every > 1 && !bpf_map_lookup_elem(&allocs, &key)) {
+		stat_inc(ML_ST_FREE_UNKNOWN);
+		return;
+	}
 	if (bpf_map_delete_elem(&allocs, &key) == 0)
 		stat_inc(ML_ST_FREES);
 	else
@@ -166,6 +177,9 @@ static __always_inline int k_alloc(void *ctx, u64 key, u64 size, u32 kind)
 {
 	if (!key || ks_skip_task())
 		return 0;
+	/* exact, sampled or not */
+	stat_inc(ML_ST_SEEN);
+	stat_add(ML_ST_SEEN_BYTES, size);
 	if (sample_every > 1 && bpf_get_prandom_u32() % sample_every)
 		return 0;
 	track(ctx, key, size, kind);

@@ -4,6 +4,9 @@
 
 #include "ks_common.h"
 
+/* stackid of the allocations whose stack was not sampled */
+#define KPAGES_NOSTACK (-1)
+
 struct kpages_key {
 	int stackid;		/* kernel stack; the site is derived from it */
 	unsigned int order;

@@ -62,6 +62,8 @@ enum memleak_stat {
 	ML_ST_FREE_UNKNOWN,	/* frees of an address not tracked */
 	ML_ST_REUSED,		/* allocation at a tracked address: the free
 				 * of the old block was missed */
+	ML_ST_SEEN,		/* kernel allocations seen, sampled or not */
+	ML_ST_SEEN_BYTES,	/* ... their bytes */
 	ML_ST_MAX,
 };
 

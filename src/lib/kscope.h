@@ -748,6 +748,12 @@ struct ks_tool {
 	size_t state_size;
 };
 
+/* `kscope report`: 1 in this many events walks a stack in the tools that
+ * would otherwise walk one per event (kpages, memleak); counts stay exact.
+ * Chosen with bench/macro.py to keep the report within 5% of a
+ * kernel-heavy load (docs/bench.md). */
+#define KS_REPORT_SAMPLE 64
+
 struct ks_run {
 	const struct ks_tool *tool;
 	struct ks_opts o;

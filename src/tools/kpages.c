@@ -9,9 +9,34 @@
 #include "kpages.h"
 #include "kpages.skel.h"
 
+#define OPT_SAMPLE 2000
+
 struct kpages_state {
 	struct kpages_bpf *skel;
+	unsigned int sample;	/* 0: every allocation's stack */
 };
+
+static int kpages_parse_opt(struct ks_run *r, int c, const char *arg)
+{
+	struct kpages_state *st = r->tool_state;
+	long l;
+
+	if (c != OPT_SAMPLE)
+		return -1;
+	if (ks_parse_long(arg, 1, 1 << 30, &l))
+		return ks_usage_error("bad --sample '%s' (1 or more)", arg);
+	st->sample = l;
+	return 0;
+}
+
+static unsigned int kpages_sample(const struct ks_run *r)
+{
+	const struct kpages_state *st = r->tool_state;
+
+	if (st->sample)
+		return st->sample;
+	return r->in_report ? KS_REPORT_SAMPLE : 1;
+}
 
 static void kpages_probe(const struct ks_run *r, struct ks_probe *p)
 {
@@ -48,6 +73,7 @@ static int kpages_start(struct ks_run *r)
 	if (ks_bpf_prepare(r, skel->obj))
 		return -1;
 	bpf_map__set_max_entries(skel->maps.counts, r->o.max_entries);
+	skel->rodata->stack_every = kpages_sample(r);
 	keep[0] = r->mode == KS_MODE_TP_BTF ? skel->progs.page_alloc_btf :
 		  r->mode == KS_MODE_RAW_TP ? skel->progs.page_alloc_raw :
 		  skel->progs.page_alloc_tp;
@@ -95,7 +121,8 @@ static uint64_t ks_kpages_site(const uint64_t *ips, int n)
 struct row {
 	uint64_t site;		/* function start address of the site */
 	unsigned int gen;
-	int stackid;
+	int stackid;		/* KPAGES_NOSTACK: not sampled */
+	unsigned int order;
 	char comm[KS_COMM_LEN];
 	uint64_t count, pages;
 };
@@ -107,6 +134,68 @@ static int by_pages(const void *a, const void *b)
 	if (x->pages != y->pages)
 		return x->pages < y->pages ? 1 : -1;
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/*
+ * Sampled stacks (--sample N): the exact count of each (task, order) is
+ * split among its sampled stacks in the sample's proportions, by
+ * cumulative rounding so that the shares add up to the exact count; a
+ * (task, order) none of whose allocations was sampled keeps one row
+ * without a stack.  Rows are as read from the map, not merged yet.
+ */
+static size_t apportion(struct row *rows, size_t n)
+{
+	struct row *res = calloc(n ? n : 1, sizeof(*res));
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+	size_t out = 0;
+
+	if (!res || !done) {
+		free(res);
+		free(done);
+		return n;	/* the sample as it is */
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t c = 0, sc = 0, cc = 0, prev = 0;
+		bool first = true;
+
+		if (done[i])
+			continue;
+		for (size_t k = i; k < n; k++) {
+			if (rows[k].order != rows[i].order ||
+			    memcmp(rows[k].comm, rows[i].comm, KS_COMM_LEN))
+				continue;
+			c += rows[k].count;
+			if (rows[k].stackid != KPAGES_NOSTACK)
+				sc += rows[k].count;
+		}
+		for (size_t k = i; k < n; k++) {
+			struct row w = rows[k];
+
+			if (done[k] || w.order != rows[i].order ||
+			    memcmp(w.comm, rows[i].comm, KS_COMM_LEN))
+				continue;
+			done[k] = true;
+			if (sc ? w.stackid == KPAGES_NOSTACK : !first)
+				continue;
+			first = false;
+			if (sc) {
+				uint64_t nc;
+
+				cc += w.count;
+				nc = (uint64_t)((double)c * cc / sc + 0.5);
+				w.count = nc - prev;
+				prev = nc;
+			} else {
+				w.count = c;
+			}
+			w.pages = w.count << (w.order & 63);
+			res[out++] = w;
+		}
+	}
+	memcpy(rows, res, out * sizeof(*rows));
+	free(res);
+	free(done);
+	return out;
 }
 
 /* merge rows with the same (site or stack, comm) */
@@ -168,6 +257,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 	uint64_t page = sysconf(_SC_PAGESIZE), tot_count = 0, tot_pages = 0;
 	uint64_t ips[KS_MAX_STACK_DEPTH];
 	char site[256], b1[32];
+	unsigned int sample = kpages_sample(r);
 
 	/* an interval report takes the counts: the next starts from zero */
 	if (ks_map_take(bpf_map__fd(st->skel->maps.counts), sizeof(*keys),
@@ -176,16 +266,19 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		return;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	for (size_t i = 0; rows && i < n; i++) {
-		int nf = ks_stack_frames(r, keys[i].gen, keys[i].stackid, ips,
-					 KS_MAX_STACK_DEPTH);
+		bool none = keys[i].stackid == KPAGES_NOSTACK;
+		int nf = none ? 0 : ks_stack_frames(r, keys[i].gen,
+						    keys[i].stackid, ips,
+						    KS_MAX_STACK_DEPTH);
 
 		if (nf < 0) {
 			ks_report_lost_stack(rep, vals[i].count);
 			continue;
 		}
-		rows[m].site = ks_kpages_site(ips, nf);
+		rows[m].site = none ? 0 : ks_kpages_site(ips, nf);
 		rows[m].gen = keys[i].gen;
 		rows[m].stackid = keys[i].stackid;
+		rows[m].order = keys[i].order;
 		memcpy(rows[m].comm, keys[i].comm, KS_COMM_LEN);
 		rows[m].count = vals[i].count;
 		rows[m].pages = vals[i].pages;
@@ -201,6 +294,8 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		free(rows);
 		return;
 	}
+	if (sample > 1)
+		m = apportion(rows, m);
 	n = merge(rows, m, r->o.stacks);
 	qsort(rows, n, sizeof(*rows), by_pages);
 	for (size_t i = 0; i < n; i++) {
@@ -213,7 +308,12 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		ks_cell_u64(t, row, C_COUNT, w->count);
 		ks_cell_u64(t, row, C_PAGES, w->pages);
 		ks_cell_u64(t, row, C_BYTES, w->pages * page);
-		if (r->o.stacks) {
+		if (w->stackid == KPAGES_NOSTACK) {
+			if (r->o.stacks)
+				ks_cell_stack(t, row, C_SITE, ips, 0, false);
+			else
+				ks_cell_str(t, row, C_SITE, "[not sampled]");
+		} else if (r->o.stacks) {
 			int nf = ks_stack_frames(r, w->gen, w->stackid, ips,
 						 KS_MAX_STACK_DEPTH);
 
@@ -226,6 +326,12 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		}
 	}
 	free(rows);
+	if (sample > 1)
+		ks_table_line(t, false, "(sites from the stacks of 1 in %u "
+			      "allocations per CPU: each task's count and "
+			      "pages per order are exact, split among its "
+			      "sites as in the sample)", sample);
+	ks_report_u64(rep, "sample", sample);
 	ks_report_u64(rep, "total_count", tot_count);
 	ks_report_u64(rep, "total_pages", tot_pages);
 	ks_table_line(t, true, "Total: %" PRIu64 " allocations, %" PRIu64
@@ -241,6 +347,11 @@ static void kpages_stop(struct ks_run *r)
 	st->skel = NULL;
 }
 
+static const struct option long_opts[] = {
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ 0 },
+};
+
 const struct ks_tool ks_tool_kpages = {
 	.name = "kpages",
 	.summary = "Page allocations (kmem:mm_page_alloc): count, pages and "
@@ -254,6 +365,13 @@ const struct ks_tool ks_tool_kpages = {
 "  short kernel stack to find it: about 2 us per allocation (bench/).\n"
 "  Page allocations are rarer than slab ones, but a page-fault storm of\n"
 "  100k pages/s costs about 20% of a CPU.\n",
+	.args_help =
+"      --sample N         walk the stack of 1 in N page allocations per\n"
+"                         CPU: counts and pages per task stay exact, their\n"
+"                         split among sites is the sample's (kscope report:\n"
+"                         N = 64)\n",
+	.long_opts = long_opts,
+	.parse_opt = kpages_parse_opt,
 	.tracing_what = "page allocations",
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",

@@ -485,6 +485,16 @@ static int object_for_pid(struct ml_state *st, pid_t pid)
 
 /* ---- start -------------------------------------------------------------- */
 
+
+static unsigned int ml_sample(const struct ks_run *r)
+{
+	const struct ml_state *st = r->tool_state;
+
+	if (st->sample)
+		return st->sample;
+	return r->in_report && !st->user ? KS_REPORT_SAMPLE : 1;
+}
+
 static int set_common(struct ks_run *r, uint32_t stack_bytes)
 {
 	struct ml_state *st = r->tool_state;
@@ -494,7 +504,7 @@ static int set_common(struct ks_run *r, uint32_t stack_bytes)
 	if (ks_bpf_prepare(r, sk->obj))
 		return -1;
 	sk->rodata->user_mode = st->user;
-	sk->rodata->sample_every = st->sample ? st->sample : 1;
+	sk->rodata->sample_every = ml_sample(r);
 	sk->rodata->stack_bytes = stack_bytes;
 	sk->rodata->page_size = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(sk->maps.allocs, r->o.max_entries);
@@ -939,7 +949,7 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 	size_t n = 0, ng;
 	uint64_t stats[ML_ST_MAX], now, tot_bytes = 0, tot_allocs = 0, free_rec;
 	uint64_t ips[KS_MAX_STACK_DEPTH];
-	unsigned int sample = st->sample ? st->sample : 1;
+	unsigned int sample = ml_sample(r);
 	struct timespec ts;
 	char b1[32];
 
@@ -1013,6 +1023,11 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 	ks_report_u64(rep, "total_allocs", tot_allocs);
 	ks_report_u64(rep, "stacks", ng);
 	ks_report_u64(rep, "tracked_allocs", stats[ML_ST_ALLOCS]);
+	if (!st->user) {
+		/* every allocation, sampled or not: exact */
+		ks_report_u64(rep, "allocated.count", stats[ML_ST_SEEN]);
+		ks_report_u64(rep, "allocated.bytes", stats[ML_ST_SEEN_BYTES]);
+	}
 	ks_report_u64(rep, "frees.matched", stats[ML_ST_FREES]);
 	ks_report_u64(rep, "frees.unknown", stats[ML_ST_FREE_UNKNOWN]);
 	ks_report_u64(rep, "frees.missed_reused", stats[ML_ST_REUSED]);
@@ -1026,6 +1041,12 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 						       sizeof(b1)), ng,
 			      stats[ML_ST_FREES], stats[ML_ST_FREE_UNKNOWN],
 			      stats[ML_ST_REUSED] + free_rec);
+	if (t && !st->user)
+		ks_table_line(t, true, "Allocated (every allocation, exact): "
+			      "%" PRIu64 " allocations, %s; frees: %" PRIu64,
+			      stats[ML_ST_SEEN], ks_fmt_bytes(
+				      stats[ML_ST_SEEN_BYTES], b1, sizeof(b1)),
+			      stats[ML_ST_FREES] + stats[ML_ST_FREE_UNKNOWN]);
 }
 
 /* The window opens now: allocations made before it are forgotten (their

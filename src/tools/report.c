@@ -67,7 +67,22 @@ int ks_report_main(int argc, char **argv)
 			       "report line.\nThe window opens once every "
 			       "tool is attached; kscope's own work (loading\n"
 			       "BPF, reading maps) is left out unless "
-			       "--include-self.  -o FILE writes the report to FILE.\n");
+			       "--include-self.  -o FILE writes the report to FILE.\n\n"
+			       "Counts are exact; stacks are sampled where "
+			       "a stack per event would cost the\nwatched "
+			       "machine more than 5%% of a kernel-heavy "
+			       "load (docs/bench.md):\n"
+			       "  kpages   walks the stack of 1 in %d page "
+			       "allocations per CPU; each task's\n"
+			       "           count and pages stay exact, split "
+			       "among its sites as in the sample\n"
+			       "  memleak  tracks 1 in %d allocations "
+			       "(outstanding rows are that sample;\n"
+			       "           its \"allocated\" totals count "
+			       "every allocation)\n"
+			       "Each tool's JSON line says so in "
+			       "\"sample\".\n", KS_REPORT_SAMPLE,
+			       KS_REPORT_SAMPLE);
 			return KS_EXIT_OK;
 		default:
 			return ks_opt_error(c, argv);
