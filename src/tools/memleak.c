@@ -485,7 +485,8 @@ static int object_for_pid(struct ml_state *st, pid_t pid)
 
 /* ---- start -------------------------------------------------------------- */
 
-
+/* 1 in N allocations tracked: --sample, or in kscope report (kernel mode)
+ * KS_REPORT_SAMPLE */
 static unsigned int ml_sample(const struct ks_run *r)
 {
 	const struct ml_state *st = r->tool_state;
