@@ -17,7 +17,7 @@ def check(out, env, mode):
     kp = reps["kpages"]
     assert kp["sample"] == 64, kp["sample"]
     assert full["sample"] == 1, full["sample"]
-    mine = [e for e in kp["entries"] if e["comm"] == "pagetoucher"]
+    mine = [e for e in kp["entries"] if e["comm"] == "rs_toucher"]
     count = sum(e["count"] for e in mine)
     pages = sum(e["pages"] for e in mine)
     want = sum(e["count"] for e in full["entries"])

@@ -11,10 +11,12 @@
 # ones are 1 in 64 of them.
 . "$(dirname "$0")/_lib.sh"
 
-ks_bg full kpages -c pagetoucher
+# names of its own: other cases filter on pagetoucher and leaker_files
+cp "$WL/leaker_files" "$OUT/rs_files"
+ks_bg full kpages -c rs_toucher
 ks_start_to kscope.json report -j -d 600
-"$WL/toucher" pagetoucher 20000 > "$OUT/truth.json"
-"$WL/leaker_files" 2000 200 "$OUT/files.json"
+"$WL/toucher" rs_toucher 20000 > "$OUT/truth.json"
+"$OUT/rs_files" 2000 200 "$OUT/files.json"
 kill -INT "$KS_PID" "$(cat "$OUT/full.pid")"
 wait "$KS_PID"
 echo $? > "$OUT/kscope.rc"
