@@ -41,7 +41,6 @@ TRACERS = {
     "kmem -s": ["kmem", "-s"],
     "slabratetop": ["slabratetop", "-d", "3600"],
     "mlock": ["mlock"],
-    "mheld": ["mheld"],
     "spinlock": ["spinlock"],
     "numamove": ["numamove", "-d", "3600"],
     "workq": ["workq"],
@@ -128,11 +127,19 @@ def main():
            if k in a.workloads.split(",")}
     rnd = random.Random(a.seed)
     runs = []
+    broken = set()
     for rd in range(a.rounds):
         order = [(w, t) for w in wls for t in tracers]
         rnd.shuffle(order)
         for w, t in order:
-            p = start_tracer(tracers[t]) if tracers[t] else None
+            if t in broken:
+                continue
+            try:
+                p = start_tracer(tracers[t]) if tracers[t] else None
+            except RuntimeError as e:
+                print("skipping %s: %s" % (t, e), file=sys.stderr)
+                broken.add(t)
+                continue
             try:
                 ops = run_workload(wls[w])
             finally:
@@ -161,7 +168,7 @@ def main():
          "open": "open/close loop ×%d" % NCPU}[w] for w in wls) + " |")
     print("|---|" + "--:|" * len(wls))
     for t in tracers:
-        if t == "none":
+        if t == "none" or t in broken:
             continue
         cells = ["%.0f%%" % (100 * med[(w, t)] / med[(w, "none")])
                  for w in wls]

@@ -51,13 +51,15 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 	if (!page || ks_skip_task())
 		return 0;
 	key.gen = ks_generation();
+	key.stackid = KPAGES_NOSTACK;
 	if (take_stack()) {
+		/* a failed walk (counted) loses the allocation unless counts
+		 * are kept apart from stacks anyway, as when sampling */
 		id = ks_kstack(ctx, key.gen);
-		if (id < 0)
+		if (id >= 0)
+			key.stackid = id;
+		else if (stack_every <= 1)
 			return 0;
-		key.stackid = id;
-	} else {
-		key.stackid = KPAGES_NOSTACK;
 	}
 	key.order = order;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));

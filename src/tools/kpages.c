@@ -271,7 +271,12 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 						    keys[i].stackid, ips,
 						    KS_MAX_STACK_DEPTH);
 
-		if (nf < 0) {
+		if (nf < 0 && sample > 1) {
+			/* counts are kept apart from stacks: the count
+			 * stays, without its site */
+			none = true;
+			keys[i].stackid = KPAGES_NOSTACK;
+		} else if (nf < 0) {
 			ks_report_lost_stack(rep, vals[i].count);
 			continue;
 		}
