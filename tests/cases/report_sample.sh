@@ -14,7 +14,7 @@
 # names of its own: other cases filter on pagetoucher and leaker_files
 cp "$WL/leaker_files" "$OUT/rs_files"
 ks_bg full kpages -c rs_toucher
-ks_start_to kscope.json report -j -d 600
+ks_start_to kscope.json report -j -r 1000 -d 600
 "$WL/toucher" rs_toucher 20000 > "$OUT/truth.json"
 "$OUT/rs_files" 2000 200 "$OUT/files.json"
 kill -INT "$KS_PID" "$(cat "$OUT/full.pid")"
