@@ -62,4 +62,12 @@ def check(out, env, mode):
         rep = check_run(out / "dyn", mode)
         assert "libc" in rep["object"] or \
             rep["object"].endswith("dyn_leaker"), rep["object"]
+    if (out / "libc").exists():
+        libc = (out / "libc").read_text().strip()
+        rep = check_run(out / "obj", mode)
+        assert rep["object"] == libc, (rep["object"], libc)
+        assert (out / "noobj.rc").read_text().strip() == "1"
+        err = (out / "noobj.err").read_text().splitlines()
+        assert len(err) == 1 and "does not define malloc" in err[0], err
+        assert (out / "noobj.out").read_text() == ""
     check_run(out / "pid", mode)

@@ -20,9 +20,11 @@ M=
 # run_cmd NAME PROGRAM: kscope runs PROGRAM and reports when it exits
 run_cmd() {
 	d=$OUT/$1
+	prog=$2
+	shift 2
 	mkdir -p "$d"
 	# shellcheck disable=SC2086
-	"$KSCOPE" memleak -j $M -- "$2" "$d/truth.json" \
+	"$KSCOPE" memleak -j $M "$@" -- "$prog" "$d/truth.json" \
 		>"$d/kscope.json" 2>"$d/kscope.err"
 	echo $? >"$d/kscope.rc"
 }
@@ -30,6 +32,16 @@ run_cmd() {
 run_cmd static "$WL/leaker"
 if [ -x "$WL/dyn_leaker" ]; then
 	run_cmd dyn "$WL/dyn_leaker"
+	# --obj: the allocator object named, here the libc it would pick
+	LIBC=$(ldd "$WL/dyn_leaker" 2>/dev/null | awk '/libc\.so/ { print $3 }')
+	if [ -n "$LIBC" ]; then
+		echo "$LIBC" > "$OUT/libc"
+		run_cmd obj "$WL/dyn_leaker" --obj "$LIBC"
+		# a (dynamic) object without malloc and free: one line, exit 1
+		"$KSCOPE" memleak --obj /bin/true -- "$WL/dyn_leaker" \
+			"$OUT/noobj.truth" >"$OUT/noobj.out" 2>"$OUT/noobj.err"
+		echo $? >"$OUT/noobj.rc"
+	fi
 else
 	echo "no $WL/dyn_leaker" >"$OUT/dyn-missing"
 fi
