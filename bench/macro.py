@@ -172,10 +172,12 @@ def main():
             continue
         cells = ["%.0f%%" % (100 * med[(w, t)] / med[(w, "none")])
                  for w in wls]
-        args = " ".join(tracers[t])
-        print("| `kscope %s` | %s |" % (args.replace(" -d 3600", "")
-                                         ,
-                                         " | ".join(cells)))
+        args = " ".join(tracers[t]).replace(" -d 3600", "")
+        if args.startswith("@"):
+            label = "%s: `%s`" % (t, args[1:])
+        else:
+            label = "`kscope %s`" % args
+        print("| %s | %s |" % (label, " | ".join(cells)))
     print("| (untraced, ops/s) | %s |" % " | ".join(
         "%.0f" % med[(w, "none")] for w in wls))
 
