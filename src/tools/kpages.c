@@ -369,7 +369,8 @@ const struct ks_tool ks_tool_kpages = {
 "  mm_page_alloc carries no call site, so every page allocation takes a\n"
 "  short kernel stack to find it: about 2 us per allocation (bench/).\n"
 "  Page allocations are rarer than slab ones, but a page-fault storm of\n"
-"  100k pages/s costs about 20% of a CPU.\n",
+"  100k pages/s costs about 20% of a CPU.  --sample N walks 1 in N stacks\n"
+"  (kscope report: 64) and keeps every count.\n",
 	.args_help =
 "      --sample N         walk the stack of 1 in N page allocations per\n"
 "                         CPU: counts and pages per task stay exact, their\n"
