@@ -44,6 +44,7 @@ RUNS = [
       "{TMP}/truth.json"], 0),
     (["report", "-d", "1"], 0),
     (["report", "-d", "1", "-j"], 0),
+    (["report", "-d", "2.5", "-Q", "--html", "{TMP}/report.html"], 0),
     (["mheld", "-d", "1"], None),             # 1 where no fentry/kprobes
     (["kmem", "-p", "999999999"], 1),
     (["kmem", "-d", "abc"], 2),

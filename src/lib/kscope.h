@@ -714,6 +714,9 @@ struct ks_tool {
 	 * generation (ks_next_generation), instead of differencing them */
 	bool takes_counts;
 	double default_interval;	/* top-like tools: 1 s */
+	/* kscope report --html samples it every second (ks_report_peek)
+	 * for a time series: a differencing tool with a single-row report */
+	bool report_series;
 	bool needs_stack_map;		/* uses ks_stacks even without -s */
 	/* beside other tools (report, export) it takes the first available
 	 * tracepoint mode: its fentry mode (fexit on the allocator) would
@@ -808,6 +811,10 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final);
  */
 void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final);
 void ks_report_done(struct ks_report *rep);
+/* what a run that differences its counters (not takes_counts) counted
+ * since its interval began, without ending the interval: collect() into
+ * rep, which the caller frees with ks_report_free() */
+void ks_report_peek(struct ks_report *rep, struct ks_run *r);
 /* render rep in r's output format (text, JSON) to r->out */
 void ks_report_write(const struct ks_report *rep);
 void ks_report_free(struct ks_report *rep);

@@ -160,8 +160,10 @@ static void bar_chart(FILE *f, const char *cls, const char *title, int n,
 		fprintf(f, "<text class=\"none\" x=\"%d\" y=\"%d\" "
 			"text-anchor=\"middle\">no events</text>\n",
 			CH_LEFT + (int)pw / 2, CH_TOP + (int)ph / 2);
-	for (int i = 0; i < n && max > 0; i++) {
-		double hgt = v[i] / max * ph, x = CH_LEFT + i * bw;
+	/* bars of height 0 too: a time series with nothing in it is one */
+	for (int i = 0; i < n; i++) {
+		double hgt = max > 0 ? v[i] / max * ph : 0;
+		double x = CH_LEFT + i * bw;
 
 		fprintf(f, "<rect class=\"bar\" data-count=\"%.15g\" "
 			"x=\"%.2f\" y=\"%.3f\" width=\"%.2f\" height=\"%.3f\">"
@@ -455,9 +457,13 @@ static const char *row_name(const struct ks_table *t, size_t row, char *buf,
 	return buf;
 }
 
-static void hist_charts(FILE *f, const struct ks_report *rep,
+/* the first table with histograms has them drawn (workq's workqueues and
+ * pairs hold the same events again); true when it had */
+static bool hist_charts(FILE *f, const struct ks_report *rep,
 			const struct ks_table *t, size_t shown)
 {
+	bool drawn = false;
+
 	for (int c = 0; c < t->ncols; c++) {
 		const struct ks_col *col = &t->cols[c];
 		uint64_t sum[KS_HIST_SLOTS] = { 0 };
@@ -476,6 +482,7 @@ static void hist_charts(FILE *f, const struct ks_report *rep,
 		}
 		if (!any)
 			continue;
+		drawn = true;
 		fprintf(f, "<div class=\"hists\" data-table=\"%s\" "
 			"data-col=\"%s\">\n", t->name, col->key);
 		snprintf(title, sizeof(title), "%s %s: %s, all %zu rows",
@@ -492,10 +499,11 @@ static void hist_charts(FILE *f, const struct ks_report *rep,
 		}
 		fputs("</div>\n", f);
 	}
+	return drawn;
 }
 
 static void table_html(FILE *f, const struct ks_report *rep,
-		       const struct ks_table *t)
+		       const struct ks_table *t, bool *hists)
 {
 	size_t shown = ks_rows_shown(rep->r, t->nrows);
 	char buf[256];
@@ -532,9 +540,13 @@ static void table_html(FILE *f, const struct ks_report *rep,
 				stack_cell(f, t, v->st);
 			} else {
 				fputs(numeric(col) ? " class=\"n\"" : "", f);
-				fputs(" data-v=\"", f);
-				data_v(f, col, v);
-				fputs("\">", f);
+				/* the exact value, as JSON has it */
+				if (!(col->flags & KS_CF_NOJSON)) {
+					fputs(" data-v=\"", f);
+					data_v(f, col, v);
+					fputc('"', f);
+				}
+				fputc('>', f);
 				esc(f, ks_cell_text(col, v, buf, sizeof(buf)));
 			}
 			fputs("</td>", f);
@@ -554,7 +566,8 @@ static void table_html(FILE *f, const struct ks_report *rep,
 		esc(f, t->after[i]);
 		fputs("</p>\n", f);
 	}
-	hist_charts(f, rep, t, shown);
+	if (!*hists)
+		*hists = hist_charts(f, rep, t, shown);
 }
 
 static void values_html(FILE *f, const struct ks_report *rep)
@@ -622,15 +635,19 @@ static void nav_add(struct ks_html *h, const char *name)
 		snprintf(h->nav[h->nnav++], sizeof(h->nav[0]), "%s", name);
 }
 
-/* which tools took stacks, and what walking them cost */
+/* which tools took stacks, and what walking them cost: t's rows counted
+ * in column count (-1: none) took one each; distinct: stacks shown */
 static void stacks_row(struct ks_html *h, const struct ks_report *rep,
-		       const struct ks_stack_view *v)
+		       const struct ks_table *t, int count, bool distinct)
 {
 	uint64_t events = 0;
 	int lost = -1;
+	char nst[32] = "-";
 
-	for (size_t row = 0; v->count >= 0 && row < v->t->nrows; row++)
-		events += ks_cell(v->t, row, v->count)->u;
+	for (size_t row = 0; count >= 0 && row < t->nrows; row++)
+		events += ks_cell(t, row, count)->u;
+	if (distinct)
+		snprintf(nst, sizeof(nst), "%zu", t->nrows);
 	for (int i = 0; i < KS_MAX_DROP_REASONS; i++) {
 		const char *n = ks_drop_name(rep->r->tool, i);
 
@@ -639,12 +656,12 @@ static void stacks_row(struct ks_html *h, const struct ks_report *rep,
 	}
 	h->nstacked++;
 	fprintf(h->sf, "<tr data-tool=\"%s\"><td><a href=\"#tool-%s\">%s</a>"
-		"</td><td class=\"n\" data-key=\"stacks\">%zu</td>"
+		"</td><td class=\"n\" data-key=\"stacks\">%s</td>"
 		"<td class=\"n\" data-key=\"events\">%" PRIu64 "</td>"
 		"<td class=\"n\" data-key=\"lost\">%" PRIu64 "</td>"
 		"<td class=\"n\">%.1f ms</td></tr>\n",
 		rep->r->tool->name, rep->r->tool->name, rep->r->tool->name,
-		v->t->nrows, events, lost >= 0 ? rep->drops[lost] : 0,
+		nst, events, lost >= 0 ? rep->drops[lost] : 0,
 		events * (double)STACK_WALK_NS / 1e6);
 }
 
@@ -657,9 +674,21 @@ static void flame_html(struct ks_html *h, FILE *f,
 	struct ks_flame *fl;
 	char title[128];
 
-	if (!ks_stack_view(rep, false, &v))
+	if (!ks_stack_view(rep, false, &v)) {
+		/* a stack per event for its own use (kpages: the call site
+		 * is the first frame outside the allocator), none shown */
+		if (rep->r->tool->needs_stack_map && rep->ntables) {
+			const struct ks_table *t = rep->tables[0];
+			int count = -1;
+
+			for (int c = 0; c < t->ncols && count < 0; c++)
+				if (t->cols[c].flags & KS_CF_COUNT)
+					count = c;
+			stacks_row(h, rep, t, count, false);
+		}
 		return;
-	stacks_row(h, rep, &v);
+	}
+	stacks_row(h, rep, v.t, v.count, true);
 	fl = ks_flame_of_report(rep, false, &unit);
 	if (!fl) {
 		h->oom = true;
@@ -691,6 +720,7 @@ void ks_html_report(struct ks_html *h, const struct ks_report *rep)
 	const char *measures = r->probe.m[r->mode].measures;
 	struct series *s = series_of(h, r->tool, false);
 	FILE *f = h->bf;
+	bool hists = false;
 
 	nav_add(h, r->tool->name);
 	section_begin(f, r->tool, true);
@@ -708,7 +738,7 @@ void ks_html_report(struct ks_html *h, const struct ks_report *rep)
 	}
 	drops_html(f, rep);
 	for (int i = 0; i < rep->ntables; i++)
-		table_html(f, rep, rep->tables[i]);
+		table_html(f, rep, rep->tables[i], &hists);
 	values_html(f, rep);
 	if (s) {
 		series_add(h, rep, rep->interval_s);

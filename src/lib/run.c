@@ -565,6 +565,16 @@ void ks_report_begin(struct ks_report *rep, struct ks_run *r, bool final)
 	}
 }
 
+void ks_report_peek(struct ks_report *rep, struct ks_run *r)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->r = r;
+	rep->take_gen = -1;
+	rep->interval_s = ks_now() - r->last_report;
+	clock_gettime(CLOCK_REALTIME, &rep->time);
+	r->tool->collect(r, rep);
+}
+
 void ks_report_write(const struct ks_report *rep)
 {
 	int err;

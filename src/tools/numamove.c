@@ -344,6 +344,7 @@ const struct ks_tool ks_tool_numamove = {
 	.tracing_what = "NUMA-misplaced page migrations",
 	.validate = numamove_validate,
 	.default_interval = 1,
+	.report_series = true,
 	.probe = numamove_probe,
 	.start = numamove_start,
 	.collect = numamove_collect,

@@ -5,12 +5,63 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "kscope.h"
 
+static const char usage_text[] =
+"Usage: kscope report [-d SECS] [-r ROWS] [-j] [--html FILE] [-s] [-Q] "
+"[--include-self] [-o FILE]\n"
+"\n"
+"Runs every tool at once (default 10 s), then prints each one's top ROWS\n"
+"(default 5) entries.  -j prints each tool's normal JSON report line.\n"
+"The window opens once every tool is attached; kscope's own work (loading\n"
+"BPF, reading maps) is left out unless --include-self.\n"
+"\n"
+"Options:\n"
+"  -d, --duration SECS    length of the window (default 10)\n"
+"  -r, --rows ROWS        entries per table (default 5)\n"
+"  -j, --json             each tool's JSON report line instead of text\n"
+"  -o, --output FILE      write the report to FILE instead of stdout\n"
+"      --html FILE        also write the report as one self-contained HTML\n"
+"                         page (inline CSS, SVG and script, nothing fetched):\n"
+"                         a section per tool with its mode, notes, drops and\n"
+"                         top table, histograms as bar charts, stacks as\n"
+"                         flame graphs, numamove per second\n"
+"  -s, --stacks           the tools that can key by kernel stack do (kmem,\n"
+"                         kpages, mlock, mheld, spinlock, as with their -s):\n"
+"                         flame graphs on the page, a stack walk per event\n"
+"                         (about 1.3 us each here; the page says how many)\n"
+"  -Q, --queue            workq times queueing too (as workq -Q)\n"
+"      --include-self     count kscope's own process too\n"
+"  -v, --verbose          libbpf diagnostics on stderr\n"
+"  -h, --help             this help\n"
+"\n"
+"Examples:\n"
+"  kscope report -d 5\n"
+"  kscope report -d 30 --html report.html     # open it in a browser\n"
+"  kscope report -d 10 -s -Q --html report.html\n"
+"  kscope report -j -d 10 > report.json\n";
+
+/* numamove and its like, sampled each second of the window for the page */
+static void sample(struct ks_html *h, struct ks_run *runs, int nrun,
+		   double t)
+{
+	for (int i = 0; i < nrun; i++) {
+		struct ks_report rep;
+
+		if (!runs[i].tool || !runs[i].tool->report_series)
+			continue;
+		ks_report_peek(&rep, &runs[i]);
+		ks_html_sample(h, &rep, t);
+		ks_report_free(&rep);
+	}
+}
+
 int ks_report_main(int argc, char **argv)
 {
+	enum { OPT_HTML = 1000 };
 	static const struct option lo[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
@@ -18,12 +69,20 @@ int ks_report_main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "include-self", no_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "queue", no_argument, NULL, 'Q' },
+		{ "stacks", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static struct ks_run runs[32];
-	double duration = 10, end;
-	bool json = false, verbose = false, self = false;
+	static char why[32][256];
+	const char *html_path = NULL;
+	struct ks_html *html = NULL;
+	FILE *html_f = NULL;
+	double duration = 10, end, start, next, stopped;
+	bool json = false, verbose = false, self = false, queue = false;
+	bool stacks = false, html_err = false;
 	const char *output = NULL;
 	FILE *out = stdout;
 	long rows = 5;
@@ -33,7 +92,7 @@ int ks_report_main(int argc, char **argv)
 	ks_set_prog("kscope report");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:jr:vho:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:jr:vsQho:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (ks_parse_double(optarg, 0.001, 1e7, &duration))
@@ -58,16 +117,18 @@ int ks_report_main(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'Q':
+			queue = true;
+			break;
+		case 's':
+			stacks = true;
+			break;
+		case OPT_HTML:
+			html_path = optarg;
+			break;
 		case 'h':
-			printf("Usage: kscope report [-d SECS] [-r ROWS] [-j] "
-			       "[--include-self] [-o FILE]\n\n"
-			       "Runs every tool at once (default 10 s), then "
-			       "prints each one's top ROWS\n(default 5) "
-			       "entries.  -j prints each tool's normal JSON "
-			       "report line.\nThe window opens once every "
-			       "tool is attached; kscope's own work (loading\n"
-			       "BPF, reading maps) is left out unless "
-			       "--include-self.  -o FILE writes the report to FILE.\n\n"
+			fputs(usage_text, stdout);
+			printf("\n"
 			       "Counts are exact; stacks are sampled where "
 			       "a stack per event would cost the\nwatched "
 			       "machine more than 5%% of a kernel-heavy "
@@ -93,6 +154,19 @@ int ks_report_main(int argc, char **argv)
 				      argv[optind]), KS_EXIT_USAGE;
 	if (output && !(out = ks_output_open(output)))
 		return KS_EXIT_RUNTIME;
+	if (html_path) {
+		/* before the run: a path that cannot be written is said now */
+		html_f = fopen(html_path, "w");
+		if (!html_f) {
+			ks_err("%s: %s", html_path, strerror(errno));
+			return KS_EXIT_RUNTIME;
+		}
+		html = ks_html_new("kscope report");
+		if (!html) {
+			fclose(html_f);
+			return KS_EXIT_RUNTIME;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);	/* a closed output: said below */
 	ks_libbpf_setup(verbose);
 	sigemptyset(&set);
@@ -112,12 +186,21 @@ int ks_report_main(int argc, char **argv)
 		r->o.interval = 0;
 		r->o.clear = false;
 		r->o.include_self = self;
+		r->o.stacks = stacks && r->tool->stacks_help;
+		/* -Q: the tools that have a -Q (workq) take it */
+		if (queue && r->tool->short_opts && r->tool->parse_opt &&
+		    strchr(r->tool->short_opts, 'Q') &&
+		    r->tool->parse_opt(r, 'Q', NULL))
+			return KS_EXIT_USAGE;
 		r->o.output = output;
 		r->out = out;
 		ks_set_prog(ks_tools[i]->name);
 		err = ks_run_start(r);
 		if (err) {
-			r->tool = NULL;	/* error line already printed */
+			/* error line already printed; the page says it too */
+			snprintf(why[nrun - 1], sizeof(why[0]), "%s",
+				 ks_err_last());
+			r->tool = NULL;
 			continue;
 		}
 		started++;
@@ -136,9 +219,22 @@ int ks_report_main(int argc, char **argv)
 	fprintf(json || output ? stderr : stdout, "Tracing with %d tools for %g s... "
 		"Hit Ctrl-C to end early.\n", started, duration);
 	fflush(json || output ? stderr : stdout);
-	end = ks_now() + duration;
-	while (ks_now() < end && !ks_wait_until(end, &set))
-		;
+	start = ks_now();
+	end = start + duration;
+	next = html ? start + 1 : end;
+	for (;;) {
+		double until = next < end ? next : end;
+
+		if (ks_wait_until(until, &set))
+			break;
+		if (ks_now() >= end)
+			break;
+		if (html && ks_now() >= next) {
+			sample(html, runs, nrun, ks_now() - start);
+			next += 1;
+		}
+	}
+	stopped = ks_now();
 	/* the run is over: detach everything, then read maps that hold
 	 * still (see report() in run.c) */
 	for (int i = 0; i < nrun; i++)
@@ -160,7 +256,19 @@ int ks_report_main(int argc, char **argv)
 			       r->probe.m[r->mode].measures ? ")" : "");
 		ks_report_make(&rep, r, true);
 		ks_report_write(&rep);
+		if (html)
+			ks_html_report(html, &rep);
 		ks_report_done(&rep);
+	}
+	if (html) {
+		for (int i = 0; i < nrun; i++)
+			if (!runs[i].tool)
+				ks_html_failed(html, ks_tools[i], why[i]);
+		if (ks_html_write(html, html_f, stopped - start) |
+		    fclose(html_f)) {
+			ks_err("writing %s: %s", html_path, strerror(errno));
+			html_err = true;
+		}
 	}
 	for (int i = 0; i < nrun; i++) {
 		if (runs[i].tool)
@@ -179,5 +287,5 @@ int ks_report_main(int argc, char **argv)
 		       output ? output : "stdout", strerror(werr));
 		return KS_EXIT_RUNTIME;
 	}
-	return KS_EXIT_OK;
+	return html_err ? KS_EXIT_RUNTIME : KS_EXIT_OK;
 }
