@@ -44,16 +44,17 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	      libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev
 # prometheus: the server and promtool read kscope export's metrics;
 # protoc, python3-protobuf and go tool pprof read the pprof profiles;
-# python3-jsonschema: every JSON line against tests/schemas/
+# python3-jsonschema: every JSON line against tests/schemas/;
+# chromium renders kscope report --html (tests/test_html.py, docs-images)
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
 	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
 	     prometheus libcap2-bin protobuf-compiler python3-protobuf golang-go \
 	     python3-jsonschema qemu-system-arm gcc-aarch64-linux-gnu \
-	     libc6-dev-arm64-cross
+	     libc6-dev-arm64-cross chromium
 
 .PHONY: all deps test-deps run check unit integration vm clean install man \
 	static workloads bench asan fuzz fuzz-build export-reference soak soak-tools \
-	static-arm64 kernels-doc
+	static-arm64 kernels-doc docs-images
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -191,9 +192,11 @@ fuzz-build: $(patsubst %,$(FZ)/fuzz_%,$(FUZZERS))
 fuzz: fuzz-build
 	sh tests/fuzz/run.sh $(FZ) $(FUZZ_SECONDS) $(FUZZERS)
 
+# the text report, and the same run as one HTML page beside it
 run: deps
 	$(MAKE) all
-	$(B)/kscope report -d 5
+	$(B)/kscope report -d 5 --html $(B)/report.html
+	@echo "HTML report: $(CURDIR)/$(B)/report.html"
 
 # Every tier: unit (no root), host integration (root), VM (6.1, 6.12).
 # KSCOPE_SKIP_VM=1 skips the VM tier visibly for quick loops (never in CI).
@@ -245,6 +248,10 @@ soak: soak-tools
 soak-tools: all workloads
 	$(PYTHON) tests/soak.py --seconds $(SOAK_SECONDS) \
 		--json $(B)/soak-tools.json
+
+# docs/report.md's images from a real run (root, chromium): build/docs/
+docs-images: all workloads
+	sh scripts/docs-images.sh $(B)
 
 bench: all workloads
 	sh bench/run.sh
