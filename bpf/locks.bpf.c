@@ -29,6 +29,32 @@ const volatile bool use_stacks = false;
 /* contention_end looks up per-thread waits (sleeping locks) too */
 const volatile bool track_tid = false;
 
+/* --by: LOCK_BY_* bits; fields of other keys stay zero */
+const volatile unsigned int by_mask = LOCK_BY_LOCK | LOCK_BY_COMM;
+/* find the caller (--by caller, --caller) / name heap locks (--by lock,
+ * -L with a heap lock name) */
+const volatile bool want_caller = false;
+const volatile bool want_class = false;
+/* kernel text ranges from kallsyms: the lock code (perf's definition of
+ * "inside the locking code": lock and scheduler text), the core kernel
+ * text and the kernel image (static locks) */
+const volatile unsigned long long lock_text_lo = 0, lock_text_hi = 0;
+const volatile unsigned long long sched_text_lo = 0, sched_text_hi = 0;
+const volatile unsigned long long core_text_lo = 0, core_text_hi = 0;
+const volatile unsigned long long image_lo = 0, image_hi = 0;
+/* --type: bit (kind & LOCK_F_MASK) set: keep */
+const volatile unsigned long long type_mask = ~0ULL;
+/* -L: lock addresses, and heap lock classes (bit per enum lock_class) */
+const volatile unsigned int n_lock_filter = 0;
+const volatile unsigned long long lock_filter[LOCK_MAX_FILTER] = {};
+const volatile unsigned int class_filter = 0;
+/* --caller: [lo, hi) of each function */
+const volatile unsigned int n_caller_filter = 0;
+const volatile unsigned long long caller_lo[LOCK_MAX_FILTER] = {};
+const volatile unsigned long long caller_hi[LOCK_MAX_FILTER] = {};
+/* CPUs whose runqueue lock is checked (rq_lock names) */
+const volatile unsigned int nr_cpus = 0;
+
 
 /* cpu_start.lock while contention_end records: see cont_end() */
 #define SLOT_BUSY 1ULL
@@ -38,18 +64,17 @@ struct wait_start {
 	u64 lock;
 	u64 ts;
 	u64 nvcsw;	/* voluntary switches at entry: did the call sleep? */
+	u64 caller;	/* found at entry (function probes), or 0 */
 	u32 kind;
-	u32 pad;
+	u32 owner_pid;	/* --owner: the holder when the wait began */
+	char owner_comm[KS_COMM_LEN];
 };
 
-/* A mutex held since ts (mheld), by the task that took it. */
+/* A mutex held since ts (mheld): the key of the task that took it, its
+ * gen that of the stack map key.stackid is in. */
 struct held_start {
 	u64 ts;
-	s32 stackid;
-	u32 kind;
-	char comm[KS_COMM_LEN];
-	u32 gen;		/* of the stack map stackid is in */
-	u32 pad;
+	struct lock_key key;
 };
 
 /* Aggregated waits (or hold times), sized from --max-entries. */
@@ -90,6 +115,31 @@ struct {
 	__type(value, struct held_start);
 } held SEC(".maps");
 
+/* the caller's stack walk, per CPU */
+struct caller_buf {
+	u64 ips[LOCK_CALLER_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct caller_buf);
+} callbuf SEC(".maps");
+
+/*
+ * Runqueue locks by CPU, learned from the waiters: a task's CFS run
+ * queue's rq is its CPU's (the per-CPU runqueues variable is no kallsyms
+ * symbol on kernels without CONFIG_KALLSYMS_ALL, so a ksym cannot name
+ * it).  A CPU's rq lock is known once a spin wait was recorded on it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} rq_locks SEC(".maps");
+
 /* spinlock --calls */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -115,11 +165,11 @@ static __always_inline void max_update(u64 *p, u64 v)
 }
 
 /* Remember an in-flight wait or a held lock; a failure is a drop. */
-static __always_inline void remember(void *map, const void *key,
-				     const void *val)
+static __always_inline int remember(void *map, const void *key,
+				    const void *val)
 {
-	ks_update_or_drop(map, key, val, BPF_ANY, LOCK_DROP_INFLIGHT_FULL,
-			  LOCK_DROP_REENTERED);
+	return ks_update_or_drop(map, key, val, BPF_ANY,
+				 LOCK_DROP_INFLIGHT_FULL, LOCK_DROP_REENTERED);
 }
 
 static __always_inline void record(struct lock_key *key, u64 delta)
@@ -139,25 +189,229 @@ static __always_inline void record(struct lock_key *key, u64 delta)
 	max_update(&v->max_ns, delta);
 }
 
-/* Record for the current task; false when a wanted stack was lost. */
+static __always_inline bool in_lock_code(u64 ip)
+{
+	return (ip >= lock_text_lo && ip < lock_text_hi) ||
+	       (ip >= sched_text_lo && ip < sched_text_hi);
+}
+
+/*
+ * The caller of a lock: the first frame outside the lock and scheduler
+ * text after one inside it (perf lock contention's definition), read
+ * where the stack still holds the lock function (contention
+ * tracepoints, function entries).  A stack with no lock frame (an exit:
+ * the lock function returned) gives its first core-kernel frame, which
+ * skips BPF programs and trampolines.  0 when not found.
+ */
+static __always_inline u64 lock_caller(void *ctx)
+{
+	struct caller_buf *b;
+	u32 zero = 0;
+	bool inside = false;
+	u64 first = 0;
+	long n;
+	int i;
+
+	b = bpf_map_lookup_elem(&callbuf, &zero);
+	if (!b)
+		return 0;
+	n = bpf_get_stack(ctx, b->ips, sizeof(b->ips), 0);
+	if (n <= 0)
+		return 0;
+	n /= sizeof(u64);
+	for (i = 0; i < LOCK_CALLER_DEPTH; i++) {
+		u64 ip;
+
+		if (i >= n)
+			break;
+		ip = b->ips[i];
+		if (in_lock_code(ip)) {
+			inside = true;
+			continue;
+		}
+		if (inside)
+			return ip;
+		if (!first && ip >= core_text_lo && ip < core_text_hi)
+			first = ip;
+	}
+	return inside ? 0 : first;
+}
+
+/* --owner: who holds a mutex or a writer-owned rwsem now */
+static __always_inline void lock_owner(u64 lock, u32 flags,
+				       struct wait_start *w)
+{
+	struct task_struct *t;
+	long owner;
+
+	/* a mutex's first begin has SPIN too: optimistic spinning */
+	if (flags & LOCK_F_MUTEX) {
+		struct mutex *m = (void *)lock;
+
+		if (!bpf_core_field_exists(m->owner))
+			return;		/* PREEMPT_RT: an rt_mutex */
+		owner = BPF_CORE_READ(m, owner.counter);
+	} else if ((flags & (LOCK_F_READ | LOCK_F_WRITE)) &&
+		   !(flags & (LOCK_F_SPIN | LOCK_F_RT | LOCK_F_PERCPU))) {
+		struct rw_semaphore *sem = (void *)lock;
+
+		owner = BPF_CORE_READ(sem, owner.counter);
+		if (owner & 1)
+			return;		/* RWSEM_READER_OWNED: no one task */
+	} else {
+		return;			/* semaphores have no owner */
+	}
+	/* the low bits are flags (MUTEX_FLAGS, RWSEM_OWNER_FLAGS_MASK) */
+	t = (void *)(owner & ~7L);
+	if (!t)
+		return;
+	w->owner_pid = BPF_CORE_READ(t, pid);
+	bpf_probe_read_kernel_str(w->owner_comm, sizeof(w->owner_comm),
+				  &t->comm);
+}
+
+
+
+/* Which heap lock this is, for names (enum lock_class). */
+static __always_inline u32 lock_class(u64 lock, u32 kind)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	u64 p;
+	u32 i;
+
+	if (lock >= image_lo && lock < image_hi)
+		return LOCK_C_NONE;	/* static: kallsyms names it */
+	p = (u64)BPF_CORE_READ(t, mm);
+	if (p && lock == p + bpf_core_field_offset(struct mm_struct,
+						   mmap_lock))
+		return LOCK_C_MMAP;
+	p = (u64)BPF_CORE_READ(t, sighand);
+	if (p && lock == p + bpf_core_field_offset(struct sighand_struct,
+						   siglock))
+		return LOCK_C_SIGLOCK;
+	if ((kind & LOCK_F_SPIN) && nr_cpus &&
+	    bpf_core_field_exists(t->se.cfs_rq)) {
+		u32 cpu = bpf_get_smp_processor_id();
+		struct cfs_rq *cfs = BPF_CORE_READ(t, se.cfs_rq);
+		u64 *known;
+
+		p = cfs ? (u64)BPF_CORE_READ(cfs, rq) : 0;
+		if (p) {
+			p += bpf_core_field_offset(struct rq, __lock);
+			if (lock == p)
+				return LOCK_C_RQ;
+			known = bpf_map_lookup_elem(&rq_locks, &cpu);
+			if (known)
+				*known = p;
+		}
+		for (i = 0; i < LOCK_MAX_CPUS; i++) {
+			if (i >= nr_cpus)
+				break;
+			known = bpf_map_lookup_elem(&rq_locks, &i);
+			if (known && *known == lock)
+				return LOCK_C_RQ;
+		}
+	}
+	return LOCK_C_NONE;
+}
+
+/* -L: the lock is one of the addresses or named classes asked for */
+static __always_inline bool lock_passes(u64 lock, u32 lclass)
+{
+	u32 i;
+
+	if (!n_lock_filter && !class_filter)
+		return true;
+	for (i = 0; i < LOCK_MAX_FILTER; i++) {
+		if (i >= n_lock_filter)
+			break;
+		if (lock == lock_filter[i])
+			return true;
+	}
+	return class_filter & (1U << lclass);
+}
+
+/* --caller: the caller lies in one of the functions asked for */
+static __always_inline bool caller_passes(u64 caller)
+{
+	u32 i;
+
+	if (!n_caller_filter)
+		return true;
+	for (i = 0; i < LOCK_MAX_FILTER; i++) {
+		if (i >= n_caller_filter)
+			break;
+		if (caller >= caller_lo[i] && caller < caller_hi[i])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The key of a wait (or hold) of the current task, under --by, and
+ * whether it passes --type, -L and --caller; false also when a wanted
+ * stack was lost (counted).  w: what the start recorded (caller found at
+ * entry, owner), or NULL.
+ */
+static __always_inline bool fill_key(void *ctx, struct lock_key *key,
+				     u64 lock, u32 kind,
+				     const struct wait_start *w)
+{
+	u64 caller = 0;
+	u32 lclass = LOCK_C_NONE;
+
+	if (!(type_mask & (1ULL << (kind & LOCK_F_MASK))))
+		return false;
+	if (want_class)
+		lclass = lock_class(lock, kind);
+	if (!lock_passes(lock, lclass))
+		return false;
+	if (want_caller) {
+		caller = w ? w->caller : 0;
+		if (!caller)
+			caller = lock_caller(ctx);
+		if (!caller_passes(caller))
+			return false;
+	}
+	key->stackid = -1;
+	key->gen = ks_generation();
+	if (use_stacks) {
+		s64 id = ks_kstack(ctx, key->gen);
+
+		if (id < 0)
+			return false;	/* counted as a stack drop */
+		key->stackid = id;
+	}
+	key->kind = kind;
+	if (by_mask & LOCK_BY_LOCK) {
+		key->lock = lock;
+		key->lclass = lclass;
+	}
+	if (by_mask & LOCK_BY_CALLER)
+		key->caller = caller;
+	if (by_mask & LOCK_BY_COMM)
+		bpf_get_current_comm(key->comm, sizeof(key->comm));
+	if (by_mask & LOCK_BY_TID)
+		key->tid = (u32)bpf_get_current_pid_tgid();
+	if (by_mask & LOCK_BY_CGROUP)
+		key->cgroup = bpf_get_current_cgroup_id();
+	if ((by_mask & LOCK_BY_OWNER) && w) {
+		key->owner_pid = w->owner_pid;
+		__builtin_memcpy(key->owner_comm, w->owner_comm,
+				 sizeof(key->owner_comm));
+	}
+	return true;
+}
+
+/* Record for the current task (filters, --by, -s as fill_key). */
 static __always_inline void record_current(void *ctx, u64 lock, u32 kind,
+					   const struct wait_start *w,
 					   u64 delta)
 {
 	struct lock_key key = {};
 
-	key.stackid = -1;
-	key.gen = ks_generation();
-	if (use_stacks) {
-		s64 id = ks_kstack(ctx, key.gen);
-
-		if (id < 0)
-			return;		/* counted as a stack drop */
-		key.stackid = id;
-	}
-	key.lock = lock;
-	key.kind = kind;
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	record(&key, delta);
+	if (fill_key(ctx, &key, lock, kind, w))
+		record(&key, delta);
 }
 
 static __always_inline u64 current_nvcsw(void)
@@ -205,16 +459,18 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 		s = bpf_map_lookup_elem(&cpu_start, &zero);
 		if (!s || s->lock)
 			return 0;	/* nested in an outer spin wait */
-		s->ts = bpf_ktime_get_ns();
 		s->kind = flags;
 		s->lock = lock;
+		s->ts = bpf_ktime_get_ns();
 		return 0;
 	}
 	tid = (u32)bpf_get_current_pid_tgid();
 	n.lock = lock;
-	n.ts = bpf_ktime_get_ns();
 	n.kind = flags | ((flags & (LOCK_F_SPIN | LOCK_F_RT)) == LOCK_F_SPIN ?
 			  0 : LOCK_K_SLEPT);
+	if (by_mask & LOCK_BY_OWNER)
+		lock_owner(lock, flags, &n);
+	n.ts = bpf_ktime_get_ns();
 	/* the first begin of a wait, the common case: one map operation */
 	err = ks_update_or_drop(&tid_start, &tid, &n, BPF_NOEXIST,
 				LOCK_DROP_INFLIGHT_FULL, LOCK_DROP_REENTERED);
@@ -248,8 +504,9 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
  */
 static __always_inline int cont_end(void *ctx, u64 lock)
 {
-	struct wait_start *c, *s;
-	u32 zero = 0, tid, kind;
+	u64 now = bpf_ktime_get_ns();
+	struct wait_start *c, *s, w;
+	u32 zero = 0, tid;
 	u64 delta;
 
 	c = bpf_map_lookup_elem(&cpu_start, &zero);
@@ -259,10 +516,10 @@ static __always_inline int cont_end(void *ctx, u64 lock)
 		/* a sleeping wait cannot end while this CPU spins */
 		if (c->lock != lock)
 			return 0;
-		delta = bpf_ktime_get_ns() - c->ts;
-		kind = c->kind;
+		delta = now - c->ts;
+		w = *c;
 		c->lock = SLOT_BUSY;
-		record_current(ctx, lock, kind, delta);
+		record_current(ctx, lock, w.kind, &w, delta);
 		c->lock = 0;
 		return 0;
 	}
@@ -272,11 +529,11 @@ static __always_inline int cont_end(void *ctx, u64 lock)
 	s = bpf_map_lookup_elem(&tid_start, &tid);
 	if (!s || s->lock != lock)
 		return 0;
-	delta = bpf_ktime_get_ns() - s->ts;
-	kind = s->kind;
+	delta = now - s->ts;
+	w = *s;
 	c->lock = SLOT_BUSY;
 	bpf_map_delete_elem(&tid_start, &tid);
-	record_current(ctx, lock, kind, delta);
+	record_current(ctx, lock, w.kind, &w, delta);
 	c->lock = 0;
 	return 0;
 }
@@ -329,7 +586,7 @@ int cont_end_tp(struct trace_event_raw_contention_end *ctx)
  * (kretprobe out of instances: another lock).  Replacing it is right in
  * both cases; only the second is a drop.
  */
-static __always_inline int fn_enter(u64 lock)
+static __always_inline int fn_enter(void *ctx, u64 lock)
 {
 	struct wait_start *s, n = {};
 	u32 tid;
@@ -337,36 +594,54 @@ static __always_inline int fn_enter(u64 lock)
 	if (ks_skip_task())
 		return 0;
 	tid = (u32)bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&tid_start, &tid);
-	if (s && s->lock != lock)
-		ks_drop(LOCK_DROP_MISSED);
 	n.lock = lock;
 	n.kind = LOCK_F_MUTEX | LOCK_K_CALL;
+	/* the lock function is on the stack here, not at the exit */
+	if (want_caller)
+		n.caller = lock_caller(ctx);
+	if (by_mask & LOCK_BY_OWNER)
+		lock_owner(lock, n.kind, &n);
 	n.nvcsw = current_nvcsw();
-	n.ts = bpf_ktime_get_ns();
-	remember(&tid_start, &tid, &n);
+	/*
+	 * The time is taken last, written into the map's element: the
+	 * wait timed is the function's, not kscope's map update.
+	 */
+	s = bpf_map_lookup_elem(&tid_start, &tid);
+	if (s) {
+		if (s->lock != lock)
+			ks_drop(LOCK_DROP_MISSED);
+		*s = n;
+	} else {
+		if (remember(&tid_start, &tid, &n))
+			return 0;
+		s = bpf_map_lookup_elem(&tid_start, &tid);
+		if (!s)
+			return 0;
+	}
+	s->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
 /* mlock: exit of a lock function, acquired or interrupted alike */
 static __always_inline int fn_exit_wait(void *ctx)
 {
+	u64 now = bpf_ktime_get_ns();	/* first: see fn_enter() */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct wait_start *s;
-	u64 delta, lock;
-	u32 kind;
+	struct wait_start *s, w;
+	u64 delta;
 
 	s = bpf_map_lookup_elem(&tid_start, &tid);
 	if (!s)
 		return 0;
-	delta = bpf_ktime_get_ns() - s->ts;
-	lock = s->lock;
-	kind = s->kind;
-	/* a voluntary switch inside the call: it slept on the mutex */
-	if (current_nvcsw() != s->nvcsw)
-		kind |= LOCK_K_SLEPT;
+	w = *s;
 	bpf_map_delete_elem(&tid_start, &tid);
-	record_current(ctx, lock, kind, delta);
+	if (!w.ts)
+		return 0;	/* entry interrupted before its time */
+	delta = now - w.ts;
+	/* a voluntary switch inside the call: it slept on the mutex */
+	if (current_nvcsw() != w.nvcsw)
+		w.kind |= LOCK_K_SLEPT;
+	record_current(ctx, w.lock, w.kind, &w, delta);
 	return 0;
 }
 
@@ -375,27 +650,22 @@ static __always_inline int fn_exit_wait(void *ctx)
  * low 32 bits of the return register are the int these functions return.
  */
 static __always_inline void held_acquired(void *ctx, u64 lock, u64 how,
-					  int ret)
+					  int ret, u64 now,
+					  const struct wait_start *w)
 {
 	struct held_start h = {};
+	u32 kind;
 
 	if (how == LOCK_FN_INT && ret != 0)
 		return;		/* interrupted or killed: not acquired */
 	if (how == LOCK_FN_TRY && ret != 1)
 		return;		/* trylock failed */
-	h.stackid = -1;
-	if (use_stacks) {
-		s64 id;
-
-		h.gen = ks_generation();
-		id = ks_kstack(ctx, h.gen);
-		if (id < 0)
-			return;
-		h.stackid = id;
-	}
-	h.kind = LOCK_F_MUTEX | (how == LOCK_FN_TRY ? LOCK_K_TRYLOCK : 0);
-	bpf_get_current_comm(h.comm, sizeof(h.comm));
-	h.ts = bpf_ktime_get_ns();
+	kind = LOCK_F_MUTEX | (how == LOCK_FN_TRY ? LOCK_K_TRYLOCK : 0);
+	/* w: the entry's record (kprobes), with the caller found there;
+	 * fexit finds it here, as the first kernel frame */
+	if (!fill_key(ctx, &h.key, lock, kind, w))
+		return;
+	h.ts = now;
 	remember(&held, &lock, &h);
 }
 
@@ -406,38 +676,36 @@ static __always_inline void held_acquired(void *ctx, u64 lock, u64 how,
  */
 static __always_inline int held_release(u64 lock)
 {
+	u64 now = bpf_ktime_get_ns();	/* first: the release is now */
 	struct held_start *h = bpf_map_lookup_elem(&held, &lock);
-	struct lock_key key = {};
-	u64 delta;
+	struct lock_key key;
+	u32 gen;
 
 	if (!h)
 		return 0;	/* taken before we started, or untraced */
-	delta = bpf_ktime_get_ns() - h->ts;
-	key.lock = lock;
-	key.kind = h->kind;
-	key.gen = ks_generation();
-	key.stackid = h->stackid;
+	key = h->key;
+	now -= h->ts;
+	bpf_map_delete_elem(&held, &lock);
+	gen = ks_generation();
 	/*
 	 * Held across an interval boundary: the acquirer's stack is in the
 	 * closed generation's stack map, emptied once that interval was
 	 * reported, and this hold belongs to the new interval.  Counted as a
 	 * lost stack rather than shown under a stack that may be gone.
 	 */
-	if (h->stackid >= 0 && h->gen != key.gen) {
-		bpf_map_delete_elem(&held, &lock);
+	if (key.stackid >= 0 && key.gen != gen) {
 		ks_drop(KS_DROP_STACK);
 		return 0;
 	}
-	__builtin_memcpy(key.comm, h->comm, sizeof(key.comm));
-	bpf_map_delete_elem(&held, &lock);
-	record(&key, delta);
+	key.gen = gen;
+	record(&key, now);
 	return 0;
 }
 
 SEC("fentry/mutex_lock")
 int BPF_PROG(lock_fentry, void *lock)
 {
-	return fn_enter((u64)lock);
+	return fn_enter(ctx, (u64)lock);
 }
 
 SEC("fexit/mutex_lock")
@@ -449,7 +717,7 @@ int BPF_PROG(lock_fexit, void *lock)
 SEC("kprobe/mutex_lock")
 int BPF_KPROBE(lock_kprobe, void *lock)
 {
-	return fn_enter((u64)lock);
+	return fn_enter(ctx, (u64)lock);
 }
 
 SEC("kretprobe/mutex_lock")
@@ -462,13 +730,15 @@ int BPF_KRETPROBE(lock_kretprobe)
 SEC("fexit/mutex_lock")
 int held_fexit(u64 *ctx)
 {
+	u64 now = bpf_ktime_get_ns();	/* first: the hold began */
 	u64 ret = 0;
 
 	if (ks_skip_task())
 		return 0;
 	/* the value is garbage for void functions: how says to ignore it */
 	bpf_get_func_ret(ctx, &ret);
-	held_acquired(ctx, ctx[0], bpf_get_attach_cookie(ctx), (int)ret);
+	held_acquired(ctx, ctx[0], bpf_get_attach_cookie(ctx), (int)ret, now,
+		      NULL);
 	return 0;
 }
 
@@ -476,15 +746,16 @@ int held_fexit(u64 *ctx)
 SEC("kretprobe/mutex_lock")
 int BPF_KRETPROBE(held_kretprobe, long ret)
 {
+	u64 now = bpf_ktime_get_ns();	/* first: the hold began */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct wait_start *s = bpf_map_lookup_elem(&tid_start, &tid);
-	u64 lock;
+	struct wait_start *s = bpf_map_lookup_elem(&tid_start, &tid), w;
 
 	if (!s)
 		return 0;
-	lock = s->lock;
+	w = *s;
 	bpf_map_delete_elem(&tid_start, &tid);
-	held_acquired(ctx, lock, bpf_get_attach_cookie(ctx), (int)ret);
+	held_acquired(ctx, w.lock, bpf_get_attach_cookie(ctx), (int)ret, now,
+		      &w);
 	return 0;
 }
 

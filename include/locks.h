@@ -49,13 +49,44 @@ enum lock_drop {
 	LOCK_DROP_MAX,
 };
 
+/* --by: what a row is keyed by (bits of by_mask); a key field whose bit
+ * is clear stays zero */
+#define LOCK_BY_LOCK	(1U << 0)
+#define LOCK_BY_CALLER	(1U << 1)
+#define LOCK_BY_COMM	(1U << 2)
+#define LOCK_BY_TID	(1U << 3)
+#define LOCK_BY_CGROUP	(1U << 4)
+#define LOCK_BY_OWNER	(1U << 5)	/* --owner */
+
+/* Heap locks the BPF side names (lock_key.lclass) */
+enum lock_class {
+	LOCK_C_NONE = 0,
+	LOCK_C_MMAP = 1,	/* a task's mm->mmap_lock */
+	LOCK_C_SIGLOCK = 2,	/* a task's sighand->siglock */
+	LOCK_C_RQ = 3,		/* a CPU's runqueue lock */
+	LOCK_C_MAX,
+};
+
+/* frames read to find the caller: enough for tracing frames, the lock
+ * slow path and the lock function */
+#define LOCK_CALLER_DEPTH	16
+/* rq_lock names on at most this many CPUs */
+#define LOCK_MAX_CPUS		128
+/* --caller / -L filters: at most this many functions, locks */
+#define LOCK_MAX_FILTER		8
+
 struct lock_key {
 	unsigned long long lock;	/* lock address */
+	unsigned long long caller;	/* return address outside lock code */
+	unsigned long long cgroup;	/* cgroup id of the waiter */
 	int stackid;			/* -1 without -s */
 	unsigned int kind;		/* LOCK_F_* | LOCK_K_* */
-	char comm[KS_COMM_LEN];		/* waiter, or (mheld) acquirer */
+	unsigned int tid;
+	unsigned int owner_pid;		/* --owner: holder when the wait began */
+	unsigned int lclass;		/* enum lock_class */
 	unsigned int gen;		/* interval generation (ks_gen) */
-	unsigned int pad;
+	char comm[KS_COMM_LEN];		/* waiter, or (mheld) acquirer */
+	char owner_comm[KS_COMM_LEN];
 };
 
 struct lock_val {

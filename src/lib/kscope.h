@@ -193,6 +193,9 @@ const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k,
 				      uint64_t addr);
 const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *k,
 				       const char *name);
+/* where symbol s (from this table) ends: the next higher symbol address,
+ * or s->addr + 1 for the last one */
+uint64_t ks_ksyms_end(const struct ks_ksyms *k, const struct ks_ksym *s);
 /* "sym+0xoff [mod]" or hex address; returns buf */
 char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
 		   size_t len);

@@ -192,6 +192,17 @@ const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *kc,
 	return hit ? *hit : NULL;
 }
 
+uint64_t ks_ksyms_end(const struct ks_ksyms *k, const struct ks_ksym *s)
+{
+	const struct ks_ksym *p, *end = k->syms + k->n;
+
+	if (s < k->syms || s >= end)
+		return s->addr + 1;
+	for (p = s + 1; p < end && p->addr == s->addr; p++)
+		;
+	return p < end ? p->addr : s->addr + 1;
+}
+
 char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
 		   size_t len)
 {

@@ -182,6 +182,283 @@ static struct locks_state *state(struct ks_run *r)
 	return r->tool_state;
 }
 
+/* ---- --by, -S, -L, --caller, --type ---------------------------------- */
+
+static const char *const class_names[LOCK_C_MAX] = {
+	[LOCK_C_MMAP] = "mmap_lock",
+	[LOCK_C_SIGLOCK] = "siglock",
+	[LOCK_C_RQ] = "rq_lock",
+};
+
+const char *locks_class_name(unsigned int lclass)
+{
+	return lclass < LOCK_C_MAX ? class_names[lclass] : NULL;
+}
+
+/* the lock type of contention flags f, as --type names it */
+static const char *type_base(unsigned int f)
+{
+	char buf[48];
+	static char out[LOCK_F_MASK + 1][48];
+
+	locks_kind_name(f, true, buf, sizeof(buf));
+	buf[strcspn(buf, ":")] = '\0';
+	snprintf(out[f], sizeof(out[f]), "%s", buf);
+	return out[f];
+}
+
+static int parse_type(struct locks_opts *lo, const char *arg)
+{
+	char *dup = strdup(arg), *save = NULL, *t;
+
+	if (!dup)
+		return ks_usage_error("out of memory");
+	lo->type_arg = arg;
+	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		unsigned long long m = 0;
+		size_t l = strlen(t);
+
+		for (unsigned int f = 0; f <= LOCK_F_MASK; f++) {
+			const char *b = type_base(f);
+
+			/* "rwsem" is rwsem-read and rwsem-write */
+			if (!strcmp(b, t) || (!strncmp(b, t, l) && b[l] == '-'))
+				m |= 1ULL << f;
+		}
+		if (!m) {
+			int rc = ks_usage_error("--type: unknown lock type "
+				"'%s' (mutex, rwsem, rwsem-read, rwsem-write, "
+				"spin, rwlock, rwlock-read, rwlock-write, "
+				"semaphore, rtmutex, percpu-rwsem)", t);
+
+			free(dup);
+			return rc;
+		}
+		lo->type_mask |= m;
+	}
+	free(dup);
+	return 0;
+}
+
+static int parse_by(struct locks_opts *lo, const char *arg)
+{
+	static const char *const names[] = { "lock", "caller", "comm", "tid",
+					     "cgroup" };
+	char *dup = strdup(arg), *save = NULL, *t;
+	unsigned int by = lo->by & LOCK_BY_OWNER;
+
+	if (!dup)
+		return ks_usage_error("out of memory");
+	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(t, names[i]))
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			int rc = ks_usage_error("--by: unknown key '%s' (lock, "
+						"caller, comm, tid, cgroup)", t);
+
+			free(dup);
+			return rc;
+		}
+		by |= 1U << i;	/* LOCK_BY_* in the order of names[] */
+	}
+	free(dup);
+	if (!(by & ~LOCK_BY_OWNER))
+		return ks_usage_error("--by: no key given");
+	lo->by = by;
+	return 0;
+}
+
+/* a kernel symbol, symbol+0xoff or address */
+static int parse_addr(const char *s, unsigned long long *addr,
+		      const struct ks_ksym **sym)
+{
+	const struct ks_ksyms *k = ks_kernel_syms();
+	char name[256];
+	const char *plus = strchr(s, '+');
+	unsigned long long off = 0;
+	char *end;
+
+	*sym = NULL;
+	if (!strncmp(s, "0x", 2)) {
+		*addr = strtoull(s, &end, 16);
+		return *end || !*addr ? -1 : 0;
+	}
+	snprintf(name, sizeof(name), "%.*s",
+		 plus ? (int)(plus - s) : (int)strlen(s), s);
+	if (plus) {
+		off = strtoull(plus + 1, &end, 0);
+		if (*end)
+			return -1;
+	}
+	*sym = ks_ksyms_by_name(k, name);
+	if (!*sym || !(*sym)->addr)
+		return -1;
+	*addr = (*sym)->addr + off;
+	return 0;
+}
+
+static int parse_locks(struct locks_opts *lo, const char *arg)
+{
+	char *dup = strdup(arg), *save = NULL, *t;
+
+	if (!dup)
+		return ks_usage_error("out of memory");
+	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		const struct ks_ksym *sym;
+		unsigned int c;
+
+		for (c = 1; c < LOCK_C_MAX; c++)
+			if (!strcmp(t, class_names[c]))
+				break;
+		if (c < LOCK_C_MAX) {
+			lo->classes |= 1U << c;
+			continue;
+		}
+		if (lo->nlock >= LOCK_MAX_FILTER) {
+			free(dup);
+			return ks_usage_error("-L: at most %d locks",
+					      LOCK_MAX_FILTER);
+		}
+		if (parse_addr(t, &lo->lock_addr[lo->nlock], &sym)) {
+			int rc = ks_usage_error("-L: '%s' is no kernel symbol, "
+				"address (0x...), mmap_lock, siglock or "
+				"rq_lock", t);
+
+			free(dup);
+			return rc;
+		}
+		lo->nlock++;
+	}
+	free(dup);
+	return 0;
+}
+
+static int parse_callers(struct locks_opts *lo, const char *arg)
+{
+	char *dup = strdup(arg), *save = NULL, *t;
+
+	if (!dup)
+		return ks_usage_error("out of memory");
+	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		const struct ks_ksym *s;
+		unsigned int i = lo->ncaller;
+
+		s = ks_ksyms_by_name(ks_kernel_syms(), t);
+		if (i >= LOCK_MAX_FILTER || !s || !s->addr) {
+			int rc = i >= LOCK_MAX_FILTER ?
+				ks_usage_error("--caller: at most %d functions",
+					       LOCK_MAX_FILTER) :
+				ks_usage_error("--caller: no kernel function "
+					       "'%s' in /proc/kallsyms", t);
+
+			free(dup);
+			return rc;
+		}
+		lo->caller_lo[i] = s->addr;
+		lo->caller_hi[i] = ks_ksyms_end(ks_kernel_syms(), s);
+		lo->ncaller++;
+	}
+	free(dup);
+	return 0;
+}
+
+int locks_parse_opt(struct ks_run *r, int c, const char *arg)
+{
+	struct locks_opts *lo = &state(r)->lo;
+
+	switch (c) {
+	case LOCKS_OPT_BY:
+		return parse_by(lo, arg);
+	case LOCKS_OPT_OWNER:
+		lo->by |= LOCK_BY_OWNER;
+		return 0;
+	case 'S':
+		if (!strcmp(arg, "total"))
+			lo->sort = LOCKS_SORT_TOTAL;
+		else if (!strcmp(arg, "count"))
+			lo->sort = LOCKS_SORT_COUNT;
+		else if (!strcmp(arg, "max"))
+			lo->sort = LOCKS_SORT_MAX;
+		else if (!strcmp(arg, "avg"))
+			lo->sort = LOCKS_SORT_AVG;
+		else
+			return ks_usage_error("-S: sort by count, total, max "
+					      "or avg, not '%s'", arg);
+		return 0;
+	case 'L':
+		return parse_locks(lo, arg);
+	case LOCKS_OPT_CALLER:
+		return parse_callers(lo, arg);
+	case LOCKS_OPT_TYPE:
+		return parse_type(lo, arg);
+	}
+	return 1;
+}
+
+static unsigned long long sym_addr(const char *name)
+{
+	const struct ks_ksym *s = ks_ksyms_by_name(ks_kernel_syms(), name);
+
+	return s ? s->addr : 0;
+}
+
+/* the options above into the object's .rodata */
+static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
+			 const struct locks_cfg *cfg)
+{
+	const struct locks_opts *lo = &state(r)->lo;
+	unsigned int by = lo->by & ~LOCK_BY_OWNER ? lo->by :
+			  lo->by | LOCK_BY_LOCK | LOCK_BY_COMM;
+	int ncpu;
+
+	skel->rodata->by_mask = by;
+	skel->rodata->want_caller = (by & LOCK_BY_CALLER) || lo->ncaller;
+	skel->rodata->want_class = (by & LOCK_BY_LOCK) || lo->classes;
+	skel->rodata->lock_text_lo = sym_addr("__lock_text_start");
+	skel->rodata->lock_text_hi = sym_addr("__lock_text_end");
+	skel->rodata->sched_text_lo = sym_addr("__sched_text_start");
+	skel->rodata->sched_text_hi = sym_addr("__sched_text_end");
+	skel->rodata->core_text_lo = sym_addr("_stext");
+	skel->rodata->core_text_hi = sym_addr("_etext");
+	skel->rodata->image_lo = sym_addr("_stext");
+	skel->rodata->image_hi = sym_addr("_end");
+	if (skel->rodata->want_caller && !skel->rodata->sched_text_hi) {
+		ks_err("--by caller/--caller: no __sched_text_start in "
+		       "/proc/kallsyms (hidden addresses?)");
+		return -1;
+	}
+	if (lo->type_mask) {
+		skel->rodata->type_mask = lo->type_mask;
+		if (cfg->accept_flags && !(cfg->accept_flags & lo->type_mask)) {
+			ks_err("--type %s: %s sees no waits of that type here "
+			       "(mlock: mutexes, other sleeping locks with "
+			       "--all-sleeping; spinlock: spin locks, rwlocks)",
+			       lo->type_arg, r->tool->name);
+			return -1;
+		}
+		skel->rodata->accept_flags &= lo->type_mask;
+	}
+	skel->rodata->n_lock_filter = lo->nlock;
+	for (unsigned int i = 0; i < lo->nlock; i++)
+		skel->rodata->lock_filter[i] = lo->lock_addr[i];
+	skel->rodata->class_filter = lo->classes;
+	skel->rodata->n_caller_filter = lo->ncaller;
+	for (unsigned int i = 0; i < lo->ncaller; i++) {
+		skel->rodata->caller_lo[i] = lo->caller_lo[i];
+		skel->rodata->caller_hi[i] = lo->caller_hi[i];
+	}
+	/* rq_lock names: a slot per CPU for its runqueue lock */
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu > 0 && ncpu <= LOCK_MAX_CPUS) {
+		skel->rodata->nr_cpus = ncpu;
+		bpf_map__set_max_entries(skel->maps.rq_locks, ncpu);
+	}
+	return 0;
+}
+
 struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
 {
 	struct locks_state *st = state(r);
@@ -198,6 +475,8 @@ struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
 	skel->rodata->accept_flags = cfg->accept_flags;
 	skel->rodata->track_tid = cfg->track_tid;
 	skel->rodata->use_stacks = r->o.stacks;
+	if (set_lock_opts(r, skel, cfg))
+		return NULL;
 	/* maps a tool does not use stay at one entry */
 	bpf_map__set_max_entries(skel->maps.waits, n);
 	bpf_map__set_max_entries(skel->maps.tid_start, n);
@@ -415,24 +694,57 @@ struct row {
 	struct lock_val v;
 };
 
-static int by_total(const void *a, const void *b)
+static enum locks_sort sort_key;	/* qsort has no argument: set per sort */
+
+static uint64_t sort_val(const struct row *x)
+{
+	switch (sort_key) {
+	case LOCKS_SORT_COUNT:
+		return x->v.count;
+	case LOCKS_SORT_MAX:
+		return x->v.max_ns;
+	case LOCKS_SORT_AVG:
+		return x->v.count ? x->v.total_ns / x->v.count : 0;
+	default:
+		return x->v.total_ns;
+	}
+}
+
+static int by_sort(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
+	uint64_t vx = sort_val(x), vy = sort_val(y);
 
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
 	if (x->v.total_ns != y->v.total_ns)
 		return x->v.total_ns < y->v.total_ns ? 1 : -1;
 	if (x->v.count != y->v.count)
 		return x->v.count < y->v.count ? 1 : -1;
-	return x->k.lock < y->k.lock ? -1 : x->k.lock > y->k.lock;
+	if (x->k.lock != y->k.lock)
+		return x->k.lock < y->k.lock ? -1 : 1;
+	if (x->k.caller != y->k.caller)
+		return x->k.caller < y->k.caller ? -1 : 1;
+	return x->k.tid < y->k.tid ? -1 : x->k.tid > y->k.tid;
 }
 
-enum { C_LOCK, C_KIND, C_COMM, C_COUNT, C_TOTAL, C_AVG, C_MAX, C_ADDR,
+enum { C_LOCK, C_CALLER, C_KIND, C_COMM, C_TID, C_CGROUP, C_OWNER,
+       C_OWNER_PID, C_COUNT, C_TOTAL, C_AVG, C_MAX, C_ADDR, C_LOCK_NAME,
        C_HIST, C_STACK, C_NCOLS };
 
 #define LOCK_COLS							\
 	[C_LOCK] = { "lock", "LOCK", KS_CT_STR, -32, .flags = KS_CF_KEY },	\
+	[C_CALLER] = { "caller", "CALLER", KS_CT_STR, -36,		\
+		       .flags = KS_CF_KEY },				\
 	[C_KIND] = { "kind", "KIND", KS_CT_STR, -20, .flags = KS_CF_KEY },	\
 	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },	\
+	[C_TID] = { "tid", "TID", KS_CT_U64, 8, .flags = KS_CF_KEY },	\
+	[C_CGROUP] = { "cgroup", "CGROUP", KS_CT_U64, 10,			\
+		       .flags = KS_CF_KEY },				\
+	[C_OWNER] = { "owner.comm", "OWNER", KS_CT_COMM, -16,		\
+		      .flags = KS_CF_KEY },				\
+	[C_OWNER_PID] = { "owner.pid", "OPID", KS_CT_U64, 8,		\
+			  .flags = KS_CF_KEY },				\
 	[C_COUNT] = { "count", "COUNT", KS_CT_U64, 9,			\
 		      .unit = KS_UNIT_COUNT, .flags = KS_CF_COUNT,	\
 		      .sample = "contentions" },				\
@@ -442,6 +754,7 @@ enum { C_LOCK, C_KIND, C_COMM, C_COUNT, C_TOTAL, C_AVG, C_MAX, C_ADDR,
 	[C_AVG] = { "avg_ns", "AVG", KS_CT_NS, 9, .unit = KS_UNIT_NS },	\
 	[C_MAX] = { "max_ns", "MAX", KS_CT_NS, 9, .unit = KS_UNIT_NS },	\
 	[C_ADDR] = { "addr", NULL, KS_CT_STR, 0 },				\
+	[C_LOCK_NAME] = { "lock_name", NULL, KS_CT_STR, 0 },		\
 	[C_HIST] = { "hist", NULL, KS_CT_HIST, 0, .unit = KS_UNIT_NS,	\
 		     .hist_unit = "ns" }
 
@@ -450,11 +763,23 @@ static const struct ks_col lock_cols[] = {
 	[C_STACK] = { "stack", NULL, KS_CT_STACK, 0, .flags = KS_CF_KEY },
 };
 
+#define HIDDEN	(KS_CF_NOJSON | KS_CF_NOTEXT)
+
+/* the by_mask the run's BPF keys follow */
+static unsigned int run_by(const struct locks_opts *lo)
+{
+	return lo->by & ~LOCK_BY_OWNER ? lo->by :
+	       lo->by | LOCK_BY_LOCK | LOCK_BY_COMM;
+}
+
 /* with -s the stack is shown under each row (text) and in JSON; hold
- * times are no contention: their pprof types say what they are */
+ * times are no contention: their pprof types say what they are; keys
+ * not in --by are left out */
 static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf,
 				     bool hold)
 {
+	unsigned int by = run_by(&state(r)->lo);
+
 	memcpy(buf, lock_cols, sizeof(lock_cols));
 	if (hold) {
 		buf[C_COUNT].sample = "holds";
@@ -465,7 +790,24 @@ static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf,
 	if (r->o.stacks)
 		buf[C_STACK].head = "";
 	else
-		buf[C_STACK].flags |= KS_CF_NOJSON | KS_CF_NOTEXT;
+		buf[C_STACK].flags |= HIDDEN;
+	if (!(by & LOCK_BY_LOCK)) {
+		buf[C_LOCK].flags |= HIDDEN;
+		buf[C_ADDR].flags |= HIDDEN;
+		buf[C_LOCK_NAME].flags |= HIDDEN;
+	}
+	if (!(by & LOCK_BY_CALLER))
+		buf[C_CALLER].flags |= HIDDEN;
+	if (!(by & LOCK_BY_COMM))
+		buf[C_COMM].flags |= HIDDEN;
+	if (!(by & LOCK_BY_TID))
+		buf[C_TID].flags |= HIDDEN;
+	if (!(by & LOCK_BY_CGROUP))
+		buf[C_CGROUP].flags |= HIDDEN;
+	if (!(by & LOCK_BY_OWNER)) {
+		buf[C_OWNER].flags |= HIDDEN;
+		buf[C_OWNER_PID].flags |= HIDDEN;
+	}
 	return buf;
 }
 
@@ -480,6 +822,38 @@ static bool row_stack(struct ks_run *r, struct ks_table *t, long row,
 		return false;
 	ks_cell_stack(t, row, col, ips, n, false);
 	return true;
+}
+
+/* a row's lock name: heap lock class, kallsyms, or the address */
+static const char *row_lock_name(const struct lock_key *k, char *buf,
+				 size_t len)
+{
+	const char *c = locks_class_name(k->lclass);
+
+	if (c) {
+		snprintf(buf, len, "%s", c);
+		return buf;
+	}
+	return locks_lock_name(k->lock, buf, len);
+}
+
+/* "by": the row keys, "sort": the order */
+static void report_keys(struct ks_report *rep, const struct locks_opts *lo)
+{
+	static const char *const names[] = { "lock", "caller", "comm", "tid",
+					     "cgroup", "owner" };
+	static const char *const sorts[] = {
+		[LOCKS_SORT_TOTAL] = "total", [LOCKS_SORT_COUNT] = "count",
+		[LOCKS_SORT_MAX] = "max", [LOCKS_SORT_AVG] = "avg" };
+	unsigned int by = run_by(lo);
+	char buf[64] = "";
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (by & (1U << i))
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+				 "%s%s", buf[0] ? "," : "", names[i]);
+	ks_report_str(rep, "by", buf);
+	ks_report_str(rep, "sort", sorts[lo->sort]);
 }
 
 void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
@@ -500,7 +874,8 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
 		free(rows);
 		return;
 	}
-	qsort(rows, n, sizeof(*rows), by_total);
+	sort_key = st->lo.sort;
+	qsort(rows, n, sizeof(*rows), by_sort);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *w = &rows[i];
 		long row = ks_row_add(t);
@@ -513,14 +888,25 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
 			ks_report_lost_stack(rep, w->v.count);
 			continue;
 		}
-		ks_cell_str(t, row, C_LOCK, locks_lock_name(w->k.lock, name,
-							    sizeof(name)));
+		row_lock_name(&w->k, name, sizeof(name));
+		ks_cell_str(t, row, C_LOCK, name);
+		ks_cell_str(t, row, C_LOCK_NAME, name);
 		snprintf(name, sizeof(name), "0x%llx", w->k.lock);
 		ks_cell_str(t, row, C_ADDR, name);
+		if (w->k.caller)
+			ks_ksyms_fmt(ks_kernel_syms(), w->k.caller, name,
+				     sizeof(name));
+		else
+			snprintf(name, sizeof(name), "[unknown]");
+		ks_cell_str(t, row, C_CALLER, name);
 		ks_cell_str(t, row, C_KIND, locks_kind_name(w->k.kind, hold,
 							    kind,
 							    sizeof(kind)));
 		ks_cell_comm(t, row, C_COMM, w->k.comm, KS_COMM_LEN);
+		ks_cell_u64(t, row, C_TID, w->k.tid);
+		ks_cell_u64(t, row, C_CGROUP, w->k.cgroup);
+		ks_cell_comm(t, row, C_OWNER, w->k.owner_comm, KS_COMM_LEN);
+		ks_cell_u64(t, row, C_OWNER_PID, w->k.owner_pid);
 		ks_cell_u64(t, row, C_COUNT, w->v.count);
 		ks_cell_u64(t, row, C_TOTAL, w->v.total_ns);
 		ks_cell_u64(t, row, C_MAX, w->v.max_ns);
@@ -534,6 +920,7 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
 	free(rows);
 	ks_report_u64(rep, "total_count", tot_count);
 	ks_report_u64(rep, "total_ns", tot_ns);
+	report_keys(rep, &st->lo);
 	ks_table_line(t, true, "Total: %" PRIu64 " %s, %s", tot_count,
 		      hold ? "holds" : "waits", ks_fmt_ns(tot_ns, t1,
 							   sizeof(t1)));

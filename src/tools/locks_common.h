@@ -46,6 +46,55 @@ struct locks_prog {
 
 struct locks_bpf;
 
+/* -S/--sort */
+enum locks_sort { LOCKS_SORT_TOTAL = 0, LOCKS_SORT_COUNT, LOCKS_SORT_MAX,
+		  LOCKS_SORT_AVG };
+
+/* --by, -S, -L, --caller, --type, --owner: shared by the three tools */
+struct locks_opts {
+	unsigned int by;		/* LOCK_BY_*; 0: lock,comm */
+	enum locks_sort sort;
+	unsigned long long lock_addr[LOCK_MAX_FILTER];
+	unsigned int nlock;
+	unsigned int classes;		/* bit per enum lock_class */
+	unsigned long long caller_lo[LOCK_MAX_FILTER];
+	unsigned long long caller_hi[LOCK_MAX_FILTER];
+	unsigned int ncaller;
+	unsigned long long type_mask;	/* 0: any type */
+	const char *type_arg;
+};
+
+enum { LOCKS_OPT_BY = 2100, LOCKS_OPT_CALLER, LOCKS_OPT_TYPE,
+       LOCKS_OPT_OWNER };
+
+#define LOCKS_SHORT_OPTS	"S:L:"
+#define LOCKS_LONG_OPTS							\
+	{ "by", required_argument, NULL, LOCKS_OPT_BY },		\
+	{ "sort", required_argument, NULL, 'S' },			\
+	{ "lock", required_argument, NULL, 'L' },			\
+	{ "caller", required_argument, NULL, LOCKS_OPT_CALLER },	\
+	{ "type", required_argument, NULL, LOCKS_OPT_TYPE }
+#define LOCKS_ARGS_HELP							\
+"      --by KEYS          key rows by any of lock, caller, comm, tid,\n"	\
+"                         cgroup (comma-separated; default lock,comm);\n"	\
+"                         caller: first kernel frame outside the lock\n"	\
+"                         and scheduler text (a short stack walk)\n"	\
+"  -S, --sort KEY         sort rows by total (default), count, max, avg\n"	\
+"  -L, --lock LOCK[,...]  only these locks: a kernel symbol (+0xoff),\n"	\
+"                         an address, mmap_lock, siglock or rq_lock\n"	\
+"      --caller FUNC[,...] only waits whose caller is in FUNC\n"	\
+"      --type TYPE[,...]  only these lock types: mutex, rwsem(-read,\n"	\
+"                         -write), spin, rwlock(-read,-write),\n"	\
+"                         semaphore, rtmutex, percpu-rwsem\n"
+/* mlock only */
+#define LOCKS_OWNER_HELP						\
+"      --owner            also key by the task holding the lock when the\n" \
+"                         wait began (mutexes, writer-held rwsems)\n"
+
+/* one of the options above: 0 parsed, -1 after a usage error, 1 not
+ * one of them */
+int locks_parse_opt(struct ks_run *r, int c, const char *arg);
+
 #define LOCKS_MAX_FDS	128
 
 /* r->tool_state of mlock, mheld and spinlock (their state_size) */
@@ -58,7 +107,8 @@ struct locks_state {
 	/* spinlock --calls: contention programs beside it, or KS_MODE_MAX */
 	enum ks_mode calls_cont_mode;
 	struct locks_fn fns[32];	/* functions probed */
-	struct ks_col cols[12], call_cols[8];	/* this run's columns */
+	struct locks_opts lo;
+	struct ks_col cols[20], call_cols[8];	/* this run's columns */
 };
 
 struct locks_cfg {
@@ -88,6 +138,8 @@ void locks_stop(struct ks_run *r);
 /* "mutex:sleeping", "rwlock-read:spinning", ... (see docs/locks.md) */
 const char *locks_kind_name(unsigned int kind, bool hold, char *buf,
 			    size_t len);
+/* "mmap_lock", "siglock", "rq_lock" for enum lock_class, else NULL */
+const char *locks_class_name(unsigned int lclass);
 /* kallsyms name of a static lock, or its hex address */
 const char *locks_lock_name(unsigned long long addr, char *buf, size_t len);
 

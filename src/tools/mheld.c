@@ -9,6 +9,16 @@ static const struct locks_fn unlock_fns[] = {
 	{ "mutex_unlock", LOCK_FN_UNLOCK }, { NULL, 0 },
 };
 
+static const struct option mheld_long[] = {
+	LOCKS_LONG_OPTS,
+	{ 0 },
+};
+
+static int mheld_parse(struct ks_run *r, int c, const char *arg)
+{
+	return locks_parse_opt(r, c, arg) < 0 ? -1 : 0;
+}
+
 static void mheld_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	static const char why[] = "not offered: no tracepoint marks mutex "
@@ -91,6 +101,10 @@ const struct ks_tool ks_tool_mheld = {
 	.stacks_help = "also key by the kernel stack that took the lock",
 	.weight_help = "nanoseconds held",
 	.pprof_help = "holds/count, hold_time/nanoseconds",
+	.long_opts = mheld_long,
+	.short_opts = LOCKS_SHORT_OPTS,
+	.parse_opt = mheld_parse,
+	.args_help = LOCKS_ARGS_HELP,
 	.probe = mheld_probe,
 	.start = mheld_start,
 	.collect = mheld_collect,

@@ -9,6 +9,8 @@ enum { OPT_ALL_SLEEPING = 2000 };
 
 static const struct option mlock_long[] = {
 	{ "all-sleeping", no_argument, NULL, OPT_ALL_SLEEPING },
+	{ "owner", no_argument, NULL, LOCKS_OPT_OWNER },
+	LOCKS_LONG_OPTS,
 	{ 0 },
 };
 
@@ -16,10 +18,11 @@ static int mlock_parse(struct ks_run *r, int c, const char *arg)
 {
 	struct locks_state *st = r->tool_state;
 
-	(void)arg;
-	if (c == OPT_ALL_SLEEPING)
+	if (c == OPT_ALL_SLEEPING) {
 		st->all_sleeping = true;
-	return 0;
+		return 0;
+	}
+	return locks_parse_opt(r, c, arg) < 0 ? -1 : 0;
 }
 
 #define MEASURES_FN	"time in every mutex_lock*() call, contended or " \
@@ -109,7 +112,8 @@ const struct ks_tool ks_tool_mlock = {
 	.hist_help = "text: a histogram of wait times under each row",
 	.args_help =
 "      --all-sleeping     also rwsems, semaphores and rt_mutexes\n"
-"                         (contention tracepoint modes only)\n",
+"                         (contention tracepoint modes only)\n"
+	LOCKS_OWNER_HELP LOCKS_ARGS_HELP,
 	.examples =
 "  kscope mlock -d 10               mutex waits over 10 seconds\n"
 "  kscope mlock -H -r 5 -c nginx    5 worst mutexes for nginx, histograms\n"
@@ -128,6 +132,7 @@ const struct ks_tool ks_tool_mlock = {
 	.weight_help = "nanoseconds waited",
 	.pprof_help = "contentions/count, delay/nanoseconds",
 	.long_opts = mlock_long,
+	.short_opts = LOCKS_SHORT_OPTS,
 	.parse_opt = mlock_parse,
 	.probe = mlock_probe,
 	.start = mlock_start,

@@ -9,6 +9,7 @@ enum { OPT_CALLS = 2000 };
 
 static const struct option spinlock_long[] = {
 	{ "calls", no_argument, NULL, OPT_CALLS },
+	LOCKS_LONG_OPTS,
 	{ 0 },
 };
 
@@ -16,10 +17,11 @@ static int spinlock_parse(struct ks_run *r, int c, const char *arg)
 {
 	struct locks_state *st = r->tool_state;
 
-	(void)arg;
-	if (c == OPT_CALLS)
+	if (c == OPT_CALLS) {
 		st->calls = true;
-	return 0;
+		return 0;
+	}
+	return locks_parse_opt(r, c, arg) < 0 ? -1 : 0;
 }
 
 #define MEASURES_TP	"contended rwlock waits and queued spin lock " \
@@ -150,7 +152,8 @@ const struct ks_tool ks_tool_spinlock = {
 	.hist_help = "text: a histogram of wait times under each row",
 	.args_help =
 "      --calls            also count calls to the spin_lock, read_lock and\n"
-"                         write_lock functions per lock (kprobes)\n",
+"                         write_lock functions per lock (kprobes)\n"
+	LOCKS_ARGS_HELP,
 	.examples =
 "  kscope spinlock -d 5             contended spin locks over 5 seconds\n"
 "  kscope spinlock -H -r 3          the 3 worst, with histograms\n"
@@ -167,6 +170,7 @@ const struct ks_tool ks_tool_spinlock = {
 	.weight_help = "nanoseconds waited",
 	.pprof_help = "contentions/count, delay/nanoseconds",
 	.long_opts = spinlock_long,
+	.short_opts = LOCKS_SHORT_OPTS,
 	.parse_opt = spinlock_parse,
 	.probe = spinlock_probe,
 	.start = spinlock_start,
