@@ -128,16 +128,17 @@ struct {
 } callbuf SEC(".maps");
 
 /*
- * Runqueue locks by CPU, learned from the waiters: a task's CFS run
- * queue's rq is its CPU's (the per-CPU runqueues variable is no kallsyms
- * symbol on kernels without CONFIG_KALLSYMS_ALL, so a ksym cannot name
- * it).  A CPU's rq lock is known once a spin wait was recorded on it.
+ * Runqueue locks, learned from the tasks: a task's CFS run queue's rq is
+ * its CPU's (the per-CPU runqueues variable is no kallsyms symbol on
+ * kernels without CONFIG_KALLSYMS_ALL, so a ksym cannot name it).  A
+ * CPU's rq lock is known once a spin lock was recorded on that CPU.  A
+ * set (hash by address): no loop over the CPUs.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, u64);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOCK_MAX_CPUS);
+	__type(key, u64);
+	__type(value, u8);
 } rq_locks SEC(".maps");
 
 /* spinlock --calls */
@@ -219,6 +220,7 @@ static __always_inline u64 lock_caller(void *ctx)
 	if (n <= 0)
 		return 0;
 	n /= sizeof(u64);
+#pragma unroll
 	for (i = 0; i < LOCK_CALLER_DEPTH; i++) {
 		u64 ip;
 
@@ -277,7 +279,6 @@ static __always_inline u32 lock_class(u64 lock, u32 kind)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	u64 p;
-	u32 i;
 
 	if (lock >= image_lo && lock < image_hi)
 		return LOCK_C_NONE;	/* static: kallsyms names it */
@@ -291,26 +292,20 @@ static __always_inline u32 lock_class(u64 lock, u32 kind)
 		return LOCK_C_SIGLOCK;
 	if ((kind & LOCK_F_SPIN) && nr_cpus &&
 	    bpf_core_field_exists(t->se.cfs_rq)) {
-		u32 cpu = bpf_get_smp_processor_id();
 		struct cfs_rq *cfs = BPF_CORE_READ(t, se.cfs_rq);
-		u64 *known;
+		u8 one = 1;
 
 		p = cfs ? (u64)BPF_CORE_READ(cfs, rq) : 0;
 		if (p) {
 			p += bpf_core_field_offset(struct rq, __lock);
 			if (lock == p)
 				return LOCK_C_RQ;
-			known = bpf_map_lookup_elem(&rq_locks, &cpu);
-			if (known)
-				*known = p;
+			if (!bpf_map_lookup_elem(&rq_locks, &p))
+				bpf_map_update_elem(&rq_locks, &p, &one,
+						    BPF_NOEXIST);
 		}
-		for (i = 0; i < LOCK_MAX_CPUS; i++) {
-			if (i >= nr_cpus)
-				break;
-			known = bpf_map_lookup_elem(&rq_locks, &i);
-			if (known && *known == lock)
-				return LOCK_C_RQ;
-		}
+		if (bpf_map_lookup_elem(&rq_locks, &lock))
+			return LOCK_C_RQ;
 	}
 	return LOCK_C_NONE;
 }
@@ -322,6 +317,7 @@ static __always_inline bool lock_passes(u64 lock, u32 lclass)
 
 	if (!n_lock_filter && !class_filter)
 		return true;
+#pragma unroll
 	for (i = 0; i < LOCK_MAX_FILTER; i++) {
 		if (i >= n_lock_filter)
 			break;
@@ -338,6 +334,7 @@ static __always_inline bool caller_passes(u64 caller)
 
 	if (!n_caller_filter)
 		return true;
+#pragma unroll
 	for (i = 0; i < LOCK_MAX_FILTER; i++) {
 		if (i >= n_caller_filter)
 			break;
@@ -791,6 +788,8 @@ static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 		key.stackid = id;
 	}
 	key.lock = lock;
+	if (want_class)
+		key.lclass = lock_class(lock, LOCK_F_SPIN);
 	key.func = bpf_get_attach_cookie(ctx);
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	v = ks_lookup_or_init(&calls, &key, &zero,

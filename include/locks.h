@@ -103,7 +103,7 @@ struct lock_call_key {
 	unsigned int func;		/* index into the tool's function list */
 	char comm[KS_COMM_LEN];
 	unsigned int gen;		/* interval generation (ks_gen) */
-	unsigned int pad;
+	unsigned int lclass;		/* enum lock_class */
 };
 
 #endif

@@ -450,7 +450,7 @@ static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 		skel->rodata->caller_lo[i] = lo->caller_lo[i];
 		skel->rodata->caller_hi[i] = lo->caller_hi[i];
 	}
-	/* rq_lock names: a slot per CPU for its runqueue lock */
+	/* rq_lock names: room for every CPU's runqueue lock */
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu > 0 && ncpu <= LOCK_MAX_CPUS) {
 		skel->rodata->nr_cpus = ncpu;
@@ -1014,8 +1014,12 @@ void locks_collect_calls(struct ks_run *r, struct ks_report *rep,
 			continue;
 		}
 		ks_cell_str(t, row, K_FUNC, fn);
-		ks_cell_str(t, row, K_LOCK, locks_lock_name(w->k.lock, name,
-							    sizeof(name)));
+		if (locks_class_name(w->k.lclass))
+			snprintf(name, sizeof(name), "%s",
+				 locks_class_name(w->k.lclass));
+		else
+			locks_lock_name(w->k.lock, name, sizeof(name));
+		ks_cell_str(t, row, K_LOCK, name);
 		snprintf(name, sizeof(name), "0x%llx", w->k.lock);
 		ks_cell_str(t, row, K_ADDR, name);
 		ks_cell_str(t, row, K_KIND, locks_kind_name(call_kind(fn),

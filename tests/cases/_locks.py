@@ -21,17 +21,21 @@ def check_lock_entries(rep, comm, kinds, may_drop=()):
     histogram holds exactly the entry's events and fits its max; no drops
     but those named in may_drop."""
     total = 0
+    by = rep["by"].split(",")
+    need = ["kind", "count", "total_ns", "max_ns", "hist"] + \
+        (["lock", "addr", "lock_name"] if "lock" in by else []) + \
+        [k for k in ("caller", "comm", "tid", "cgroup", "owner") if k in by]
     for e in rep["entries"]:
-        for k in ("lock", "addr", "kind", "comm", "count", "total_ns",
-                  "max_ns", "hist"):
+        for k in need:
             assert k in e, f"entry misses {k!r}: {e}"
-        assert e["comm"] == comm, f"filtered comm leaked: {e['comm']!r}"
+        if "comm" in by:
+            assert e["comm"] == comm, f"filtered comm leaked: {e['comm']!r}"
         assert e["kind"].startswith(kinds), e["kind"]
         assert e["count"] > 0
         assert sum(b["count"] for b in e["hist"]) == e["count"], e
         assert e["max_ns"] <= e["total_ns"], e
         assert e["hist"][-1]["min"] <= e["max_ns"] <= e["hist"][-1]["max"], e
-        assert int(e["addr"], 16) > 0
+        assert "lock" not in by or int(e["addr"], 16) > 0
         total += e["count"]
     assert rep["total_count"] == total, (rep["total_count"], total)
     assert all(v == 0 for k, v in rep["dropped"].items()
@@ -63,3 +67,29 @@ def check_spin_note(rep, out):
         assert "virt_spin_lock" in rep.get("note", ""), rep.get("note")
     else:
         assert "note" not in rep, rep["note"]
+
+
+def final_also(out, name, mode=""):
+    """The one report of a kscope started with ks_bg NAME."""
+    from _check import reports
+    rc = (out / f"{name}.rc").read_text().strip()
+    assert rc == "0", f"kscope ({name}) exited {rc}: " + \
+        (out / f"{name}.err").read_text()
+    lines = reports(out, f"{name}.json")
+    assert len(lines) == 1, f"{name}: expected one report, got {len(lines)}"
+    if mode:
+        assert lines[0]["mode"] == mode, lines[0]["mode"]
+    return lines[0]
+
+
+def func_of(frame):
+    """'anon_pipe_write+0x43 [mod]' -> 'anon_pipe_write'"""
+    return frame.split("+", 1)[0].split(" ", 1)[0]
+
+
+def rows(rep, *keys):
+    """{(entry[k] for k in keys): count} of a report's entries"""
+    n = defaultdict(int)
+    for e in rep["entries"]:
+        n[tuple(e[k] for k in keys)] += e["count"]
+    return dict(n)

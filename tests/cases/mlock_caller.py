@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+from _check import final, truth
+from _locks import by_lock, check_lock_entries, final_also, func_of, rows
+
+
+def check(out, env, mode):
+    rep = final(out, mode)
+    only = final_also(out, "only", mode)
+    t = truth(out)
+    fn = (out / "write_fn").read_text().strip()
+    writes = t["writes"]
+    assert writes == t["threads"] * t["per_thread"] > 0, t
+    for r in (rep, only):
+        check_lock_entries(r, comm="lkcall", kinds=("mutex:",))
+    assert rep["by"] == only["by"] == "lock,caller,comm", rep["by"]
+    assert (rep["sort"], only["sort"]) == ("total", "count")
+    totals = [e["total_ns"] for e in rep["entries"]]
+    counts = [e["count"] for e in only["entries"]]
+    assert totals == sorted(totals, reverse=True), totals
+    assert counts == sorted(counts, reverse=True), counts
+    # the pipe's mutex (the busiest) is taken in the write function only
+    locks = by_lock(rep)
+    pipe = max(locks, key=locks.get)
+    callers = {func_of(e["caller"]) for e in rep["entries"]
+               if e["addr"] == pipe}
+    assert callers == {fn}, f"pipe mutex callers {callers}, want {fn}"
+    if mode in ("fentry", "kprobe"):
+        assert locks[pipe] == writes, (locks[pipe], writes)
+    else:
+        assert 0 < locks[pipe] <= writes, (locks[pipe], writes)
+    # --caller: exactly the unfiltered run's rows with that caller
+    want = {k: v for k, v in rows(rep, "addr", "caller", "kind",
+                                  "comm").items()
+            if func_of(k[1]) == fn}
+    got = rows(only, "addr", "caller", "kind", "comm")
+    assert got == want, f"--caller {fn}: {got} != {want}"
