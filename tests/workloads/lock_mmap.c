@@ -55,13 +55,10 @@ int main(int argc, char **argv)
 {
 	struct lwl_run run = { .op = map_unmap, .helper = drain };
 	char out[256];
-	size_t l;
 	int n;
 
 	lwl_args(&run, argc - 1, argv + 1, "lock_mmap COMM THREADS OPS");
-	l = strlen(run.comm);
-	memcpy(reader_comm, run.comm, l);
-	reader_comm[l - 1] = reader_comm[l - 1] == '#' ? '%' : '#';
+	lwl_helper_comm(reader_comm, run.comm);
 	if (pipe2(pfd, O_NONBLOCK)) {
 		perror("pipe2");
 		return 1;

@@ -135,6 +135,16 @@ static inline void lwl_args(struct lwl_run *r, int argc, char **argv,
 	}
 }
 
+/* a helper's name: comm with its last letter replaced by '#' (or '%'
+ * when it is one), so that a -c COMM filter leaves the helper out */
+static inline void lwl_helper_comm(char out[16], const char *comm)
+{
+	size_t l = strlen(comm);
+
+	memcpy(out, comm, l + 1);
+	out[l - 1] = out[l - 1] == '#' ? '%' : '#';
+}
+
 /* an op's body: 1 when a non-blocking write wrote, 0 on EAGAIN */
 static inline int lwl_write(int fd, const void *buf, size_t len)
 {

@@ -47,7 +47,6 @@ int main(int argc, char **argv)
 	int blocking = 0, n;
 	char out[512];
 	long writes;
-	size_t l;
 
 	if (argc > 1 && !strcmp(argv[1], "-b")) {
 		blocking = 1;
@@ -67,9 +66,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(buf, 'w', sizeof(buf));
-	l = strlen(run.comm);
-	memcpy(reader_comm, run.comm, l);
-	reader_comm[l - 1] = reader_comm[l - 1] == '#' ? '%' : '#';
+	lwl_helper_comm(reader_comm, run.comm);
 	if (pipe2(pfd, O_NONBLOCK)) {
 		perror("pipe2");
 		return 1;
