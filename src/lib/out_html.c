@@ -637,11 +637,15 @@ static void nav_add(struct ks_html *h, const char *name)
 
 /* which tools took stacks, and what walking them cost: t's rows counted
  * in column count (-1: none) took one each; distinct: stacks shown */
+/* walks: events / sample, for a tool whose exact counts are kept apart
+ * from its 1-in-N stack walks (kpages --sample); 1 otherwise */
 static void stacks_row(struct ks_html *h, const struct ks_report *rep,
-		       const struct ks_table *t, int count, bool distinct)
+		       const struct ks_table *t, int count, bool distinct,
+		       uint64_t sample)
 {
 	uint64_t events = 0;
 	int lost = -1;
+	char how[48] = "";
 	char nst[32] = "-";
 
 	for (size_t row = 0; count >= 0 && row < t->nrows; row++)
@@ -654,15 +658,17 @@ static void stacks_row(struct ks_html *h, const struct ks_report *rep,
 		if (n && !strcmp(n, "stack"))
 			lost = i;
 	}
+	if (sample > 1)
+		snprintf(how, sizeof(how), " (1 in %" PRIu64 " walked)", sample);
 	h->nstacked++;
 	fprintf(h->sf, "<tr data-tool=\"%s\"><td><a href=\"#tool-%s\">%s</a>"
 		"</td><td class=\"n\" data-key=\"stacks\">%s</td>"
 		"<td class=\"n\" data-key=\"events\">%" PRIu64 "</td>"
 		"<td class=\"n\" data-key=\"lost\">%" PRIu64 "</td>"
-		"<td class=\"n\">%.1f ms</td></tr>\n",
+		"<td class=\"n\">%.1f ms%s</td></tr>\n",
 		rep->r->tool->name, rep->r->tool->name, rep->r->tool->name,
 		nst, events, lost >= 0 ? rep->drops[lost] : 0,
-		events * (double)STACK_WALK_NS / 1e6);
+		(double)(events / sample) * STACK_WALK_NS / 1e6, how);
 }
 
 static void flame_html(struct ks_html *h, FILE *f,
@@ -684,11 +690,21 @@ static void flame_html(struct ks_html *h, FILE *f,
 			for (int c = 0; c < t->ncols && count < 0; c++)
 				if (t->cols[c].flags & KS_CF_COUNT)
 					count = c;
-			stacks_row(h, rep, t, count, false);
+			uint64_t sample = 1;
+
+			/* kpages: exact counts, 1 in "sample" walked */
+			for (int i = 0; i < rep->nvalues; i++)
+				if (!strcmp(rep->values[i].key, "sample") &&
+				    rep->values[i].type == KS_V_U64 &&
+				    rep->values[i].v.u > 1)
+					sample = rep->values[i].v.u;
+			stacks_row(h, rep, t, count, false, sample);
 		}
 		return;
 	}
-	stacks_row(h, rep, v.t, v.count, true);
+	/* memleak --sample: the rows are the sampled allocations, each
+	 * one walk */
+	stacks_row(h, rep, v.t, v.count, true, 1);
 	fl = ks_flame_of_report(rep, false, &unit);
 	if (!fl) {
 		h->oom = true;
