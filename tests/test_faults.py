@@ -5,6 +5,7 @@ missing, two kscopes at once, limits that make loading fail.  Each ends
 with one clear line and nothing of kscope's left attached, or keeps
 running correctly."""
 import gzip
+import json
 import os
 import pathlib
 import signal
