@@ -262,6 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.o.json = true;
 	ks_report_write(&rep);
 	fclose(f);
+	r.out = NULL;	/* closed here: ks_run_free() closes an r->out */
 	check_json(out, len, r.o.top && (size_t)r.o.top < nrows ? r.o.top :
 		   nrows, rows);
 	free(out);
@@ -275,6 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.o.hist = true;
 	ks_report_write(&rep);
 	fclose(f);
+	r.out = NULL;
 	if (nrows && !len)
 		abort();
 	free(out);
