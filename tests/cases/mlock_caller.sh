@@ -30,3 +30,9 @@ for try in 1 2 3; do
 	ks_bg_stop only
 	grep -q '"count"' "$OUT/kscope.json" && break
 done
+if ! grep -q '"count"' "$OUT/kscope.json"; then
+	# the host's two CPUs always contend; a TCG VM runs every vCPU from
+	# one thread and may not (0 waits in 20,000 writes seen on 6.1)
+	[ "$KS_ENV" = host ] && { echo "no contended waits in 3 runs" >&2; exit 1; }
+	ks_skip "no contended pipe-mutex waits in 3 runs on $KS_ENV"
+fi
