@@ -21,12 +21,13 @@ def reports(out_dir: Path, name="kscope.json"):
     return lines
 
 
-def final(out_dir: Path, mode: str = ""):
-    """The single end-of-run report, in the mode that was asked for."""
-    rc = (Path(out_dir) / "kscope.rc").read_text().strip()
-    assert rc == "0", f"kscope exited {rc}: {stderr(out_dir)}"
-    lines = reports(out_dir)
-    assert len(lines) == 1, f"expected one report, got {len(lines)}"
+def final(out_dir: Path, mode: str = "", name: str = "kscope"):
+    """The single end-of-run report, in the mode that was asked for, of
+    the run whose files are NAME.rc, NAME.json, NAME.err (ks_bg NAME)."""
+    rc = (Path(out_dir) / f"{name}.rc").read_text().strip()
+    assert rc == "0", f"{name}: kscope exited {rc}: {stderr(out_dir, name)}"
+    lines = reports(out_dir, f"{name}.json")
+    assert len(lines) == 1, f"{name}: expected one report, got {len(lines)}"
     if mode:
         assert lines[0]["mode"] == mode, lines[0]["mode"]
     return lines[0]
@@ -36,8 +37,8 @@ def truth(out_dir: Path, name="truth.json"):
     return json.loads((Path(out_dir) / name).read_text())
 
 
-def stderr(out_dir: Path):
-    p = Path(out_dir) / "kscope.err"
+def stderr(out_dir: Path, name: str = "kscope"):
+    p = Path(out_dir) / f"{name}.err"
     return p.read_text() if p.exists() else ""
 
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, reports, truth
+from _check import final, truth
 
 OPEN = ("alloc_empty_file", "__alloc_file")
 
@@ -10,20 +10,12 @@ def filp(rep, comm_pred):
                comm_pred(e["comm"]))
 
 
-def one(out, name, mode):
-    rc = (out / f"{name}.rc").read_text().strip()
-    assert rc == "0", f"{name}: kscope exited {rc}"
-    reps = reports(out, f"{name}.json")
-    assert len(reps) == 1 and reps[0]["mode"] == mode, reps
-    return reps[0]
-
-
 def check(out, env, mode):
     t = truth(out, "pid.truth.json")
     want = t["threads"] * t["opens"]
 
     # -p: every thread's opens, under its own comm, and nothing else
-    rep = one(out, "pid", mode)
+    rep = final(out, mode, "pid")
     mc = {e["comm"] for e in rep["entries"] if e["comm"].startswith("mc")}
     assert mc == {f"mc{i}" for i in range(t["threads"])}, sorted(mc)
     assert filp(rep, lambda c: c.startswith("mc")) == want, rep["entries"]
@@ -31,7 +23,7 @@ def check(out, env, mode):
     assert not others, f"-p let other processes in: {others}"
 
     # -t: the main thread only: it execs and starts threads, opens nothing
-    rep = one(out, "tid", mode)
+    rep = final(out, mode, "tid")
     comms = {e["comm"] for e in rep["entries"]}
     assert comms and comms <= {"many_comms", "sh"}, comms
     assert rep["total_count"] > 0
