@@ -45,8 +45,10 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 # prometheus: the server and promtool read kscope export's metrics;
 # protoc, python3-protobuf and go tool pprof read the pprof profiles;
 # python3-jsonschema: every JSON line against tests/schemas/;
-# chromium renders kscope report --html (tests/test_html.py, docs-images)
+# chromium renders kscope report --html (tests/test_html.py, docs-images);
+# groff-base and col (bsdextrautils) render the man pages (test_man_pages)
 TEST_DEPS := python3 python3-pytest libcmocka-dev valgrind bpftrace \
+	     groff-base bsdextrautils \
 	     qemu-system-x86 busybox-static cpio libclang-rt-14-dev libjson-c-dev \
 	     prometheus libcap2-bin protobuf-compiler python3-protobuf golang-go \
 	     python3-jsonschema qemu-system-arm gcc-aarch64-linux-gnu \
@@ -210,11 +212,14 @@ check: test-deps
 kernels-doc: $(B)/kscope
 	$(PYTHON) scripts/kernels-doc.py $(foreach d,$(or $(KERNELS_VM_DIRS),$(B)/vm),--vm-dir $(d))
 
-# one man page per tool, made from its -h text (see scripts/mkman.sh)
+# kscope.8 and one man page per command, made from the -h texts (see
+# scripts/mkman.sh); `help` is the only command without a page of its own
+MAN_DIR ?= $(B)/man
 man: $(B)/kscope
-	@mkdir -p $(B)/man
-	for t in $$($(B)/kscope -h | awk '/^Commands:/{c=1;next} c&&/^  [a-z]/{print $$1}' | grep -vx 'features\|report\|help'); do \
-		sh scripts/mkman.sh $(B)/kscope $$t > $(B)/man/kscope-$$t.8 || exit 1; \
+	@rm -rf $(MAN_DIR) && mkdir -p $(MAN_DIR)
+	sh scripts/mkman.sh $(B)/kscope > $(MAN_DIR)/kscope.8
+	for t in $$($(B)/kscope -h | awk '/^Commands:/{c=1;next} c&&/^  [a-z]/{print $$1} c&&/^$$/{exit}' | grep -vx help); do \
+		sh scripts/mkman.sh $(B)/kscope $$t > $(MAN_DIR)/kscope-$$t.8 || exit 1; \
 	done
 
 # docs/export.md's metric reference, from the table in the code
@@ -228,7 +233,7 @@ export-reference: $(B)/kscope
 
 install: $(B)/kscope man
 	install -D -m 0755 $(B)/kscope $(DESTDIR)$(PREFIX)/sbin/kscope
-	for m in $(B)/man/*.8; do \
+	for m in $(MAN_DIR)/*.8; do \
 		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); \
 	done
 	mkdir -p $(DESTDIR)$(SYSTEMD_UNITDIR)

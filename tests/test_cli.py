@@ -5,6 +5,7 @@ Also the help/usage contract and a clean exit on SIGINT/SIGTERM."""
 import json
 import os
 import pathlib
+import re
 import select
 import shlex
 import shutil
@@ -137,6 +138,42 @@ def test_help_and_usage():
         assert "Examples:" in h.stdout and "--cgroup" in h.stdout
     p = subprocess.run([KSCOPE], capture_output=True, text=True)
     assert p.returncode == 2 and "Usage:" in p.stderr
+
+
+def test_man_pages(tmp_path):
+    """make man: kscope.8 and a page per command (help aside), which groff
+    renders without a warning, whose NAME is the command table's line and
+    which carry every option of the command's -h."""
+    man = tmp_path / "man"
+    p = subprocess.run(["make", "-s", "man", f"MAN_DIR={man}"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    heads = dict(l.split(None, 1) for l in run("-h").stdout.split(
+        "Commands:\n", 1)[1].split("\n\n", 1)[0].splitlines())
+    pages = {f.name for f in man.iterdir()}
+    assert pages == {"kscope.8"} | {f"kscope-{c}.8" for c in heads
+                                    if c != "help"}, pages
+    for page in sorted(pages):
+        cmd = page[len("kscope-"):-2] if page != "kscope.8" else None
+        g = subprocess.run(["groff", "-man", "-ww", "-Tutf8", str(man / page)],
+                           capture_output=True, text=True)
+        assert g.returncode == 0 and g.stderr == "", (page, g.stderr)
+        text = subprocess.run(["col", "-bx"], input=g.stdout,
+                              capture_output=True, text=True).stdout
+        flat = " ".join(text.split())
+        if cmd:
+            assert f"kscope-{cmd} - {' '.join(heads[cmd].split())}" in flat, \
+                (page, flat[:300])
+            helptext = run(cmd, "-h").stdout
+            opts = re.findall(r"^  (-\w, )?(--[\w-]+)", helptext, re.M)
+            assert opts, (cmd, "no options in -h")
+            for short, long in opts:
+                assert f"{short}{long}" in flat, (page, short, long)
+            for sec in ("SYNOPSIS", "DESCRIPTION", "OPTIONS", "SEE ALSO"):
+                assert sec in text, (page, sec)
+        else:
+            for c in heads:
+                assert c in flat, (page, c)
 
 
 @pytest.mark.parametrize("tool,stacks,depth", [

@@ -27,10 +27,23 @@ int ks_features_main(int argc, char **argv)
 		case 'v':
 			break;
 		case 'h':
-			printf("Usage: kscope features [-j]\n\nFor each tool: "
-			       "the attach mode it would use on this kernel,\n"
-			       "what each mode measures, and why unavailable "
-			       "modes are unavailable.\n");
+			printf("Usage: kscope features [-j] [-v]\n\n"
+			       "For each tool: the attach mode it would use on this "
+			       "kernel,\nwhat each mode measures, and why unavailable "
+			       "modes are unavailable.\nThe kernel is asked (BTF, "
+			       "tracefs, an empty program loaded and\nattached for "
+			       "a moment), not judged by its version; nothing "
+			       "stays\nattached.\n\n"
+			       "Options:\n"
+			       "  -j, --json             one JSON object per tool "
+			       "(docs/json.md)\n"
+			       "  -v, --verbose          accepted, as every command "
+			       "takes it\n"
+			       "  -h, --help             this help\n\n"
+			       "Examples:\n"
+			       "  kscope features\n"
+			       "  kscope features -j | jq -r '.tool + \" \" + "
+			       "(.mode // \"-\")'\n");
 			return KS_EXIT_OK;
 		default:
 			return ks_opt_error(c, argv);
