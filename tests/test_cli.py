@@ -251,6 +251,7 @@ def wait_tracing(p, deadline):
                 break       # kscope exited: the assert says why
             err += chunk
     assert b"Tracing" in err, err.decode(errors="replace")
+    return err.decode(errors="replace")
 
 
 @needs_root

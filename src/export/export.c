@@ -993,6 +993,9 @@ int ks_export_main(int argc, char **argv)
 		shutdown_all();
 		return KS_EXIT_RUNTIME;
 	}
+	/* listening, every tool attached: keep what loading profile runs
+	 * on request takes, drop the rest (privs.c) */
+	ks_drop_caps(ks_caps_to_load(), E.verbose);
 	{
 		char host[NI_MAXHOST] = "?";
 

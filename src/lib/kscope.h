@@ -89,6 +89,16 @@ const char *ks_tracefs(void);
 bool ks_privileged(void);
 #define KS_NEED_PRIV "needs root, or the capabilities CAP_BPF and " \
 	"CAP_PERFMON (see 'Running without root' in the README)"
+/* least privilege (privs.c): the capabilities a started run still needs
+ * (memleak following a process: CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH) */
+#define KS_CAPBIT(c) (1ULL << (c))
+struct ks_run;
+uint64_t ks_caps_for(const struct ks_run *r);
+/* what loading and attaching more programs later takes (kscope export) */
+uint64_t ks_caps_to_load(void);
+/* keep only `keep` (of the permitted set), empty the bounding, ambient and
+ * inheritable sets of the rest, set no_new_privs; -v: says what went */
+int ks_drop_caps(uint64_t keep, bool verbose);
 void ks_mode_set(struct ks_mode_avail *m, bool ok, const char *measures,
 		 const char *why);
 /* a mode the tool does not implement, by design: why only */
@@ -207,6 +217,9 @@ bool ks_kernel_syms_hidden(void);
 /* use k (owned from now on) as the process-wide kallsyms: unit tests
  * resolve stacks against a fixture */
 void ks_kernel_syms_use(struct ks_ksyms *k);
+/* open /proc/kallsyms now (with the capabilities that show its addresses)
+ * for a later ks_kernel_syms() to read, unless already loaded */
+void ks_kernel_syms_preopen(void);
 
 /* ---- user-space symbols (usyms.c, elfutils libdwfl) ---------------------- */
 /*
@@ -935,6 +948,7 @@ bool ks_cpu_has_flag(const char *flag);
 
 /* ---- errors & diagnostics ------------------------------------------------- */
 void ks_set_prog(const char *prog);	/* "kscope kmem" */
+const char *ks_prog(void);
 /* -o FILE: open (create, truncate, close-on-exec) for writing reports;
  * "-" is stdout; NULL after ks_err() */
 FILE *ks_output_open(const char *path);

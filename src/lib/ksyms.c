@@ -54,13 +54,35 @@ static size_t arena_add(struct ks_ksyms *k, const char *s, size_t len)
 	return off;
 }
 
+/* /proc/kallsyms opened before capabilities were dropped: whether it
+ * shows addresses was decided at open, with the opener's credentials */
+static FILE *preopened;
+
+static FILE *take_preopened(void)
+{
+	FILE *f = preopened;
+
+	preopened = NULL;
+	return f;
+}
+
+static struct ks_ksyms *kernel_syms;
+
+void ks_kernel_syms_preopen(void)
+{
+	if (!kernel_syms && !preopened)
+		preopened = fopen("/proc/kallsyms", "re");
+}
+
 struct ks_ksyms *ks_ksyms_load(const char *path)
 {
 	struct ks_ksyms *k;
 	char line[512];
 	FILE *f;
 
-	f = fopen(path ? path : "/proc/kallsyms", "re");
+	f = !path ? take_preopened() : NULL;
+	if (!f)
+		f = fopen(path ? path : "/proc/kallsyms", "re");
 	if (!f)
 		return NULL;
 	k = calloc(1, sizeof(*k));
@@ -217,8 +239,6 @@ char *ks_ksyms_fmt(const struct ks_ksyms *k, uint64_t addr, char *buf,
 		snprintf(buf, len, "%s+0x%" PRIx64, s->name, addr - s->addr);
 	return buf;
 }
-
-static struct ks_ksyms *kernel_syms;
 
 static void free_kernel_syms(void)
 {

@@ -794,6 +794,9 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		ks_run_free(&r);
 		return err;
 	}
+	/* attached: keep only what the reports still need (privs.c) */
+	if (ks_drop_caps(ks_caps_for(&r), r.o.verbose) && !r.o.verbose)
+		ks_run_note(&r, "cannot drop capabilities");
 	ks_print_header(&r);
 
 	end = r.o.duration > 0 ? r.started + r.o.duration : 1e300;

@@ -23,6 +23,11 @@ void ks_set_prog(const char *prog)
 	prog_name = prog;
 }
 
+const char *ks_prog(void)
+{
+	return prog_name;
+}
+
 void ks_err(const char *fmt, ...)
 {
 	va_list ap;

@@ -216,6 +216,15 @@ int ks_report_main(int argc, char **argv)
 	for (int i = 0; i < nrun; i++)
 		if (runs[i].tool)
 			ks_run_restart(&runs[i]);
+	/* every tool attached: keep only what the reports need (privs.c) */
+	{
+		uint64_t keep = 0;
+
+		for (int i = 0; i < nrun; i++)
+			if (runs[i].tool)
+				keep |= ks_caps_for(&runs[i]);
+		ks_drop_caps(keep, verbose);
+	}
 	fprintf(json || output ? stderr : stdout, "Tracing with %d tools for %g s... "
 		"Hit Ctrl-C to end early.\n", started, duration);
 	fflush(json || output ? stderr : stdout);

@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Least privilege (docs/hardening.md): once attached, a running kscope
+holds only the capabilities its later work needs, and no_new_privs is set.
+The kernel's own account of the running process (/proc/PID/status CapEff,
+CapPrm, CapInh, CapAmb, CapBnd, NoNewPrivs) is the ground truth; what
+each tool should keep is written here from what it does after attaching,
+not read from kscope."""
+import json
+import re
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from test_cli import KSCOPE, TOOLS, features, needs_root, wait_tracing
+from export_lib import Exporter
+
+CAP_DAC_READ_SEARCH = 2
+CAP_SYS_PTRACE = 19
+CAP_SYS_ADMIN = 21
+CAP_PERFMON = 38
+CAP_BPF = 39
+
+
+def status(pid):
+    s = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            s[k] = v.strip()
+    return s
+
+
+def caps(pid):
+    s = status(pid)
+    return {k: int(s[k], 16) for k in ("CapInh", "CapPrm", "CapEff",
+                                       "CapBnd", "CapAmb")} | \
+        {"NoNewPrivs": int(s["NoNewPrivs"])}
+
+
+def bits(*caps_):
+    return sum(1 << c for c in caps_)
+
+
+def names(mask):
+    return sorted(c for c in range(64) if mask >> c & 1)
+
+
+def runnable(tool):
+    f = features()[tool]
+    if not any(m["available"] for m in f["modes"].values()):
+        pytest.skip(f"{tool} cannot run on this kernel")
+
+
+def check(pid, want):
+    """pid holds exactly `want` (of what this test's process may hold)."""
+    mine = caps("self")["CapPrm"]
+    want &= mine
+    c = caps(pid)
+    assert names(c["CapEff"]) == names(want), c
+    assert names(c["CapPrm"]) == names(want), c
+    assert c["CapInh"] == 0 and c["CapAmb"] == 0, c
+    # the bounding set lost the rest (kscope held CAP_SETPCAP)
+    assert names(c["CapBnd"] & mine) == names(want), c
+    assert c["NoNewPrivs"] == 1, c
+
+
+def run_and_check(args, want, said):
+    p = subprocess.Popen([KSCOPE, *args], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    try:
+        err = wait_tracing(p, time.time() + 90)
+        check(p.pid, want)
+        # -v says what went and what stayed
+        m = re.search(r"capabilities kept: (\S+); dropped: (\S+); "
+                      r"no_new_privs set", err)
+        assert m, err[-2000:]
+        kept = set() if m.group(1) == "none" else set(m.group(1).split(","))
+        assert kept == said, kept
+        assert "cap_sys_admin" in m.group(2).split(",") or \
+            "cap_sys_admin" in kept
+    finally:
+        p.kill()
+        p.wait()
+
+
+@needs_root
+@pytest.mark.parametrize("tool", TOOLS)
+def test_tool_drops_capabilities(tool):
+    """Every tool, kernel-wide: nothing kept (maps are read through the
+    fds kscope holds; /proc/kallsyms was opened before the drop)."""
+    runnable(tool)
+    run_and_check([tool, "-j", "-v", "-d", "60"], 0, set())
+
+
+@needs_root
+def test_tool_still_names_kernel_symbols():
+    """CAP_SYSLOG is gone, yet kernel stacks are named: the kallsyms file
+    opened before the drop shows addresses."""
+    runnable("kmem")
+    out = subprocess.run([KSCOPE, "kmem", "-s", "-j", "-d", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    rep = json.loads(out.stdout.splitlines()[-1])
+    frames = [f for e in rep["entries"] for f in e["stack"]]
+    assert frames, rep
+    assert not [f for f in frames if f.startswith("0x")], frames[:5]
+
+
+@needs_root
+def test_memleak_pid_keeps_what_reading_the_target_needs():
+    """memleak -p PID reads /proc/PID/maps and the target's files at each
+    report: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH stay, nothing else."""
+    runnable("memleak")
+    target = subprocess.Popen(["sleep", "60"])
+    try:
+        run_and_check(["memleak", "-j", "-v", "-p", str(target.pid)],
+                      bits(CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH),
+                      {"cap_sys_ptrace", "cap_dac_read_search"})
+    finally:
+        target.kill()
+        target.wait()
+
+
+@needs_root
+def test_memleak_command_keeps_what_reading_the_target_needs():
+    runnable("memleak")
+    run_and_check(["memleak", "-j", "-v", "--", "sleep", "60"],
+                  bits(CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH),
+                  {"cap_sys_ptrace", "cap_dac_read_search"})
+
+
+@needs_root
+def test_report_drops_capabilities():
+    p = subprocess.Popen([KSCOPE, "report", "-v", "-j", "-d", "60"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        err = wait_tracing(p, time.time() + 180)
+        assert "capabilities kept: none" in err, err[-2000:]
+        check(p.pid, 0)
+    finally:
+        p.kill()
+        p.wait()
+
+
+@needs_root
+def test_export_keeps_only_what_loading_takes():
+    """kscope export starts profile runs on request: it keeps CAP_BPF and
+    CAP_PERFMON, and such a run still works after the drop."""
+    ex = Exporter("--tools", "kmem,slabratetop")
+    try:
+        check(ex.p.pid, bits(CAP_BPF, CAP_PERFMON))
+        with urllib.request.urlopen(ex.url("/debug/pprof/kmem?seconds=1"),
+                                    timeout=120) as r:
+            assert r.status == 200
+            body = r.read()
+        assert body[:2] == b"\x1f\x8b", body[:100]     # a gzipped profile
+        check(ex.p.pid, bits(CAP_BPF, CAP_PERFMON))
+    finally:
+        ex.stop()
