@@ -5,7 +5,11 @@ The kernel's own account of the running process (/proc/PID/status CapEff,
 CapPrm, CapInh, CapAmb, CapBnd, NoNewPrivs) is the ground truth; what
 each tool should keep is written here from what it does after attaching,
 not read from kscope."""
+import ctypes
 import json
+import os
+import pathlib
+import shutil
 import re
 import subprocess
 import time
@@ -159,3 +163,62 @@ def test_export_keeps_only_what_loading_takes():
         check(ex.p.pid, bits(CAP_BPF, CAP_PERFMON))
     finally:
         ex.stop()
+
+
+def inotify_opens(path):
+    """an inotify fd that sees every open of path (the kernel's word)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    assert fd >= 0
+    assert libc.inotify_add_watch(fd, str(path).encode(), 0x20) >= 0
+    return fd
+
+
+def opened(fd):
+    try:
+        return len(os.read(fd, 65536)) > 0
+    except BlockingIOError:
+        return False
+
+
+@needs_root
+def test_memleak_reads_target_files_inside_its_root(tmp_path):
+    """A target in a chroot whose mapped program is replaced by a symlink
+    to an absolute path: kscope resolves it inside the target's root (the
+    jail's copy, whose symbols name the leaks), and never opens the file
+    of that name in kscope's own root (inotify on it sees no open)."""
+    runnable("memleak")
+    jail = tmp_path / "jail"
+    (jail / "bin").mkdir(parents=True)
+    leaker = pathlib.Path(KSCOPE).parent / "workloads" / "leaker"
+    shutil.copy(leaker, jail / "bin" / "leaker")
+    decoy = tmp_path / "decoy"              # outside: another program
+    shutil.copy("/bin/true", decoy)
+    inside = jail / str(decoy).lstrip("/")  # the same path in the jail
+    inside.parent.mkdir(parents=True)
+    shutil.copy(leaker, inside)
+    watch = inotify_opens(decoy)
+    target = subprocess.Popen(["chroot", str(jail), "/bin/leaker", "-w",
+                               "/go", "/truth.json"])
+    try:
+        p = subprocess.Popen([KSCOPE, "memleak", "-j", "-p",
+                              str(target.pid)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        wait_tracing(p, time.time() + 90)
+        # the jail's program file becomes a symlink out of the jail
+        (jail / "bin" / "leaker").unlink()
+        os.symlink(str(decoy), jail / "bin" / "leaker")
+        (jail / "go").touch()
+        out, err = p.communicate(timeout=120)
+    finally:
+        target.kill()
+        target.wait()
+    assert p.returncode == 0, err
+    assert not opened(watch), "kscope opened a file outside the target's root"
+    os.close(watch)
+    truth = json.loads((jail / "truth.json").read_text())
+    rep = json.loads(out.splitlines()[-1])
+    frames = {f for e in rep["entries"] for f in e["stack"]}
+    named = {lk["func"] for lk in truth["leaks"]
+             if any(f.startswith(lk["func"]) for f in frames)}
+    assert "leak_malloc" in named, sorted(frames)[:20]

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
+#include <linux/openat2.h>
 #include "kscope.h"
 
 struct umap {
@@ -47,6 +48,8 @@ struct ks_usyms {
 	void *ring;
 	size_t ring_len;
 	uint64_t lost;
+	int rootfd;		/* the target's root directory, or -1 */
+	char *rootpath;		/* where that root is seen from ours, or NULL */
 };
 
 #define RING_PAGES 16		/* data pages: room for hundreds of mmaps */
@@ -211,6 +214,58 @@ static bool read_proc_maps(struct ks_usyms *u)
 	return true;
 }
 
+/*
+ * The target's files are opened below its own root (/proc/PID/root, held
+ * open so it outlives the process) with openat2(RESOLVE_IN_ROOT): a
+ * symlink or ".." in a path the target controls resolves inside the
+ * target's root, never to kscope's files.  A path /proc/PID/maps shows
+ * below that root as seen from ours (a chroot: /jail/usr/lib/libc.so)
+ * loses that prefix first; perf mmap records are already relative to it.
+ */
+static void open_root(struct ks_usyms *u)
+{
+	char p[64], buf[4096];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)u->pid);
+	u->rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	if (u->rootfd >= 0 && n > 1) {
+		buf[n] = '\0';
+		if (buf[0] == '/')
+			u->rootpath = strdup(buf);
+	}
+}
+
+static int open_in_root(const struct ks_usyms *u, const char *path)
+{
+	static bool warned;
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	size_t rl = u->rootpath ? strlen(u->rootpath) : 0;
+	int fd;
+
+	if (u->rootfd < 0)
+		return open(path, O_RDONLY | O_CLOEXEC);
+	if (rl && !strncmp(path, u->rootpath, rl) && path[rl] == '/')
+		path += rl;
+	fd = syscall(SYS_openat2, u->rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/* before 5.6: the target's symlinks are followed as before */
+		if (!warned)
+			fprintf(stderr, "%s: note: no openat2() on this "
+				"kernel: the target's files are opened by the "
+				"paths it names, following its symlinks\n",
+				ks_prog());
+		warned = true;
+		return openat(u->rootfd, path[0] == '/' ? path + 1 : path,
+			      O_RDONLY | O_CLOEXEC);
+	}
+	return fd;
+}
+
 struct ks_usyms *ks_usyms_new(pid_t pid)
 {
 	struct ks_usyms *u = calloc(1, sizeof(*u));
@@ -219,9 +274,12 @@ struct ks_usyms *ks_usyms_new(pid_t pid)
 		return NULL;
 	u->pid = pid;
 	u->pfd = -1;
+	u->rootfd = -1;
 	u->dirty = true;
-	if (pid > 0)
+	if (pid > 0) {
+		open_root(u);
 		read_proc_maps(u);
+	}
 	return u;
 }
 
@@ -239,6 +297,9 @@ void ks_usyms_free(struct ks_usyms *u)
 	maps_clear(u);
 	free(u->maps);
 	free(u->proc_text);
+	free(u->rootpath);
+	if (u->rootfd >= 0)
+		close(u->rootfd);
 	free(u);
 }
 
@@ -347,9 +408,10 @@ size_t ks_usyms_nmaps(const struct ks_usyms *u)
  * Load bias of the file mapped at m: the segment holding m's file offset
  * says which p_vaddr m->start stands for.  ET_EXEC is placed where linked.
  */
-static int map_bias(const struct umap *m, uint64_t *bias, bool *is_exec)
+static int map_bias(const struct ks_usyms *u, const struct umap *m,
+		    uint64_t *bias, bool *is_exec)
 {
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	int fd = open_in_root(u, m->path);
 	Elf *e;
 	GElf_Ehdr eh;
 	size_t n;
@@ -388,7 +450,11 @@ out:
 	return ret;
 }
 
-static char *debuginfo_path;
+/* separate debug info only from the system's debug directory: the
+ * default path also looks beside the module (.debug/), which is the
+ * target's to point anywhere */
+static char debug_dir[] = "/usr/lib/debug";
+static char *debuginfo_path = debug_dir;
 
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
@@ -412,8 +478,9 @@ static void rebuild(struct ks_usyms *u)
 	for (size_t i = 0; i < u->nmaps; i++) {
 		struct umap *m = &u->maps[i];
 		bool dup = false, is_exec = false;
+		int fd;
 
-		ok[i] = !map_bias(m, &bias[i], &is_exec);
+		ok[i] = !map_bias(u, m, &bias[i], &is_exec);
 		/* one report per file and place: a file has several
 		 * mappings, and may be mapped twice */
 		for (size_t j = 0; ok[i] && j < i && !dup; j++)
@@ -423,7 +490,13 @@ static void rebuild(struct ks_usyms *u)
 			continue;
 		/* ADD_P_VADDR true: BASE is the bias, right for prelinked
 		 * libraries too */
-		dwfl_report_elf(u->dwfl, m->path, m->path, -1, bias[i], true);
+		fd = open_in_root(u, m->path);
+		if (fd < 0)
+			continue;
+		/* the fd is the library's on success */
+		if (!dwfl_report_elf(u->dwfl, m->path, m->path, fd, bias[i],
+				     true))
+			close(fd);
 	}
 	dwfl_report_end(u->dwfl, NULL, NULL);
 out:
