@@ -107,6 +107,26 @@ struct {
 	__type(value, struct wait_start);
 } cpu_start SEC(".maps");
 
+/*
+ * A mutex wait that could not be followed (tid_start full), by CPU.  The
+ * kernel begins a mutex wait twice, spinning (MUTEX|SPIN) then sleeping
+ * (MUTEX), with preemption off between the two: the second begin of a
+ * dropped wait comes on the same CPU, finds its thread and lock here, and
+ * neither counts the drop again nor starts following the wait half-way
+ * (a place freed in between would count it as well as its drop).
+ */
+struct spin_dropped {
+	u64 lock;
+	u32 tid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct spin_dropped);
+} mutex_dropped SEC(".maps");
+
 /* Mutexes held now, by lock address: the unlocker may be another task. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -443,8 +463,9 @@ static __always_inline u32 rtlock_flags(u32 flags)
 
 static __always_inline int cont_begin(u64 lock, u32 flags)
 {
+	struct spin_dropped *d = NULL;
 	struct wait_start *s, n = {};
-	u32 zero = 0, tid;
+	u32 zero = 0, tid, mflags;
 	int err;
 
 	flags = rtlock_flags(flags);
@@ -467,10 +488,26 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 			  0 : LOCK_K_SLEPT);
 	if (by_mask & LOCK_BY_OWNER)
 		lock_owner(lock, flags, &n);
+	mflags = flags & (LOCK_F_MUTEX | LOCK_F_SPIN);
+	if (mflags) {
+		d = bpf_map_lookup_elem(&mutex_dropped, &zero);
+		if (!d)
+			return 0;
+		if (mflags == LOCK_F_MUTEX && d->tid == tid && d->lock == lock) {
+			d->tid = 0;	/* the sleeping half of a dropped wait */
+			d->lock = 0;
+			return 0;
+		}
+	}
 	n.ts = bpf_ktime_get_ns();
 	/* the first begin of a wait, the common case: one map operation */
 	err = ks_update_or_drop(&tid_start, &tid, &n, BPF_NOEXIST,
 				LOCK_DROP_INFLIGHT_FULL, LOCK_DROP_REENTERED);
+	if (d && mflags == (LOCK_F_MUTEX | LOCK_F_SPIN)) {
+		/* remembered until the sleeping begin, if any */
+		d->tid = err && err != -KS_EEXIST ? tid : 0;
+		d->lock = d->tid ? lock : 0;
+	}
 	if (err != -KS_EEXIST)
 		return 0;
 	s = bpf_map_lookup_elem(&tid_start, &tid);
