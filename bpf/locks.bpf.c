@@ -68,6 +68,8 @@ struct wait_start {
 	u32 kind;
 	u32 owner_pid;	/* --owner: the holder when the wait began */
 	char owner_comm[KS_COMM_LEN];
+	u32 outer;	/* entered a LOCK_FN_OUTER function */
+	u32 pad;
 };
 
 /* A mutex held since ts (mheld): the key of the task that took it, its
@@ -616,9 +618,11 @@ int cont_end_tp(struct trace_event_raw_contention_end *ctx)
 /*
  * Entry of a lock function.  A call still in flight for this thread is
  * either the outer half of a nested call (mutex_lock_io() calls
- * mutex_lock() unless the compiler inlined it: same lock) or a lost exit
- * (kretprobe out of instances: another lock).  Replacing it is right in
- * both cases; only the second is a drop.
+ * mutex_lock() unless the compiler inlined it: same lock, and the cookie
+ * says LOCK_FN_OUTER) or a lost exit (a kretprobe out of instances: 24
+ * sleepers in mutex_lock() on a 2-CPU kernel lose some, mostly followed by
+ * the next call on the same lock).  Replacing it is right in both cases;
+ * only the second is a drop.
  */
 static __always_inline int fn_enter(void *ctx, u64 lock)
 {
@@ -640,9 +644,11 @@ static __always_inline int fn_enter(void *ctx, u64 lock)
 	 * The time is taken last, written into the map's element: the
 	 * wait timed is the function's, not kscope's map update.
 	 */
+	n.outer = !!(bpf_get_attach_cookie(ctx) & LOCK_FN_OUTER);
 	s = bpf_map_lookup_elem(&tid_start, &tid);
 	if (s) {
-		if (s->lock != lock)
+		/* the inner call of mutex_lock_io(), or a lost exit */
+		if (s->lock != lock || !s->outer)
 			ks_drop(LOCK_DROP_MISSED);
 		*s = n;
 	} else {
@@ -690,6 +696,7 @@ static __always_inline void held_acquired(void *ctx, u64 lock, u64 how,
 	struct held_start h = {};
 	u32 kind;
 
+	how &= LOCK_FN_HOW;
 	if (how == LOCK_FN_INT && ret != 0)
 		return;		/* interrupted or killed: not acquired */
 	if (how == LOCK_FN_TRY && ret != 1)

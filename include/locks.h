@@ -33,6 +33,11 @@ enum lock_fn_how {
 	LOCK_FN_INT = 1,	/* returns 0 when it acquired (-EINTR...) */
 	LOCK_FN_TRY = 2,	/* trylock: returns 1 when it acquired */
 	LOCK_FN_UNLOCK = 3,
+	LOCK_FN_HOW = 0xff,	/* the bits above say more about the function */
+	/* calls another lock function on the same lock (mutex_lock_io()
+	 * calls mutex_lock() unless inlined): an entry found in flight on
+	 * the same lock is its outer half, not a lost exit */
+	LOCK_FN_OUTER = 0x100,
 };
 
 /* Events not counted, after the common reasons (map_full, stack). */

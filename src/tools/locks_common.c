@@ -41,7 +41,7 @@ const struct locks_fn locks_mutex_lock_fns[] = {
 	{ "mutex_lock", LOCK_FN_VOID },
 	{ "mutex_lock_interruptible", LOCK_FN_INT },
 	{ "mutex_lock_killable", LOCK_FN_INT },
-	{ "mutex_lock_io", LOCK_FN_VOID },
+	{ "mutex_lock_io", LOCK_FN_VOID | LOCK_FN_OUTER },
 	{ "mutex_lock_nested", LOCK_FN_VOID },
 	{ "_mutex_lock_nest_lock", LOCK_FN_VOID },
 	{ "mutex_lock_interruptible_nested", LOCK_FN_INT },

@@ -8,8 +8,13 @@ def check(out, env, mode):
     t = truth(out)
     want = t["waits_under_holder"]
     assert want == t["rounds"] * t["waiters"] == 240, t
+    # kprobe: 24 sleepers in mutex_lock() exhaust the kretprobe's
+    # instances (10 on two CPUs); a lost exit is counted as missed when
+    # the thread's next entry comes (60 of 240 on the 6.1 and 6.12 VMs;
+    # the old build counted 6 and lost 54 silently)
     check_lock_entries(rep, comm="lkinfl", kinds=("mutex:",),
-                      may_drop=("inflight_full", "map_full"))
+                       may_drop=("inflight_full", "map_full") +
+                       (("missed",) if mode == "kprobe" else ()))
     d = rep["dropped"]
     # 24 waiters, 16 places: at least 8 a round cannot be followed
     assert d["inflight_full"] >= (t["waiters"] - 16) * t["rounds"] * 0.9, \
@@ -17,8 +22,10 @@ def check(out, env, mode):
         f"16 dropped only {d}"
     # the pipe's mutex: what was followed plus what could not be is every
     # wait of the workload (a waiter that comes after the holder let go
-    # may not wait at all: 10% slack below, as mlock_owner allows)
+    # may not wait at all: 10% slack below, as mlock_owner allows; the
+    # drops are not per lock, and a waiter's wait on another mutex, at
+    # thread start or exit, may be dropped too: 1% above, one seen on 6.1)
     top = max(by_lock(rep).values(), default=0)
-    seen = top + d["inflight_full"] + d["map_full"]
-    assert 0.9 * want <= seen <= want, \
+    seen = top + d["inflight_full"] + d["map_full"] + d["missed"]
+    assert 0.9 * want <= seen <= want * 1.01, \
         f"{top} waits counted + {d} dropped = {seen}, workload {want}"
