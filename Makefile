@@ -186,7 +186,16 @@ $(FZ)/main.o: src/main.c src/lib/kscope.h src/tools/tools.def
 		-c $< -o $@
 $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
-		$(LDLIBS) -ljson-c -o $@
+		$(FUZZ_EXTRA) $(LDLIBS) -ljson-c -o $@
+# the SVG is checked with libxml2
+$(FZ)/fuzz_flame: FUZZ_EXTRA = -I/usr/include/libxml2 -lxml2
+# the exporter's request handler (http.c, webcfg.c), without a socket
+$(FZ)/export/%.o: src/export/%.c src/export/export.h src/lib/kscope.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FZ)/fuzz_http: $(FZ)/export/http.o $(FZ)/export/webcfg.o
+$(FZ)/fuzz_http: FUZZ_EXTRA = $(FZ)/export/http.o $(FZ)/export/webcfg.o \
+	$(EXPORT_LDLIBS)
 
 fuzz-build: $(patsubst %,$(FZ)/fuzz_%,$(FUZZERS))
 

@@ -148,6 +148,10 @@ static char *row_key(const struct ks_stack_view *v, size_t row)
 		free(key);
 		return NULL;
 	}
+	/* a line beginning with '#' is a comment to flame graph readers
+	 * (ours included): a task named "#x" must not hide its weight */
+	if (key[0] == '#')
+		key[0] = '?';
 	return key;
 }
 

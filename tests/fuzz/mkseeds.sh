@@ -12,7 +12,7 @@ rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 cd "$out.tmp"
 
-mkdir usyms_elf maps kallsyms args json report
+mkdir usyms_elf maps kallsyms args json report flame http
 cc=${CC:-cc}
 e=usyms_elf
 $cc -O1 -g -fPIE -pie "$src/seed_prog.c" -o $e/pie_g
@@ -45,6 +45,14 @@ printf '\006\002\004key\001\007\000\000\000\000\000\000\001\377' > json/b
 head -c 512 "$src/fuzz_json.c" > json/text
 printf '\005comm-\377\001\t"\\\n\000\000\000\000\000\000\010site+0x1\000\000\000\000\000\000\000\007' > report/a
 head -c 1024 "$src/fuzz_report.c" > report/text
+# flame: even first byte: folded text; odd: a report's rows
+printf '\000kmem;a_[k];b_[k] 10\nkmem;a_[k] 5\n# c\nx;f [lib.so] 3\nbad\n' > flame/text
+printf '\003comm\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\002\002\377\377\377\377\201\000\000\000\377\377\377\377\201\000\000\010' > flame/report
+# http: flags (1 users, 2 good credentials, 4 no Authorization), then
+# method, path, Accept, Accept-Encoding, Authorization, seconds
+printf '\001GET\000/metrics\000application/openmetrics-text; version=1.0.0\000gzip\000' > http/metrics
+printf '\000GET\000/debug/pprof/kmem\000*/*\000\000\000250' > http/profile
+printf '\000POST\000/\000\000\000Basic eDp5\0001e3' > http/post
 cd ..
 rm -rf "$out"
 mv "$out.tmp" "$out"
