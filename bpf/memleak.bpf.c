@@ -195,6 +195,23 @@ static __always_inline int k_free(u64 key)
 	return 0;
 }
 
+/*
+ * User mode: when the target last exec'd (CLOCK_MONOTONIC, as ts_ns).  An
+ * exec throws the old image's address space away with everything it
+ * allocated; user space leaves allocations older than this out.  A raw
+ * tracepoint: every kernel we run on has it, without tracefs.
+ */
+__u64 exec_ns = 0;
+
+SEC("raw_tp/sched_process_exec")
+int ml_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (ks_skip_task())
+		return 0;
+	exec_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
 SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_btf, unsigned long call_site, const void *ptr,
 	     size_t bytes_req, size_t bytes_alloc)

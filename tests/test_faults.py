@@ -432,9 +432,6 @@ def test_traced_process_exits():
 
 
 @needs_root
-@pytest.mark.xfail(strict=True, reason="open (docs/hardening.md): memleak -p "
-                   "keeps the allocations made before the target exec'd, "
-                   "though exec threw that address space away")
 def test_traced_process_execs(tmp_path):
     """memleak -p PID where PID execs another program (same libc): what
     the old image allocated is gone with it; only allocations made after

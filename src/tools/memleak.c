@@ -685,8 +685,12 @@ static int start_user(struct ks_run *r)
 			keep[n++] = p;
 	}
 	keep[n++] = sk->progs.alloc_ret;
+	keep[n++] = sk->progs.ml_exec;
 	ks_bpf_only(sk->obj, keep);
 	if (ks_bpf_load(r, sk->obj))
+		return -1;
+	/* before the allocator's probes: an exec in between is seen */
+	if (ks_bpf_attach(r, sk->progs.ml_exec))
 		return -1;
 	/*
 	 * Return probes first: in a running process (-p), an entry probe
@@ -913,10 +917,24 @@ static const struct ks_col ml_cols[] = {
 	[C_STACK] = { "stack", "STACK", KS_CT_STACK, 0, .flags = KS_CF_KEY },
 };
 
+/* when the target last exec'd (0: not since attaching), read from the map:
+ * the object was loaded without the skeleton, whose bss pointer is not
+ * the map's memory then */
+static uint64_t target_exec_ns(const struct ml_state *st)
+{
+	struct memleak_bpf__bss b = { 0 };
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.bss), &zero, &b))
+		return 0;
+	return b.exec_ns;
+}
+
 static size_t group_allocs(struct ml_state *st, struct arec *recs, size_t n,
 			   uint64_t now, struct group *g)
 {
 	size_t ng = 0;
+	uint64_t exec_ns = st->user ? target_exec_ns(st) : 0;
 
 	qsort(recs, n, sizeof(*recs), by_stack);
 	for (size_t i = 0; i < n; i++) {
@@ -925,6 +943,9 @@ static size_t group_allocs(struct ml_state *st, struct arec *recs, size_t n,
 
 		if (st->older_ns &&
 		    (a->ts_ns > now || now - a->ts_ns < st->older_ns))
+			continue;
+		/* the old image's, gone with it at the target's exec */
+		if (a->ts_ns < exec_ns)
 			continue;
 		c = ng ? &g[ng - 1] : NULL;
 		if (!c || c->stack != a->stack || c->kind != a->kind) {
