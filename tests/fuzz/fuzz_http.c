@@ -17,9 +17,9 @@
  * The collector (export.c, which runs BPF) is played by the harness.
  */
 #include <crypt.h>
-#include <zlib.h>
 #include "export/export.h"
 #include "fuzz.h"
+#include "gunzip.h"
 
 static struct ks_export X;
 static struct ks_webcfg cfg_users;
@@ -114,36 +114,6 @@ static bool is_known(const char *path)
 	return false;
 }
 
-static char *inflate_all(const char *gz, size_t len, size_t *out_len)
-{
-	size_t cap = 4 * len + 1024;
-	char *raw = malloc(cap);
-	z_stream z = { 0 };
-
-	if (!raw || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		abort();
-	z.next_in = (unsigned char *)gz;
-	z.avail_in = len;
-	for (;;) {
-		int rc;
-
-		z.next_out = (unsigned char *)raw + z.total_out;
-		z.avail_out = cap - z.total_out;
-		rc = inflate(&z, Z_FINISH);
-		if (rc == Z_STREAM_END)
-			break;
-		if (rc != Z_BUF_ERROR && rc != Z_OK)
-			abort();
-		cap *= 2;
-		raw = realloc(raw, cap);
-		if (!raw)
-			abort();
-	}
-	*out_len = z.total_out;
-	inflateEnd(&z);
-	return raw;
-}
-
 static void check_resp(const struct ks_http_resp *p)
 {
 	static const int ok[] = { 200, 400, 401, 403, 404, 405, 429, 500,
@@ -227,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ks_http_req plain = q;
 		struct ks_http_resp p2;
 		size_t rl;
-		char *raw = inflate_all(p.body, p.len, &rl);
+		unsigned char *raw = ks_fuzz_gunzip(p.body, p.len, &rl);
 
 		plain.accept_encoding = NULL;
 		ks_http_handle(&X, cfg, &plain, &p2);
