@@ -254,6 +254,8 @@ int ks_usyms_add_map(struct ks_usyms *u, uint64_t start, uint64_t end,
 /* add the executable file mappings of /proc/PID/maps-format text */
 int ks_usyms_add_maps_text(struct ks_usyms *u, const char *text);
 size_t ks_usyms_nmaps(const struct ks_usyms *u);
+/* an executable mapping of path (as the process names it) was seen */
+bool ks_usyms_has_module(const struct ks_usyms *u, const char *path);
 /* ret_addr: addr is a return address (stack frames): look up addr - 1.
  * 0, or -1 when no mapping covers addr.  Strings live until the next
  * ks_usyms call that changes the mappings. */
@@ -296,6 +298,9 @@ void ks_strv_free(char **v);
 bool ks_is_loader(const char *path);
 bool ks_is_libc(const char *path);
 pid_t ks_tgid_of(pid_t pid);
+/* pid maps path's file (same device and inode, or same path): 1, 0 not,
+ * -errno when /proc/PID/maps cannot be read */
+int ks_proc_maps_file(pid_t pid, const char *path);
 void ks_comm_of(pid_t pid, char *buf, size_t len);
 
 /*

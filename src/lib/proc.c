@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +167,43 @@ void ks_comm_of(pid_t pid, char *buf, size_t len)
 		buf[strcspn(buf, "\n")] = '\0';
 		fclose(f);
 	}
+}
+
+/*
+ * Does pid map path's file?  By device and inode (the target may name it
+ * by another path: a symlink, its own mount namespace), else by the path
+ * text.  1 yes, 0 no, -errno when its maps cannot be read.
+ */
+int ks_proc_maps_file(pid_t pid, const char *path)
+{
+	char p[64], line[4352];
+	struct stat sb;
+	bool have_sb = stat(path, &sb) == 0;
+	int found = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/maps", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long long ino;
+		char *file = strchr(line, '/');
+
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min,
+			   &ino) != 3)
+			continue;
+		if (have_sb && ino && ino == (unsigned long long)sb.st_ino &&
+		    makedev(maj, min) == sb.st_dev)
+			found = 1;
+		else if (file) {
+			file[strcspn(file, "\n")] = '\0';
+			found = !strcmp(file, path);
+		}
+	}
+	fclose(f);
+	return found;
 }
 
 void ks_proc_init(struct ks_proc *p)

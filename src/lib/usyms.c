@@ -404,6 +404,14 @@ size_t ks_usyms_nmaps(const struct ks_usyms *u)
 	return u->nmaps;
 }
 
+bool ks_usyms_has_module(const struct ks_usyms *u, const char *path)
+{
+	for (size_t i = 0; i < u->nmaps; i++)
+		if (!strcmp(u->maps[i].path, path))
+			return true;
+	return false;
+}
+
 /*
  * Load bias of the file mapped at m: the segment holding m's file offset
  * says which p_vaddr m->start stands for.  ET_EXEC is placed where linked.

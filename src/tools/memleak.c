@@ -744,8 +744,18 @@ static int ml_start(struct ks_run *r)
 	} else if (r->o.pid) {
 		r->o.pid = ks_tgid_of(r->o.pid);
 	}
-	if (st->user && st->obj)
+	if (st->user && st->obj) {
 		snprintf(st->object, sizeof(st->object), "%s", st->obj);
+		/* probes on an object the process never maps never fire:
+		 * a silent empty run (a command is checked at its end) */
+		if (!r->o.command &&
+		    ks_proc_maps_file(r->o.pid, st->obj) == 0) {
+			ks_err("process %d does not map %s (--obj names the "
+			       "allocator object it uses: see /proc/%d/maps)",
+			       (int)r->o.pid, st->obj, (int)r->o.pid);
+			return -1;
+		}
+	}
 	else if (st->user && r->o.command && object_for_exe(st, st->exe))
 		return -1;
 	else if (st->user && !r->o.command && object_for_pid(st, r->o.pid))
@@ -1039,6 +1049,15 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 				      -WTERMSIG(pr->status) :
 				      WEXITSTATUS(pr->status));
 	}
+	/* --obj naming an object the process never mapped (a command
+	 * checked now, after it ran): not one call was seen */
+	if (st->user && st->obj && rep->final && st->us &&
+	    !stats[ML_ST_ALLOCS] && !stats[ML_ST_FREES] &&
+	    !stats[ML_ST_FREE_UNKNOWN] && !ks_usyms_has_module(st->us,
+							     st->object))
+		ks_run_note(r, "no allocator call seen: %d never mapped %s "
+			    "(--obj names the allocator object the process "
+			    "uses)", (int)pr->pid, st->object);
 	ks_report_u64(rep, "sample", sample);
 	ks_report_u64(rep, "older_ms", st->older_ns / 1000000);
 	ks_report_u64(rep, "total_bytes", tot_bytes);
