@@ -5,8 +5,9 @@
 # where: host vm
 #
 # --obj naming an object the process never maps is not a silent empty
-# run.  leak_tree is static (its own malloc, no libc.so mapped):
-#   pid/   -p PID --obj LIBC: exit 1, one line saying it does not map it
+# run.  leaker and leak_tree are static (their own malloc, no libc.so):
+#   pid/   -p PID (a leaker waiting) --obj LIBC: exit 1, one line saying
+#          it does not map it
 #   cmd/   -- leak_tree --obj LIBC: the final report's note says no
 #          allocator call was seen and LIBC was never mapped
 #   good/  -- leak_tree --obj leak_tree: its 8 leaks, no note
@@ -20,17 +21,14 @@ set --
 [ -n "$MODE" ] && set -- -m "$MODE"
 
 mkdir -p "$OUT/pid" "$OUT/cmd" "$OUT/good"
-sleep 30 &
-SP=$!
-# a static sleeper: busybox is static in the VMs, /bin/sleep is not on
-# the host; leak_tree's own image is static everywhere
-"$WL/leak_tree" 20 1 /dev/null &
+# a static process that waits (for a file that never comes)
+"$WL/leaker" -w "$OUT/never" "$OUT/pid/truth.json" &
 LT=$!
 sleep 0.2
 "$KSCOPE" memleak -j -d 1 -p "$LT" --obj "$libc" "$@" \
 	> "$OUT/pid/kscope.json" 2> "$OUT/pid/kscope.err"
 echo $? > "$OUT/pid/kscope.rc"
-kill "$LT" "$SP" 2>/dev/null
+kill "$LT" 2>/dev/null
 wait 2>/dev/null
 "$KSCOPE" memleak -j --obj "$libc" "$@" -- "$WL/leak_tree" 3 48 \
 	"$OUT/cmd/truth.json" > "$OUT/cmd/kscope.json" 2> "$OUT/cmd/kscope.err"
