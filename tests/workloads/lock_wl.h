@@ -8,6 +8,7 @@
 #define KS_LOCK_WL_H
 
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,7 @@ struct lwl_worker {
 	long idx;
 	long ok, again;		/* op's 1s and 0s */
 	pthread_t t;
+	pid_t tid;		/* its thread id, ground truth for --by tid */
 };
 
 struct lwl_run {
@@ -172,6 +174,18 @@ static inline void lwl_drain(int fd)
 
 static struct lwl_run *lwl_cur;
 
+/* the workers' thread ids as a JSON array: "[12, 13]" */
+static inline void lwl_tids(const struct lwl_run *r, char *out, size_t len)
+{
+	size_t n = snprintf(out, len, "[");
+
+	for (long i = 0; i < r->threads && n < len; i++)
+		n += snprintf(out + n, len - n, "%s%d", i ? ", " : "",
+			      (int)r->w[i].tid);
+	if (n < len)
+		snprintf(out + n, len - n, "]");
+}
+
 static void *lwl_worker_main(void *arg)
 {
 	struct lwl_worker *w = arg;
@@ -180,6 +194,7 @@ static void *lwl_worker_main(void *arg)
 	long i;
 
 	lwl_pin(w->idx);
+	w->tid = (pid_t)syscall(SYS_gettid);
 	wl_name(r->comm);
 	pthread_barrier_wait(&lwl_go);
 	/* timed from here: a slow start must not eat the run */

@@ -45,7 +45,7 @@ static void drain(void)
 int main(int argc, char **argv)
 {
 	int blocking = 0, n;
-	char out[512];
+	char out[1536], tids[1024];
 	long writes;
 
 	if (argc > 1 && !strcmp(argv[1], "-b")) {
@@ -83,11 +83,13 @@ int main(int argc, char **argv)
 	close(pfd[0]);
 	close(pfd[1]);
 	writes = run.ok + run.again;
+	lwl_tids(&run, tids, sizeof(tids));
 	n = snprintf(out, sizeof(out),
-		     "{\"threads\": %ld, \"per_thread\": %ld, \"writes\": %ld, "
+		     "{\"threads\": %ld, \"tids\": %s, \"per_thread\": %ld, "
+		     "\"writes\": %ld, "
 		     "\"written\": %ld, \"full\": %ld, \"bytes\": %ld, "
 		     "\"seconds\": %.6f, \"ns_per_write\": %.1f}\n",
-		     run.threads, run.len.ops, writes, run.ok, run.again, bytes, run.seconds,
+		     run.threads, tids, run.len.ops, writes, run.ok, run.again, bytes, run.seconds,
 		     run.seconds * 1e9 / (writes ? writes : 1));
 	return write(1, out, n) == n ? 0 : 1;
 }
