@@ -20,6 +20,7 @@ import pytest
 from test_cli import KSCOPE, TOOLS, features, needs_root, wait_tracing
 from export_lib import Exporter
 
+CAP_DAC_OVERRIDE = 1
 CAP_DAC_READ_SEARCH = 2
 CAP_SYS_PTRACE = 19
 CAP_SYS_ADMIN = 21
@@ -222,3 +223,24 @@ def test_memleak_reads_target_files_inside_its_root(tmp_path):
     named = {lk["func"] for lk in truth["leaks"]
              if any(f.startswith(lk["func"]) for f in frames)}
     assert "leak_malloc" in named, sorted(frames)[:20]
+
+
+@needs_root
+def test_pprof_keeps_what_writing_beside_the_file_takes(tmp_path):
+    """--pprof FILE writes each profile beside FILE and renames it: in a
+    directory root does not own (sudo kscope ... --pprof ~/p.pb.gz), that
+    takes CAP_DAC_OVERRIDE, kept; the profile is there at the end."""
+    runnable("kmem")
+    d = tmp_path / "user"
+    d.mkdir()
+    os.chown(d, 65534, 65534)
+    d.chmod(0o755)
+    prof = d / "p.pb.gz"
+    run_and_check(["kmem", "-s", "-j", "-v", "-d", "60", "--pprof",
+                   str(prof)], bits(CAP_DAC_OVERRIDE), {"cap_dac_override"})
+    out = subprocess.run([KSCOPE, "kmem", "-s", "-j", "-d", "1", "--pprof",
+                          str(prof)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "cannot write" not in out.stderr, \
+        out.stderr
+    assert prof.read_bytes()[:2] == b"\x1f\x8b"

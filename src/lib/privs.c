@@ -10,6 +10,8 @@
  *     time: CAP_SYS_PTRACE (ptrace read access to a process whose
  *     capabilities are not a subset of ours) and CAP_DAC_READ_SEARCH
  *     (its files, whoever owns them);
+ *   - --pprof FILE writes a new profile beside FILE at each report and
+ *     renames it: CAP_DAC_OVERRIDE, for a directory root does not own;
  *   - kscope export starts profile runs on request (/debug/pprof/ endpoints): it
  *     keeps what loading and attaching takes, CAP_BPF and CAP_PERFMON
  *     (or CAP_SYS_ADMIN where those two are not held).
@@ -99,6 +101,10 @@ uint64_t ks_caps_for(const struct ks_run *r)
 	if (r->tool->takes_command && (r->o.pid || r->o.command))
 		keep |= KS_CAPBIT(CAP_SYS_PTRACE) |
 			KS_CAPBIT(CAP_DAC_READ_SEARCH);
+	/* each report writes a new profile beside FILE and renames it:
+	 * `sudo kscope ... --pprof ~/p.pb.gz` writes in a user's directory */
+	if (r->o.pprof)
+		keep |= KS_CAPBIT(CAP_DAC_OVERRIDE);
 	return keep;
 }
 
