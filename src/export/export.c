@@ -456,6 +456,7 @@ static void collect_run(struct tool_run *t, struct ks_job *j)
 	pthread_rwlock_wrlock(&E.x.lock);
 	ks_mstore_add_report(E.x.store, &rep);
 	add_drops(&rep);
+	E.x.gen++;
 	pthread_rwlock_unlock(&E.x.lock);
 	ks_report_done(&rep);
 	t->collect_s += ks_now() - t0;
@@ -463,6 +464,7 @@ static void collect_run(struct tool_run *t, struct ks_job *j)
 	ks_mstore_set(E.x.store, "kscope_collect_seconds_total", v, 0);
 	ks_mstore_add(E.x.store, "kscope_collect_seconds_total", v,
 		      (uint64_t)(t->collect_s * 1e9));
+	E.x.gen++;
 	pthread_rwlock_unlock(&E.x.lock);
 }
 
@@ -506,6 +508,7 @@ static void collect(void)
 			if (E.runs[i].up)
 				prog_stats(&E.runs[i]);
 	process_stats(&pv);
+	E.x.gen++;
 	pthread_rwlock_unlock(&E.x.lock);
 }
 
@@ -904,6 +907,7 @@ static void shutdown_all(void)
 	service_jobs(true);
 	ks_httpd_stop(E.httpd);
 	E.httpd = NULL;
+	ks_http_pages_free(&E.x);
 	for (int i = 0; i < E.nruns; i++) {
 		if (E.runs[i].up)
 			ks_run_stop(&E.runs[i].r);
@@ -960,6 +964,7 @@ int ks_export_main(int argc, char **argv)
 		return KS_EXIT_RUNTIME;
 	pthread_rwlock_init(&E.x.lock, NULL);
 	pthread_mutex_init(&E.x.jobs_lock, NULL);
+	pthread_mutex_init(&E.x.page_lock, NULL);
 	pthread_cond_init(&E.x.jobs_done, NULL);
 	E.x.main_thread = pthread_self();
 	E.x.started = ks_now();
@@ -1015,6 +1020,9 @@ int ks_export_main(int argc, char **argv)
 		double wake = service_jobs(false);
 		int sig;
 
+		/* a job's report changes the store too */
+		ks_http_publish(&E.x);
+
 		if (next < wake)
 			wake = next;
 		sig = ks_wait_until(wake, &set);
@@ -1024,6 +1032,7 @@ int ks_export_main(int argc, char **argv)
 			reload();
 		if (ks_now() >= next) {
 			collect();
+			ks_http_publish(&E.x);
 			next += E.interval;
 			if (next < ks_now())
 				next = ks_now() + E.interval;

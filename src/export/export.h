@@ -103,6 +103,14 @@ struct ks_http_resp {
 /* answer one request; resp->body is the caller's to free */
 void ks_http_handle(struct ks_export *x, struct ks_webcfg *cfg,
 		    const struct ks_http_req *q, struct ks_http_resp *p);
+/*
+ * The rendered /metrics page: the main thread renders it once per change
+ * of the store (ks_http_publish), in the variants scrapes asked for, so
+ * that a scrape copies bytes and neither renders nor waits for the store's
+ * lock.  A variant never asked for is rendered by its first scrape.
+ */
+void ks_http_publish(struct ks_export *x);
+void ks_http_pages_free(struct ks_export *x);
 /* true when an Accept header prefers OpenMetrics 1.0.0 to text 0.0.4 */
 bool ks_http_wants_openmetrics(const char *accept);
 /* true when Accept-Encoding allows gzip */
@@ -125,6 +133,11 @@ int ks_httpd_port(const struct ks_httpd *h);
 struct ks_export {
 	struct ks_mstore *store;
 	pthread_rwlock_t lock;		/* store */
+	unsigned long gen;		/* store changes, under lock */
+	/* the rendered page (http.c) */
+	pthread_mutex_t page_lock;
+	struct ks_page *page;		/* NULL until published */
+	unsigned want;			/* variants scrapes asked for */
 	int ntools;			/* tools running */
 	double started;			/* ks_now() */
 	/* profiles: requests waiting for the collector thread */

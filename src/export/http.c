@@ -6,8 +6,8 @@
  * profile request that takes N seconds holds up nobody else.
  *
  * A slow or hostile client cannot stall collection: collection runs in
- * the main thread and only shares the store's lock, held while a scrape
- * renders; connections are limited in number (overall and per address),
+ * the main thread, which also renders the /metrics page after each change
+ * (a scrape copies it); connections are limited in number (overall and per address),
  * idle ones time out, and request headers are bounded in size.
  */
 #include <arpa/inet.h>
@@ -154,50 +154,165 @@ static void text(struct ks_http_resp *p, int status, const char *msg)
 		p->status = 500;
 }
 
-/* gzip body in place; false (body untouched) when it does not pay */
-static bool gzip_body(struct ks_http_resp *p)
+/* ---- the rendered page ------------------------------------------------------ */
+/* variants: bit 0 OpenMetrics, bit 1 gzip */
+#define NVARIANT	4
+
+struct ks_page {
+	int refs;			/* under page_lock */
+	unsigned long gen;
+	unsigned have;			/* variants rendered */
+	char *body[NVARIANT];
+	size_t len[NVARIANT];
+	bool gz[NVARIANT];		/* gzip paid: body is compressed */
+};
+
+static void page_put(struct ks_export *x, struct ks_page *pg)
+{
+	bool last;
+
+	pthread_mutex_lock(&x->page_lock);
+	last = --pg->refs == 0;
+	pthread_mutex_unlock(&x->page_lock);
+	if (!last)
+		return;
+	for (int i = 0; i < NVARIANT; i++)
+		free(pg->body[i]);
+	free(pg);
+}
+
+/* render the store (the caller holds its lock at least for reading) */
+static int render(struct ks_export *x, bool om, char **body, size_t *len)
+{
+	FILE *f;
+
+	*body = NULL;
+	*len = 0;
+	f = open_memstream(body, len);
+	if (!f)
+		return -1;
+	ks_mstore_write(x->store, f, om);
+	if (fclose(f)) {
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* level 6 once per page rather than level 1 per scrape; false (body
+ * untouched) when it does not pay */
+static bool gzip_buf(char **body, size_t *len, int level)
 {
 	unsigned char *out;
-	size_t len;
+	size_t n;
 
-	/* level 1: a scrape is rendered each time, speed matters more than
-	 * a few bytes */
-	if (ks_gzip(p->body, p->len, 1, &out, &len))
+	if (ks_gzip(*body, *len, level, &out, &n))
 		return false;
-	free(p->body);
-	p->body = (char *)out;
-	p->len = len;
-	header(p, "Content-Encoding", "gzip");
+	free(*body);
+	*body = (char *)out;
+	*len = n;
 	return true;
+}
+
+void ks_http_publish(struct ks_export *x)
+{
+	struct ks_page *pg, *old;
+	unsigned want;
+
+	pthread_mutex_lock(&x->page_lock);
+	want = x->want;
+	old = x->page;
+	pthread_mutex_unlock(&x->page_lock);
+	/* the main thread is the store's only writer: gen is stable here */
+	if (!want || (old && old->gen == x->gen && (old->have & want) == want))
+		return;
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return;
+	pg->refs = 1;
+	pg->gen = x->gen;
+	pthread_rwlock_rdlock(&x->lock);
+	for (int v = 0; v < NVARIANT; v++)
+		if ((want & 1u << v) && !render(x, v & 1, &pg->body[v],
+						&pg->len[v]))
+			pg->have |= 1u << v;
+	pthread_rwlock_unlock(&x->lock);
+	for (int v = 0; v < NVARIANT; v++)
+		if ((pg->have & 1u << v) && (v & 2))
+			pg->gz[v] = gzip_buf(&pg->body[v], &pg->len[v], 6);
+	pthread_mutex_lock(&x->page_lock);
+	x->page = pg;
+	pthread_mutex_unlock(&x->page_lock);
+	if (old)
+		page_put(x, old);
+}
+
+void ks_http_pages_free(struct ks_export *x)
+{
+	struct ks_page *pg;
+
+	pthread_mutex_lock(&x->page_lock);
+	pg = x->page;
+	x->page = NULL;
+	pthread_mutex_unlock(&x->page_lock);
+	if (pg)
+		page_put(x, pg);
 }
 
 static void metrics(struct ks_export *x, const struct ks_http_req *q,
 		    struct ks_http_resp *p)
 {
 	bool om = ks_http_wants_openmetrics(q->accept);
-	FILE *f;
+	bool gz = ks_http_accepts_gzip(q->accept_encoding);
+	unsigned v = (om ? 1 : 0) | (gz ? 2 : 0);
+	struct ks_page *pg;
+	bool zipped = false;
 
 	p->body = NULL;
 	p->len = 0;
-	f = open_memstream(&p->body, &p->len);
-	if (!f) {
-		text(p, 500, "out of memory\n");
-		return;
+	pthread_mutex_lock(&x->page_lock);
+	x->want |= 1u << v;
+	pg = x->page;
+	if (pg && (pg->have & 1u << v))
+		pg->refs++;
+	else
+		pg = NULL;
+	pthread_mutex_unlock(&x->page_lock);
+	if (pg) {
+		/* the page's bytes: a copy, outside every lock */
+		p->body = malloc(pg->len[v] + 1);
+		if (p->body) {
+			memcpy(p->body, pg->body[v], pg->len[v]);
+			p->body[pg->len[v]] = 0;	/* as open_memstream */
+			p->len = pg->len[v];
+			zipped = pg->gz[v];
+		}
+		page_put(x, pg);
+	} else {
+		/* a variant nobody asked for before: rendered here once,
+		 * published from the next change on */
+		int err;
+
+		pthread_rwlock_rdlock(&x->lock);
+		err = render(x, om, &p->body, &p->len);
+		pthread_rwlock_unlock(&x->lock);
+		if (!err && gz)
+			zipped = gzip_buf(&p->body, &p->len, 1);
+		if (err) {
+			p->body = NULL;
+			p->len = 0;
+		}
 	}
-	pthread_rwlock_rdlock(&x->lock);
-	ks_mstore_write(x->store, f, om);
-	pthread_rwlock_unlock(&x->lock);
-	if (fclose(f)) {
-		free(p->body);
-		p->body = NULL;
+	if (!p->body) {
 		text(p, 500, "out of memory\n");
 		return;
 	}
 	p->status = 200;
 	p->ctype = om ? CT_OM : CT_TEXT;
 	header(p, "Vary", "Accept, Accept-Encoding");
-	if (ks_http_accepts_gzip(q->accept_encoding))
-		gzip_body(p);
+	if (zipped)
+		header(p, "Content-Encoding", "gzip");
 }
 
 static const char index_html[] =

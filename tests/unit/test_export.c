@@ -247,6 +247,7 @@ static void test_handler(void **state)
 	(void)state;
 	x.store = ks_mstore_new(fams, 10, 0);
 	pthread_rwlock_init(&x.lock, NULL);
+	pthread_mutex_init(&x.page_lock, NULL);
 	ks_mstore_set(x.store, "t_up", v, 1);
 
 	handle(&x, NULL, (struct ks_http_req){ .method = "GET", .path = "/metrics" }, &p);
@@ -338,9 +339,64 @@ static void test_handler(void **state)
 	pthread_rwlock_destroy(&x.lock);
 }
 
+/* the published page: scrapes copy it; the store's next change (gen) and
+ * publish replace it; a variant first asked for is rendered by its scrape */
+static void test_page(void **state)
+{
+	struct ks_export x = { 0 };
+	struct ks_http_resp p;
+	const char *v[] = { "kmem" };
+
+	(void)state;
+	x.store = ks_mstore_new(fams, 10, 0);
+	pthread_rwlock_init(&x.lock, NULL);
+	pthread_mutex_init(&x.page_lock, NULL);
+	ks_mstore_set(x.store, "t_up", v, 1);
+	ks_http_publish(&x);		/* nobody asked yet: nothing */
+	assert_null(x.page);
+	handle(&x, NULL, (struct ks_http_req){ .method = "GET", .path = "/metrics" }, &p);
+	assert_int_equal(p.status, 200);
+	assert_non_null(strstr(p.body, "t_up{tool=\"kmem\"} 1\n"));
+	free(p.body);
+	assert_int_equal(x.want, 1);
+	ks_http_publish(&x);
+	assert_non_null(x.page);
+	/* changed without a new generation: the page still says 1 */
+	ks_mstore_set(x.store, "t_up", v, 0);
+	ks_http_publish(&x);
+	handle(&x, NULL, (struct ks_http_req){ .method = "GET", .path = "/metrics" }, &p);
+	assert_int_equal(p.status, 200);
+	assert_int_equal(p.len, strlen(p.body));
+	assert_non_null(strstr(p.body, "t_up{tool=\"kmem\"} 1\n"));
+	free(p.body);
+	x.gen++;
+	ks_http_publish(&x);
+	handle(&x, NULL, (struct ks_http_req){ .method = "GET", .path = "/metrics" }, &p);
+	assert_non_null(strstr(p.body, "t_up{tool=\"kmem\"} 0\n"));
+	free(p.body);
+	/* gzip asked for: rendered by the scrape, then published zipped */
+	handle(&x, NULL, (struct ks_http_req){ .method = "GET", .path = "/metrics",
+		.accept_encoding = "gzip" }, &p);
+	assert_int_equal(p.status, 200);
+	free(p.body);
+	assert_int_equal(x.want, 1 | 4);
+	ks_http_publish(&x);
+	handle(&x, NULL, (struct ks_http_req){ .method = "GET", .path = "/metrics",
+		.accept_encoding = "gzip" }, &p);
+	assert_int_equal(p.status, 200);
+	assert_true(p.len >= 2 && (unsigned char)p.body[0] == 0x1f &&
+		    (unsigned char)p.body[1] == 0x8b);
+	free(p.body);
+	ks_http_pages_free(&x);
+	assert_null(x.page);
+	ks_mstore_free(x.store);
+	pthread_rwlock_destroy(&x.lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_webcfg_full),
 		cmocka_unit_test(test_webcfg_empty_and_null),
 		cmocka_unit_test(test_webcfg_errors),
