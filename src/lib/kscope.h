@@ -301,6 +301,9 @@ pid_t ks_tgid_of(pid_t pid);
 /* pid maps path's file (same device and inode, or same path): 1, 0 not,
  * -errno when /proc/PID/maps cannot be read */
 int ks_proc_maps_file(pid_t pid, const char *path);
+/* a cgroup v2 id (bpf_get_current_cgroup_id()) as its path below the
+ * cgroup2 mount ("/system.slice/x.service"), or NULL when not found */
+const char *ks_cgroup_path(uint64_t id);
 void ks_comm_of(pid_t pid, char *buf, size_t len);
 
 /*

@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <ftw.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -364,4 +366,93 @@ void ks_proc_end(struct ks_proc *p)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	p->pidfd = -1;
+}
+
+/*
+ * cgroup v2 ids as paths.  bpf_get_current_cgroup_id() is the kernfs id
+ * of the task's cgroup2 directory, which is its inode number there; the
+ * directory with that inode, found by walking the cgroup2 mount, is the
+ * path ("/system.slice/foo.service", relative to the mount).  The walk is
+ * remembered, and done again for an unknown id at most once a second: a
+ * cgroup made after the last walk is found, one already removed is not.
+ */
+struct cg_name {
+	uint64_t id;
+	char *path;
+};
+
+static struct cg_name *cg_names;
+static size_t cg_n, cg_cap;
+static char cg_root[PATH_MAX];
+static size_t cg_root_len;
+static time_t cg_walked;
+
+static int cg_visit(const char *path, const struct stat *sb, int type,
+		    struct FTW *ftw)
+{
+	struct cg_name *n;
+
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	if (cg_n == cg_cap) {
+		size_t cap = cg_cap ? cg_cap * 2 : 64;
+
+		n = realloc(cg_names, cap * sizeof(*n));
+		if (!n)
+			return 1;
+		cg_names = n;
+		cg_cap = cap;
+	}
+	n = &cg_names[cg_n];
+	n->id = sb->st_ino;
+	n->path = strdup(path[cg_root_len] ? path + cg_root_len : "/");
+	if (n->path)
+		cg_n++;
+	return 0;
+}
+
+static void cg_walk(void)
+{
+	char line[PATH_MAX + 256];
+	FILE *f;
+
+	for (size_t i = 0; i < cg_n; i++)
+		free(cg_names[i].path);
+	cg_n = 0;
+	if (!cg_root[0]) {
+		f = fopen("/proc/self/mounts", "re");
+		if (!f)
+			return;
+		while (fgets(line, sizeof(line), f)) {
+			char dev[64], dir[PATH_MAX], type[32];
+
+			if (sscanf(line, "%63s %4095s %31s", dev, dir,
+				   type) == 3 && !strcmp(type, "cgroup2")) {
+				snprintf(cg_root, sizeof(cg_root), "%s", dir);
+				break;
+			}
+		}
+		fclose(f);
+		if (!cg_root[0])
+			return;
+		cg_root_len = strlen(cg_root);
+	}
+	nftw(cg_root, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
+}
+
+const char *ks_cgroup_path(uint64_t id)
+{
+	time_t now = time(NULL);
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < cg_n; i++)
+			if (cg_names[i].id == id)
+				return cg_names[i].path;
+		if (pass || now == cg_walked)
+			break;
+		cg_walked = now;
+		cg_walk();
+	}
+	return NULL;
 }

@@ -728,7 +728,8 @@ static int by_sort(const void *a, const void *b)
 	return x->k.tid < y->k.tid ? -1 : x->k.tid > y->k.tid;
 }
 
-enum { C_LOCK, C_CALLER, C_KIND, C_COMM, C_TID, C_CGROUP, C_OWNER,
+enum { C_LOCK, C_CALLER, C_KIND, C_COMM, C_TID, C_CGROUP, C_CGROUP_PATH,
+       C_OWNER,
        C_OWNER_PID, C_COUNT, C_TOTAL, C_AVG, C_MAX, C_ADDR, C_LOCK_NAME,
        C_HIST, C_STACK, C_NCOLS };
 
@@ -740,7 +741,9 @@ enum { C_LOCK, C_CALLER, C_KIND, C_COMM, C_TID, C_CGROUP, C_OWNER,
 	[C_COMM] = { "comm", "COMM", KS_CT_COMM, -16, .flags = KS_CF_KEY },	\
 	[C_TID] = { "tid", "TID", KS_CT_U64, 8, .flags = KS_CF_KEY },	\
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_CT_U64, 10,			\
-		       .flags = KS_CF_KEY },				\
+		       .flags = KS_CF_KEY | KS_CF_NOTEXT },		\
+	[C_CGROUP_PATH] = { "cgroup_path", "CGROUP", KS_CT_STR, -30,	\
+			    .flags = KS_CF_KEY },			\
 	[C_OWNER] = { "owner.comm", "OWNER", KS_CT_COMM, -16,		\
 		      .flags = KS_CF_KEY },				\
 	[C_OWNER_PID] = { "owner.pid", "OPID", KS_CT_U64, 8,		\
@@ -802,8 +805,10 @@ static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf,
 		buf[C_COMM].flags |= HIDDEN;
 	if (!(by & LOCK_BY_TID))
 		buf[C_TID].flags |= HIDDEN;
-	if (!(by & LOCK_BY_CGROUP))
+	if (!(by & LOCK_BY_CGROUP)) {
 		buf[C_CGROUP].flags |= HIDDEN;
+		buf[C_CGROUP_PATH].flags |= HIDDEN;
+	}
 	if (!(by & LOCK_BY_OWNER)) {
 		buf[C_OWNER].flags |= HIDDEN;
 		buf[C_OWNER_PID].flags |= HIDDEN;
@@ -874,6 +879,8 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
 		free(rows);
 		return;
 	}
+	bool by_cgroup = run_by(&st->lo) & LOCK_BY_CGROUP;
+
 	sort_key = st->lo.sort;
 	qsort(rows, n, sizeof(*rows), by_sort);
 	for (size_t i = 0; i < n; i++) {
@@ -905,6 +912,16 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold)
 		ks_cell_comm(t, row, C_COMM, w->k.comm, KS_COMM_LEN);
 		ks_cell_u64(t, row, C_TID, w->k.tid);
 		ks_cell_u64(t, row, C_CGROUP, w->k.cgroup);
+		if (by_cgroup) {
+			const char *cg = ks_cgroup_path(w->k.cgroup);
+
+			if (!cg) {	/* removed since, or another mount's */
+				snprintf(name, sizeof(name), "[id %" PRIu64
+					 "]", (uint64_t)w->k.cgroup);
+				cg = name;
+			}
+			ks_cell_str(t, row, C_CGROUP_PATH, cg);
+		}
 		ks_cell_comm(t, row, C_OWNER, w->k.owner_comm, KS_COMM_LEN);
 		ks_cell_u64(t, row, C_OWNER_PID, w->k.owner_pid);
 		ks_cell_u64(t, row, C_COUNT, w->v.count);

@@ -78,7 +78,9 @@ enum { LOCKS_OPT_BY = 2100, LOCKS_OPT_CALLER, LOCKS_OPT_TYPE,
 "      --by KEYS          key rows by any of lock, caller, comm, tid,\n"	\
 "                         cgroup (comma-separated; default lock,comm);\n"	\
 "                         caller: first kernel frame outside the lock\n"	\
-"                         and scheduler text (a short stack walk)\n"	\
+"                         and scheduler text (a short stack walk);\n"	\
+"                         cgroup: shown as its path below the cgroup2\n"	\
+"                         mount\n"	\
 "  -S, --sort KEY         sort rows by total (default), count, max, avg\n"	\
 "  -L, --lock LOCK[,...]  only these locks: a kernel symbol (+0xoff),\n"	\
 "                         an address, mmap_lock, siglock or rq_lock\n"	\

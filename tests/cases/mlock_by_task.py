@@ -34,9 +34,12 @@ def check(out, env, mode):
     assert rep["by"] == "lock,cgroup", rep["by"]
     check_lock_entries(rep, comm=None, kinds=("mutex:",))
     cgid = int((out / "cgroup_id").read_text())
+    # and its path below the cgroup2 mount, as a user would name it
+    cgpath = (out / "cgroup_path").read_text().strip()
     locks = defaultdict(int)
     for e in rep["entries"]:
         assert e["cgroup"] == cgid, (e["cgroup"], cgid)
+        assert e["cgroup_path"] == cgpath, (e["cgroup_path"], cgpath)
         locks[e["addr"]] += e["count"]     # kinds (sleeping, ...) summed
     top = max(locks.values(), default=0)
     if exact:

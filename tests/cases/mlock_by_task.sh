@@ -6,7 +6,8 @@
 # --by tid and --by cgroup against the workload's own ids.  Four threads
 # write to one pipe, 5000 writes each, from a cgroup made for the run;
 # the workload reports its threads' ids, the cgroup's id is the inode
-# number of its cgroup2 directory.  One kscope keys by lock and tid,
+# number of its cgroup2 directory (and its path the row's cgroup_path).
+# One kscope keys by lock and tid,
 # another beside it by lock and cgroup.
 . "$(dirname "$0")/_lib.sh"
 
@@ -17,7 +18,7 @@ cg=$root/ks_bytask_$$
 mkdir "$cg" || ks_skip "cannot make a cgroup under $root"
 trap 'rmdir "$cg" 2>/dev/null' EXIT
 stat -c %i "$cg" > "$OUT/cgroup_id"
-echo "$cg" > "$OUT/cgroup_path"
+echo "/ks_bytask_$$" > "$OUT/cgroup_path"
 ks_bg tid mlock --by lock,tid -c lkbytask
 ks_start mlock --by lock,cgroup -c lkbytask
 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2/pipe_writers" lkbytask 4 5000' \
