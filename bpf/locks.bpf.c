@@ -268,17 +268,30 @@ static __always_inline void lock_owner(u64 lock, u32 flags,
 	struct task_struct *t;
 	long owner;
 
-	/* a mutex's first begin has SPIN too: optimistic spinning */
-	if (flags & LOCK_F_MUTEX) {
+	/* a mutex's first begin has SPIN too: optimistic spinning; on
+	 * PREEMPT_RT a mutex wait is an rt_mutex wait (RT alone) */
+	if ((flags & LOCK_F_MUTEX) ||
+	    (flags & (LOCK_F_RT | LOCK_F_SPIN | LOCK_F_READ | LOCK_F_WRITE)) ==
+	    LOCK_F_RT) {
 		struct mutex *m = (void *)lock;
+		/* PREEMPT_RT's struct mutex, like struct rt_mutex, begins
+		 * with its struct rt_mutex_base, whose owner's low bit is
+		 * RT_MUTEX_HAS_WAITERS; the contention tracepoints pass
+		 * that rt_mutex_base */
+		struct rt_mutex_base *rb = (void *)lock;
 
-		if (!bpf_core_field_exists(m->owner))
-			return;		/* PREEMPT_RT: an rt_mutex */
-		owner = BPF_CORE_READ(m, owner.counter);
+		if (bpf_core_field_exists(m->owner))
+			owner = BPF_CORE_READ(m, owner.counter);
+		else if (bpf_core_field_exists(rb->owner))
+			owner = (long)BPF_CORE_READ(rb, owner);
+		else
+			return;
 	} else if ((flags & (LOCK_F_READ | LOCK_F_WRITE)) &&
 		   !(flags & (LOCK_F_SPIN | LOCK_F_RT | LOCK_F_PERCPU))) {
 		struct rw_semaphore *sem = (void *)lock;
 
+		if (!bpf_core_field_exists(sem->owner))
+			return;		/* PREEMPT_RT: an rwbase_rt */
 		owner = BPF_CORE_READ(sem, owner.counter);
 		if (owner & 1)
 			return;		/* RWSEM_READER_OWNED: no one task */

@@ -51,6 +51,12 @@ enum lock_drop {
 	 * map's bucket lock is a spin lock: spinlock --calls sees it) and
 	 * the map refused the nested update (-EBUSY) */
 	LOCK_DROP_REENTERED,
+	/* runs of kscope's programs the kernel skipped, one already running
+	 * on that CPU (bpf_prog_info.recursion_misses; PREEMPT_RT, where a
+	 * program can be preempted by a task that runs it again): each is a
+	 * lost begin/entry or end/exit; a lost end can also be seen as
+	 * missed at that thread's next one */
+	LOCK_DROP_RECURSION,
 	LOCK_DROP_MAX,
 };
 

@@ -558,3 +558,41 @@ void ks_stacks_done(struct ks_run *r, long gen)
 	if (fd >= 0 && gen >= 0)
 		ks_map_clear(fd, sizeof(uint32_t));
 }
+
+/*
+ * Runs of the programs the kernel skipped because one was already running
+ * on that CPU (struct bpf_prog_info's recursion_misses: the trampoline's
+ * per-program guard for fentry/fexit/tp_btf/raw_tp, bpf_prog_active for
+ * kprobes and tracepoints).  Each skipped run is an event not counted.
+ * fds: program fds only (a link fd would be read as a link).
+ */
+uint64_t ks_prog_recursion_misses(const int *fds, int n)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		if (fds[i] < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fds[i], &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+/* the same for every loaded program of obj */
+uint64_t ks_obj_recursion_misses(const struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		int fd = bpf_program__fd(p);
+
+		sum += ks_prog_recursion_misses(&fd, 1);
+	}
+	return sum;
+}

@@ -869,6 +869,10 @@ int ks_run_parse(struct ks_run *r, int argc, char **argv);
 void ks_print_header(struct ks_run *r);
 
 /* bpf object lifecycle helpers used inside start() */
+/* program runs the kernel skipped as recursion (bpf_prog_info's
+ * recursion_misses), summed: over program fds, over obj's programs */
+uint64_t ks_prog_recursion_misses(const int *fds, int n);
+uint64_t ks_obj_recursion_misses(const struct bpf_object *obj);
 int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj);
 int ks_bpf_load(struct ks_run *r, struct bpf_object *obj);
 int ks_bpf_attach(struct ks_run *r, struct bpf_program *p);

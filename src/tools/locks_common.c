@@ -26,7 +26,7 @@
 #include "locks.skel.h"
 
 const char *const locks_drop_names[] = {
-	"missed", "inflight_full", "reentered", NULL,
+	"missed", "inflight_full", "reentered", "recursion", NULL,
 };
 
 /*
@@ -552,6 +552,7 @@ static int attach_copy(struct ks_run *r, const struct bpf_program *p,
 	}
 	if (keep_fd(state(r), pfd))
 		return -1;
+	state(r)->prog_fds[state(r)->nprog_fds++] = pfd;
 	LIBBPF_OPTS(bpf_link_create_opts, ko, .tracing.cookie = fn->cookie);
 	lfd = bpf_link_create(pfd, 0, at, &ko);
 	if (lfd < 0) {
@@ -620,6 +621,16 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 	return 0;
 }
 
+void locks_extra_drops(struct ks_run *r, uint64_t *drops)
+{
+	struct locks_state *st = state(r);
+
+	if (st && st->skel)
+		drops[LOCK_DROP_RECURSION] +=
+			ks_obj_recursion_misses(st->skel->obj) +
+			ks_prog_recursion_misses(st->prog_fds, st->nprog_fds);
+}
+
 void locks_stop(struct ks_run *r)
 {
 	struct locks_state *st = state(r);
@@ -627,6 +638,7 @@ void locks_stop(struct ks_run *r)
 	/* links before the programs they hold, newest first */
 	while (st->nfds > 0)
 		close(st->fds[--st->nfds]);
+	st->nprog_fds = 0;
 	locks_bpf__destroy(st->skel);
 	st->skel = NULL;
 }

@@ -104,6 +104,8 @@ struct locks_state {
 	struct locks_bpf *skel;
 	int fds[LOCKS_MAX_FDS];	/* copies of programs and their links */
 	int nfds;
+	int prog_fds[LOCKS_MAX_FDS];	/* the copies among them */
+	int nprog_fds;
 	bool all_sleeping;	/* mlock --all-sleeping */
 	bool calls;		/* spinlock --calls */
 	/* spinlock --calls: contention programs beside it, or KS_MODE_MAX */
@@ -135,6 +137,8 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold);
 /* spinlock --calls: the "calls" table */
 void locks_collect_calls(struct ks_run *r, struct ks_report *rep,
 			 const struct locks_fn *fns, int nfns);
+/* tool->extra_drops: the programs' recursion misses */
+void locks_extra_drops(struct ks_run *r, uint64_t *drops);
 void locks_stop(struct ks_run *r);
 
 /* "mutex:sleeping", "rwlock-read:spinning", ... (see docs/locks.md) */

@@ -861,12 +861,9 @@ static uint64_t recursion_misses(struct bpf_program **p, int n)
 	uint64_t sum = 0;
 
 	for (int i = 0; i < n; i++) {
-		struct bpf_prog_info info;
-		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(p[i]);
 
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p[i]), &info, &len))
-			sum += info.recursion_misses;
+		sum += ks_prog_recursion_misses(&fd, 1);
 	}
 	return sum;
 }

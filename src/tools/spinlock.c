@@ -178,4 +178,5 @@ const struct ks_tool ks_tool_spinlock = {
 	.stop = locks_stop,
 	.state_size = sizeof(struct locks_state),
 	.drop_names = locks_drop_names,
+	.extra_drops = locks_extra_drops,
 };

@@ -10,11 +10,18 @@ def check(out, env, mode):
     writes, per = t["writes"], t["per_thread"]
     assert per > 0 and writes == t["threads"] * per == len(t["tids"]) * per
     exact = mode in ("fentry", "kprobe")
+    # PREEMPT_RT: mutexes are rt_mutexes; fentry loses runs to recursion
+    # there, counted (docs/locks.md): exact only with kprobes
+    rt = env.endswith("-rt")
+    kinds = ("rtmutex:", "mutex:") if rt else ("mutex:",)
+    may = ("recursion", "missed") if rt else ()
+    if rt and mode == "fentry":
+        exact = False
 
     # --by lock,tid: the pipe's mutex (the busiest lock) per thread
     rep = final(out, mode, "tid")
     assert rep["by"] == "lock,tid", rep["by"]
-    check_lock_entries(rep, comm=None, kinds=("mutex:",))
+    check_lock_entries(rep, comm=None, kinds=kinds, may_drop=may)
     per_lock = defaultdict(lambda: defaultdict(int))
     for e in rep["entries"]:
         per_lock[e["addr"]][e["tid"]] += e["count"]
@@ -32,7 +39,7 @@ def check(out, env, mode):
     # --by lock,cgroup: every row is the run's cgroup
     rep = final(out, mode)
     assert rep["by"] == "lock,cgroup", rep["by"]
-    check_lock_entries(rep, comm=None, kinds=("mutex:",))
+    check_lock_entries(rep, comm=None, kinds=kinds, may_drop=may)
     cgid = int((out / "cgroup_id").read_text())
     # and its path below the cgroup2 mount, as a user would name it
     cgpath = (out / "cgroup_path").read_text().strip()

@@ -10,8 +10,14 @@ def check(out, env, mode):
     fn = (out / "write_fn").read_text().strip()
     writes = t["writes"]
     assert writes == t["threads"] * t["per_thread"] > 0, t
+    # PREEMPT_RT: mutexes are rt_mutexes; fentry loses runs to recursion
+    # there, counted (docs/locks.md), differently in each instance
+    rt = env.endswith("-rt")
+    lossy = rt and mode == "fentry"
     for r in (rep, only):
-        check_lock_entries(r, comm="lkcall", kinds=("mutex:",))
+        check_lock_entries(r, comm="lkcall",
+                           kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),
+                           may_drop=("recursion", "missed") if rt else ())
     assert rep["by"] == only["by"] == "lock,caller,comm", rep["by"]
     assert (rep["sort"], only["sort"]) == ("total", "count")
     totals = [e["total_ns"] for e in rep["entries"]]
@@ -24,7 +30,11 @@ def check(out, env, mode):
     callers = {func_of(e["caller"]) for e in rep["entries"]
                if e["addr"] == pipe}
     assert callers == {fn}, f"pipe mutex callers {callers}, want {fn}"
-    if mode in ("fentry", "kprobe"):
+    if lossy:
+        rec = rep["dropped"]["recursion"]
+        assert locks[pipe] <= writes <= locks[pipe] + rec, \
+            (locks[pipe], rec, writes)
+    elif mode in ("fentry", "kprobe"):
         assert locks[pipe] == writes, (locks[pipe], writes)
     else:
         assert 0 < locks[pipe] <= writes, (locks[pipe], writes)
@@ -33,4 +43,9 @@ def check(out, env, mode):
                                   "comm").items()
             if func_of(k[1]) == fn}
     got = rows(only, "addr", "caller", "kind", "comm")
+    if lossy:
+        slack = rep["dropped"]["recursion"] + only["dropped"]["recursion"]
+        assert set(got) <= set(want) and all(
+            abs(got[k] - want[k]) <= slack for k in got), (got, want)
+        return
     assert got == want, f"--caller {fn}: {got} != {want}"
