@@ -104,8 +104,16 @@ def test_tool_still_names_kernel_symbols():
     """CAP_SYSLOG is gone, yet kernel stacks are named: the kallsyms file
     opened before the drop shows addresses."""
     runnable("kmem")
-    out = subprocess.run([KSCOPE, "kmem", "-s", "-j", "-d", "1"],
-                         capture_output=True, text=True, timeout=120)
+    # an idle machine may allocate nothing in a second: this test's own
+    # workload (forks, execs and opens: kmallocs on every pass) makes sure
+    busy = subprocess.Popen(
+        ["sh", "-c", "while :; do cat /proc/self/stat >/dev/null; done"])
+    try:
+        out = subprocess.run([KSCOPE, "kmem", "-s", "-j", "-d", "2"],
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        busy.kill()
+        busy.wait()
     assert out.returncode == 0, out.stderr
     rep = json.loads(out.stdout.splitlines()[-1])
     frames = [f for e in rep["entries"] for f in e["stack"]]
