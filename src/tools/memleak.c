@@ -511,8 +511,12 @@ static int set_common(struct ks_run *r, uint32_t stack_bytes)
 	bpf_map__set_max_entries(sk->maps.allocs, r->o.max_entries);
 	bpf_map__set_max_entries(sk->maps.stacks, stacks < 1024 ? 1024 : stacks);
 	bpf_map__set_value_size(sk->maps.stacks, stack_bytes);
+	/* one entry per thread inside an allocator call: as many threads as
+	 * allocations tracked, up to the 8192 the object declares */
 	if (!st->user)
 		bpf_map__set_max_entries(sk->maps.pending, 1);
+	else if (r->o.max_entries < (long)bpf_map__max_entries(sk->maps.pending))
+		bpf_map__set_max_entries(sk->maps.pending, r->o.max_entries);
 	return 0;
 }
 
@@ -1162,7 +1166,9 @@ const struct ks_tool ks_tool_memleak = {
 "      --obj PATH         user mode: probe this allocator object instead\n"
 "                         of the one the process uses (libc, jemalloc..)\n"
 "  --max-entries is the number of outstanding allocations tracked: 65536\n"
-"  by default for memleak.  Stacks are always collected (-s is implied).\n",
+"  by default for memleak; in user mode also the threads that can be\n"
+"  inside an allocator call at once (at most 8192).  Stacks are always\n"
+"  collected (-s is implied).\n",
 	.examples =
 "  kscope memleak -o 5s 10               kernel: allocations older than 5 s,\n"
 "                                        every 10 s\n"
