@@ -195,6 +195,7 @@ struct ks_ksym {
 	uint64_t addr;
 	const char *name;
 	const char *module;	/* NULL for vmlinux */
+	char type;		/* kallsyms' letter: t, T, d, D, b, ... */
 };
 
 struct ks_ksyms *ks_ksyms_load(const char *path); /* NULL: /proc/kallsyms */
@@ -203,6 +204,12 @@ const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k,
 				      uint64_t addr);
 const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *k,
 				       const char *name);
+/* the data object addr lies in: the nearest data symbol at or below it
+ * (kallsyms types d, b, r), not a linker-made section bound (__start_*,
+ * __stop_*, ...); NULL when none (without CONFIG_KALLSYMS_ALL kallsyms
+ * has only those bounds, and a static variable no name) */
+const struct ks_ksym *ks_ksyms_data_lookup(const struct ks_ksyms *k,
+					   uint64_t addr);
 /* where symbol s (from this table) ends: the next higher symbol address,
  * or s->addr + 1 for the last one */
 uint64_t ks_ksyms_end(const struct ks_ksyms *k, const struct ks_ksym *s);

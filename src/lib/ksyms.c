@@ -131,6 +131,7 @@ struct ks_ksyms *ks_ksyms_load(const char *path)
 			goto fail;
 		/* arena may move: store offsets now, pointers after load */
 		k->syms[k->n].addr = addr;
+		k->syms[k->n].type = type;
 		k->syms[k->n].name = (const char *)(uintptr_t)off;
 		k->syms[k->n].module = mod ? (const char *)(uintptr_t)(moff + 1)
 					   : NULL;
@@ -184,6 +185,32 @@ const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k, uint64_t addr)
 	while (lo > 0 && k->syms[lo - 1].addr == k->syms[lo].addr)
 		lo--;
 	return &k->syms[lo];
+}
+
+/* section bounds the linker or vmlinux.lds make, data-typed in kallsyms
+ * even without CONFIG_KALLSYMS_ALL: no variable is called that */
+static bool section_bound(const char *name)
+{
+	static const char *const pre[] = {
+		"__start_", "__stop_", "__end_", "__init_", "__bss_",
+		"__brk_", "__per_cpu_", "_sdata", "_edata", "__nosave_",
+		"__kprobes_", "__entry_text_", "__irqentry_", "__softirqentry_",
+	};
+
+	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+		if (!strncmp(name, pre[i], strlen(pre[i])))
+			return true;
+	return false;
+}
+
+const struct ks_ksym *ks_ksyms_data_lookup(const struct ks_ksyms *k,
+					   uint64_t addr)
+{
+	const struct ks_ksym *s = ks_ksyms_lookup(k, addr);
+
+	if (!s || !strchr("dDbBrR", s->type) || section_bound(s->name))
+		return NULL;
+	return s;
 }
 
 static int cmp_name(const void *a, const void *b)

@@ -161,6 +161,16 @@ static void test_ksyms(void **state)
 	assert_null(ks_ksyms_by_name(k, "nope"));
 	/* absolute symbols with address 0 are dropped */
 	assert_null(ks_ksyms_by_name(k, "fixed_percpu_data"));
+	/* data objects: data symbols only, never a section bound (a static
+	 * lock without CONFIG_KALLSYMS_ALL was "__start_init_stack+0x76a20") */
+	s = ks_ksyms_data_lookup(k, 0xffffffff82000048ULL);
+	assert_non_null(s);
+	assert_string_equal(s->name, "other_data");
+	assert_null(ks_ksyms_data_lookup(k, 0xffffffff83076a20ULL));
+	assert_null(ks_ksyms_data_lookup(k, 0xffffffff81002004ULL));
+	s = ks_ksyms_data_lookup(k, 0xffffffffc0003010ULL);
+	assert_non_null(s);
+	assert_string_equal(s->module, "mymod");
 	ks_ksyms_free(k);
 	assert_null(ks_ksyms_load(FIXTURES "/does-not-exist"));
 }
