@@ -129,11 +129,21 @@ struct {
 	__type(value, struct spin_dropped);
 } mutex_dropped SEC(".maps");
 
-/* Mutexes held now, by lock address: the unlocker may be another task. */
+/*
+ * Locks held now.  A mutex or a write-held rwsem by lock address alone
+ * (tid 0): the unlocker may be another task.  An rwsem has many readers
+ * at once: each read hold by lock and reader.
+ */
+struct held_key {
+	u64 lock;
+	u32 tid;
+	u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
-	__type(key, u64);
+	__type(key, struct held_key);
 	__type(value, struct held_start);
 } held SEC(".maps");
 
@@ -637,16 +647,27 @@ int cont_end_tp(struct trace_event_raw_contention_end *ctx)
  * the next call on the same lock).  Replacing it is right in both cases;
  * only the second is a drop.
  */
+/* the lock type of a lock function, from its attach cookie */
+static __always_inline u32 fn_kind(u64 cookie)
+{
+	if (cookie & LOCK_FN_RWSEM_READ)
+		return LOCK_F_READ;
+	if (cookie & LOCK_FN_RWSEM_WRITE)
+		return LOCK_F_WRITE;
+	return LOCK_F_MUTEX;
+}
+
 static __always_inline int fn_enter(void *ctx, u64 lock)
 {
 	struct wait_start *s, n = {};
+	u64 cookie = bpf_get_attach_cookie(ctx);
 	u32 tid;
 
 	if (ks_skip_task())
 		return 0;
 	tid = (u32)bpf_get_current_pid_tgid();
 	n.lock = lock;
-	n.kind = LOCK_F_MUTEX | LOCK_K_CALL;
+	n.kind = fn_kind(cookie) | LOCK_K_CALL;
 	/* the lock function is on the stack here, not at the exit */
 	if (want_caller)
 		n.caller = lock_caller(ctx);
@@ -657,7 +678,7 @@ static __always_inline int fn_enter(void *ctx, u64 lock)
 	 * The time is taken last, written into the map's element: the
 	 * wait timed is the function's, not kscope's map update.
 	 */
-	n.outer = !!(bpf_get_attach_cookie(ctx) & LOCK_FN_OUTER);
+	n.outer = !!(cookie & LOCK_FN_OUTER);
 	s = bpf_map_lookup_elem(&tid_start, &tid);
 	if (s) {
 		/* the inner call of mutex_lock_io(), or a lost exit */
@@ -702,44 +723,72 @@ static __always_inline int fn_exit_wait(void *ctx)
  * mheld: the lock function returned; ret per enum lock_fn_how.  Only the
  * low 32 bits of the return register are the int these functions return.
  */
-static __always_inline void held_acquired(void *ctx, u64 lock, u64 how,
+/* where a hold of this kind is remembered: readers each on their own */
+static __always_inline struct held_key held_key_of(u64 lock, u32 kind)
+{
+	struct held_key k = { .lock = lock };
+
+	if (kind & LOCK_F_READ)
+		k.tid = (u32)bpf_get_current_pid_tgid();
+	return k;
+}
+
+static __always_inline void held_acquired(void *ctx, u64 lock, u64 cookie,
 					  int ret, u64 now,
 					  const struct wait_start *w)
 {
 	struct held_start h = {};
+	struct held_key hk;
+	u64 how = cookie & LOCK_FN_HOW;
 	u32 kind;
 
-	how &= LOCK_FN_HOW;
 	if (how == LOCK_FN_INT && ret != 0)
 		return;		/* interrupted or killed: not acquired */
 	if (how == LOCK_FN_TRY && ret != 1)
 		return;		/* trylock failed */
-	kind = LOCK_F_MUTEX | (how == LOCK_FN_TRY ? LOCK_K_TRYLOCK : 0);
+	kind = fn_kind(cookie) | (how == LOCK_FN_TRY ? LOCK_K_TRYLOCK : 0);
 	/* w: the entry's record (kprobes), with the caller found there;
 	 * fexit finds it here, as the first kernel frame */
 	if (!fill_key(ctx, &h.key, lock, kind, w))
 		return;
 	h.ts = now;
-	remember(&held, &lock, &h);
+	hk = held_key_of(lock, kind);
+	remember(&held, &hk, &h);
 }
 
 /*
- * mutex_unlock.  Not filtered: the unlocker may be any task, and only
- * locks whose acquirer passed the filter are in the map.  The entry runs
+ * mutex_unlock, up_read, up_write, downgrade_write.  Not filtered: the
+ * unlocker may be any task (a reader's is the reader), and only locks
+ * whose acquirer passed the filter are in the map.  The entry runs
  * before the release, so a new owner's exit always comes after this.
  */
-static __always_inline int held_release(u64 lock)
+static __always_inline int held_release(u64 lock, u64 cookie)
 {
 	u64 now = bpf_ktime_get_ns();	/* first: the release is now */
-	struct held_start *h = bpf_map_lookup_elem(&held, &lock);
+	struct held_key hk = held_key_of(lock, fn_kind(cookie));
+	struct held_start *h = bpf_map_lookup_elem(&held, &hk), rd = {};
 	struct lock_key key;
 	u32 gen;
 
 	if (!h)
 		return 0;	/* taken before we started, or untraced */
 	key = h->key;
+	/*
+	 * downgrade_write: the write hold ends here and the same task goes
+	 * on holding it for reading, under the key it took it with.
+	 */
+	if ((cookie & LOCK_FN_HOW) == LOCK_FN_DOWNGRADE) {
+		rd = *h;
+		rd.key.kind = (rd.key.kind & ~LOCK_F_WRITE) | LOCK_F_READ;
+		rd.ts = now;
+	}
 	now -= h->ts;
-	bpf_map_delete_elem(&held, &lock);
+	bpf_map_delete_elem(&held, &hk);
+	if ((cookie & LOCK_FN_HOW) == LOCK_FN_DOWNGRADE) {
+		struct held_key rk = held_key_of(lock, LOCK_F_READ);
+
+		remember(&held, &rk, &rd);
+	}
 	gen = ks_generation();
 	/*
 	 * Held across an interval boundary: the acquirer's stack is in the
@@ -816,13 +865,13 @@ int BPF_KRETPROBE(held_kretprobe, long ret)
 SEC("fentry/mutex_unlock")
 int BPF_PROG(unlock_fentry, void *lock)
 {
-	return held_release((u64)lock);
+	return held_release((u64)lock, bpf_get_attach_cookie(ctx));
 }
 
 SEC("kprobe/mutex_unlock")
 int BPF_KPROBE(unlock_kprobe, void *lock)
 {
-	return held_release((u64)lock);
+	return held_release((u64)lock, bpf_get_attach_cookie(ctx));
 }
 
 /* ---- spinlock --calls -------------------------------------------------- */

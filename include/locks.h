@@ -33,11 +33,16 @@ enum lock_fn_how {
 	LOCK_FN_INT = 1,	/* returns 0 when it acquired (-EINTR...) */
 	LOCK_FN_TRY = 2,	/* trylock: returns 1 when it acquired */
 	LOCK_FN_UNLOCK = 3,
+	LOCK_FN_DOWNGRADE = 4,	/* downgrade_write: write hold ends, a read
+				 * hold by the same task begins */
 	LOCK_FN_HOW = 0xff,	/* the bits above say more about the function */
 	/* calls another lock function on the same lock (mutex_lock_io()
 	 * calls mutex_lock() unless inlined): an entry found in flight on
 	 * the same lock is its outer half, not a lost exit */
 	LOCK_FN_OUTER = 0x100,
+	/* an rw_semaphore function, reader or writer side (no bit: mutex) */
+	LOCK_FN_RWSEM_READ = 0x200,
+	LOCK_FN_RWSEM_WRITE = 0x400,
 };
 
 /* Events not counted, after the common reasons (map_full, stack). */
@@ -115,6 +120,12 @@ struct lock_call_key {
 	char comm[KS_COMM_LEN];
 	unsigned int gen;		/* interval generation (ks_gen) */
 	unsigned int lclass;		/* enum lock_class */
+};
+
+/* bpf/slabname.bpf.c: in the address, out the name of its slab cache */
+struct lock_slab_args {
+	unsigned long long addr;
+	char name[32];
 };
 
 #endif

@@ -19,6 +19,9 @@ struct locks_fn {
 /* NULL-name terminated candidate lists; absent functions are skipped */
 extern const struct locks_fn locks_mutex_lock_fns[];
 extern const struct locks_fn locks_mutex_trylock_fns[];
+extern const struct locks_fn locks_rwsem_lock_fns[];
+extern const struct locks_fn locks_rwsem_trylock_fns[];
+extern const struct locks_fn locks_rwsem_unlock_fns[];
 extern const struct locks_fn locks_spin_fns[];
 bool locks_preempt_rt(void);
 
@@ -45,6 +48,7 @@ struct locks_prog {
 };
 
 struct locks_bpf;
+struct slabname_bpf;
 
 /* -S/--sort */
 enum locks_sort { LOCKS_SORT_TOTAL = 0, LOCKS_SORT_COUNT, LOCKS_SORT_MAX,
@@ -102,11 +106,12 @@ int locks_parse_opt(struct ks_run *r, int c, const char *arg);
 /* r->tool_state of mlock, mheld and spinlock (their state_size) */
 struct locks_state {
 	struct locks_bpf *skel;
+	struct slabname_bpf *slab;	/* heap locks' slab caches, or NULL */
 	int fds[LOCKS_MAX_FDS];	/* copies of programs and their links */
 	int nfds;
 	int prog_fds[LOCKS_MAX_FDS];	/* the copies among them */
 	int nprog_fds;
-	bool all_sleeping;	/* mlock --all-sleeping */
+	bool all_sleeping;	/* mlock, mheld --all-sleeping */
 	bool calls;		/* spinlock --calls */
 	/* spinlock --calls: contention programs beside it, or KS_MODE_MAX */
 	enum ks_mode calls_cont_mode;
@@ -146,8 +151,12 @@ const char *locks_kind_name(unsigned int kind, bool hold, char *buf,
 			    size_t len);
 /* "mmap_lock", "siglock", "rq_lock" for enum lock_class, else NULL */
 const char *locks_class_name(unsigned int lclass);
-/* kallsyms name of a static lock, or its hex address */
-const char *locks_lock_name(unsigned long long addr, char *buf, size_t len);
+/* a lock's name: its heap class, the kallsyms name of a static lock,
+ * "&CACHE" for one in a slab object (kernels with bpf_get_kmem_cache()),
+ * else its hex address */
+const char *locks_lock_name(const struct locks_state *st,
+			    unsigned int lclass, unsigned long long addr,
+			    char *buf, size_t len);
 
 extern const char *const locks_drop_names[];
 

@@ -9,13 +9,22 @@ static const struct locks_fn unlock_fns[] = {
 	{ "mutex_unlock", LOCK_FN_UNLOCK }, { NULL, 0 },
 };
 
+enum { OPT_ALL_SLEEPING = 2000 };
+
 static const struct option mheld_long[] = {
+	{ "all-sleeping", no_argument, NULL, OPT_ALL_SLEEPING },
 	LOCKS_LONG_OPTS,
 	{ 0 },
 };
 
 static int mheld_parse(struct ks_run *r, int c, const char *arg)
 {
+	struct locks_state *st = r->tool_state;
+
+	if (c == OPT_ALL_SLEEPING) {
+		st->all_sleeping = true;
+		return 0;
+	}
 	return locks_parse_opt(r, c, arg) < 0 ? -1 : 0;
 }
 
@@ -23,9 +32,9 @@ static void mheld_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	static const char why[] = "not offered: no tracepoint marks mutex "
 		"acquisition and release; hold time needs fentry or kprobes";
+	const struct locks_state *st = r->tool_state;
 	struct locks_fn unlock[1];
 
-	(void)r;
 	/* the tracepoint modes stay unsupported, with the reason shown */
 	snprintf(p->m[KS_MODE_TP_BTF].why, sizeof(p->m[0].why), "%s", why);
 	snprintf(p->m[KS_MODE_RAW_TP].why, sizeof(p->m[0].why), "%s", why);
@@ -40,33 +49,44 @@ static void mheld_probe(const struct ks_run *r, struct ks_probe *p)
 		return;
 	}
 	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock",
+			st->all_sleeping ?
+			"every mutex taken by mutex_lock*() or "
+			"mutex_trylock(), until mutex_unlock(); every rwsem "
+			"taken by down_read*() or down_write*(), until "
+			"up_read(), up_write() or downgrade_write()" :
 			"every mutex taken by mutex_lock*() or "
 			"mutex_trylock(), until mutex_unlock()");
 }
 
 static int mheld_start(struct ks_run *r)
 {
+	struct locks_state *st = r->tool_state;
 	struct locks_cfg cfg = { .held = true };
-	struct locks_fn fns[20], unlock[1];
+	struct locks_fn fns[32], unlock[4];
 	struct locks_prog progs[3] = { { 0 } };
 	struct locks_bpf *skel = locks_open(r, &cfg);
-	int n;
+	int n, nu;
 
 	if (!skel)
 		return -1;
 	n = locks_present(locks_mutex_lock_fns, fns, 16);
-	n += locks_present(locks_mutex_trylock_fns, fns + n, 4);
-	locks_present(unlock_fns, unlock, 1);
+	n += locks_present(locks_mutex_trylock_fns, fns + n, 2);
+	nu = locks_present(unlock_fns, unlock, 1);
+	if (st->all_sleeping) {
+		n += locks_present(locks_rwsem_lock_fns, fns + n, 10);
+		n += locks_present(locks_rwsem_trylock_fns, fns + n, 2);
+		nu += locks_present(locks_rwsem_unlock_fns, unlock + nu, 3);
+	}
 	/* releases first, so that no lock taken under tracing outlives
 	 * its unlock unseen */
 	if (r->mode == KS_MODE_FENTRY) {
 		progs[0] = (struct locks_prog){ skel->progs.unlock_fentry,
-						unlock, 1, false };
+						unlock, nu, false };
 		progs[1] = (struct locks_prog){ skel->progs.held_fexit,
 						fns, n, true };
 		return locks_load_attach(r, progs, 2);
 	}
-	progs[0] = (struct locks_prog){ skel->progs.unlock_kprobe, unlock, 1,
+	progs[0] = (struct locks_prog){ skel->progs.unlock_kprobe, unlock, nu,
 					false };
 	progs[1] = (struct locks_prog){ skel->progs.held_kretprobe, fns, n,
 					true };
@@ -104,7 +124,11 @@ const struct ks_tool ks_tool_mheld = {
 	.long_opts = mheld_long,
 	.short_opts = LOCKS_SHORT_OPTS,
 	.parse_opt = mheld_parse,
-	.args_help = LOCKS_ARGS_HELP,
+	.args_help =
+"      --all-sleeping     also rwsems: held from down_read*() or\n"
+"                         down_write*() (trylocks too) to up_read(),\n"
+"                         up_write() or downgrade_write()\n"
+	LOCKS_ARGS_HELP,
 	.probe = mheld_probe,
 	.start = mheld_start,
 	.collect = mheld_collect,

@@ -27,6 +27,9 @@ static int mlock_parse(struct ks_run *r, int c, const char *arg)
 
 #define MEASURES_FN	"time in every mutex_lock*() call, contended or " \
 			"not; ':sleeping' rows slept"
+#define MEASURES_FN_ALL	"time in every mutex_lock*(), down_read*() and " \
+			"down_write*() call, contended or not; ':sleeping' " \
+			"rows slept"
 #define MEASURES_TP	"contended mutex waits only, first " \
 			"contention_begin to contention_end"
 #define MEASURES_TP_ALL	"contended waits of every sleeping lock (mutex, " \
@@ -38,15 +41,8 @@ static void mlock_probe(const struct ks_run *r, struct ks_probe *p)
 
 	locks_probe_contention(p, st->all_sleeping ? MEASURES_TP_ALL :
 				  MEASURES_TP);
-	if (st->all_sleeping) {
-		static const char why[] = "--all-sleeping needs the "
-			"lock:contention tracepoints";
-
-		ks_mode_unsupported(&p->m[KS_MODE_FENTRY], why);
-		ks_mode_unsupported(&p->m[KS_MODE_KPROBE], why);
-		return;
-	}
-	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock", MEASURES_FN);
+	locks_probe_fns(p, locks_mutex_lock_fns, "mutex lock",
+			st->all_sleeping ? MEASURES_FN_ALL : MEASURES_FN);
 }
 
 /*
@@ -86,6 +82,11 @@ static int mlock_start(struct ks_run *r)
 		bool fe = r->mode == KS_MODE_FENTRY;
 
 		nfns = locks_present(locks_mutex_lock_fns, fns, 16);
+		/* --all-sleeping: the rwsems too (semaphores and rt_mutexes
+		 * are left to the contention tracepoints) */
+		if (st->all_sleeping)
+			nfns += locks_present(locks_rwsem_lock_fns,
+					      fns + nfns, 16);
 		/* exits first: an entry must never miss its exit */
 		progs[0] = (struct locks_prog){
 			fe ? skel->progs.lock_fexit : skel->progs.lock_kretprobe,
@@ -111,8 +112,9 @@ const struct ks_tool ks_tool_mlock = {
 		   "histogram per lock (or stack) and task name.",
 	.hist_help = "text: a histogram of wait times under each row",
 	.args_help =
-"      --all-sleeping     also rwsems, semaphores and rt_mutexes\n"
-"                         (contention tracepoint modes only)\n"
+"      --all-sleeping     also rwsems, semaphores and rt_mutexes; in\n"
+"                         fentry/kprobe modes rwsems (down_read*(),\n"
+"                         down_write*() calls timed like mutex_lock*())\n"
 	LOCKS_OWNER_HELP LOCKS_ARGS_HELP,
 	.examples =
 "  kscope mlock -d 10               mutex waits over 10 seconds\n"
