@@ -54,6 +54,8 @@ const volatile unsigned long long caller_lo[LOCK_MAX_FILTER] = {};
 const volatile unsigned long long caller_hi[LOCK_MAX_FILTER] = {};
 /* CPUs whose runqueue lock is checked (rq_lock names) */
 const volatile unsigned int nr_cpus = 0;
+/* where another kretprobe sends a function's return (arm64 kprobe mode) */
+const volatile unsigned long long kretprobe_tramp = 0, rethook_tramp = 0;
 
 
 /* cpu_start.lock while contention_end records: see cont_end() */
@@ -657,7 +659,85 @@ static __always_inline u32 fn_kind(u64 cookie)
 	return LOCK_F_MUTEX;
 }
 
-static __always_inline int fn_enter(void *ctx, u64 lock)
+/*
+ * At a kprobe on a function's first instruction, arm64 has the return
+ * address in the link register only: the callee has not pushed its frame
+ * record yet, so a stack walk from there goes from the lock function
+ * straight to its caller's caller (seen: f_pos_lock's caller shown as
+ * ksys_write, not fdget_pos).  The caller is then the link register,
+ * with a pointer-authentication code stripped (kernel text lies above
+ * 0xffff800000000000 whatever VA_BITS).  x86 pushed it on the stack.
+ */
+#if defined(__TARGET_ARCH_arm64)
+/*
+ * Another kretprobe on the same function that ran first (kprobes at one
+ * address run newest first: a second kscope's) has replaced the link
+ * register with its trampoline and pushed the real return address on
+ * the task's list: the newest entry is this call's.  Kernels with
+ * kretprobes on rethook keep it in task->rethooks instead.
+ */
+struct kretprobe_instance___ks {
+	struct llist_node llist;
+	void *ret_addr;
+} __attribute__((preserve_access_index));
+
+struct rethook_node___ks {
+	struct llist_node llist;
+	unsigned long ret_addr;
+} __attribute__((preserve_access_index));
+
+struct task_struct___ks {
+	struct llist_head kretprobe_instances;
+	struct llist_head rethooks;
+} __attribute__((preserve_access_index));
+
+static __always_inline u64 hijacked_lr(u64 lr)
+{
+	struct task_struct___ks *t = (void *)bpf_get_current_task();
+	struct llist_node *n;
+	u64 ret = 0;
+
+	if (lr == kretprobe_tramp &&
+	    bpf_core_field_exists(t->kretprobe_instances)) {
+		struct kretprobe_instance___ks *ri;
+
+		n = BPF_CORE_READ(t, kretprobe_instances.first);
+		if (!n)
+			return 0;
+		ri = (void *)n - bpf_core_field_offset(
+			struct kretprobe_instance___ks, llist);
+		ret = (u64)BPF_CORE_READ(ri, ret_addr);
+	} else if (lr == rethook_tramp && bpf_core_field_exists(t->rethooks)) {
+		struct rethook_node___ks *rn;
+
+		n = BPF_CORE_READ(t, rethooks.first);
+		if (!n)
+			return 0;
+		rn = (void *)n - bpf_core_field_offset(struct rethook_node___ks,
+						       llist);
+		ret = BPF_CORE_READ(rn, ret_addr);
+	}
+	return ret ? ret | 0xffff000000000000ULL : 0;
+}
+#endif
+
+static __always_inline u64 kprobe_entry_caller(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_arm64)
+	u64 lr = PT_REGS_RET(ctx) | 0xffff000000000000ULL;
+
+	if (lr == kretprobe_tramp || lr == rethook_tramp)
+		lr = hijacked_lr(lr);
+	return lr;
+#else
+	(void)ctx;
+	return 0;
+#endif
+}
+
+/* lr: the return address (kprobe_entry_caller), 0 where the stack walk
+ * has it */
+static __always_inline int fn_enter(void *ctx, u64 lock, u64 lr)
 {
 	struct wait_start *s, n = {};
 	u64 cookie = bpf_get_attach_cookie(ctx);
@@ -670,7 +750,7 @@ static __always_inline int fn_enter(void *ctx, u64 lock)
 	n.kind = fn_kind(cookie) | LOCK_K_CALL;
 	/* the lock function is on the stack here, not at the exit */
 	if (want_caller)
-		n.caller = lock_caller(ctx);
+		n.caller = lr && !in_lock_code(lr) ? lr : lock_caller(ctx);
 	if (by_mask & LOCK_BY_OWNER)
 		lock_owner(lock, n.kind, &n);
 	n.nvcsw = current_nvcsw();
@@ -808,7 +888,7 @@ static __always_inline int held_release(u64 lock, u64 cookie)
 SEC("fentry/mutex_lock")
 int BPF_PROG(lock_fentry, void *lock)
 {
-	return fn_enter(ctx, (u64)lock);
+	return fn_enter(ctx, (u64)lock, 0);
 }
 
 SEC("fexit/mutex_lock")
@@ -820,7 +900,7 @@ int BPF_PROG(lock_fexit, void *lock)
 SEC("kprobe/mutex_lock")
 int BPF_KPROBE(lock_kprobe, void *lock)
 {
-	return fn_enter(ctx, (u64)lock);
+	return fn_enter(ctx, (u64)lock, kprobe_entry_caller(ctx));
 }
 
 SEC("kretprobe/mutex_lock")

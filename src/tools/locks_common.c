@@ -452,6 +452,8 @@ static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 	skel->rodata->by_mask = by;
 	skel->rodata->want_caller = (by & LOCK_BY_CALLER) || lo->ncaller;
 	skel->rodata->want_class = (by & LOCK_BY_LOCK) || lo->classes;
+	skel->rodata->kretprobe_tramp = sym_addr("__kretprobe_trampoline");
+	skel->rodata->rethook_tramp = sym_addr("arch_rethook_trampoline");
 	skel->rodata->lock_text_lo = sym_addr("__lock_text_start");
 	skel->rodata->lock_text_hi = sym_addr("__lock_text_end");
 	skel->rodata->sched_text_lo = sym_addr("__sched_text_start");

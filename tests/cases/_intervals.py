@@ -39,7 +39,10 @@ def fold(entries, keys):
     return out
 
 
-def compare(out, keys, select=lambda e: True, min_reports=2):
+def compare(out, keys, select=lambda e: True, min_reports=2, may_drop=()):
+    """may_drop: drop reasons allowed (PREEMPT_RT's fentry recursion
+    misses: each instance loses its own events); every count may then
+    differ by at most what both instances said they dropped."""
     out = Path(out)
     for f in ("kscope.rc", "whole.rc"):
         rc = (out / f).read_text().strip()
@@ -51,16 +54,21 @@ def compare(out, keys, select=lambda e: True, min_reports=2):
     got = fold([e for r in ivs for e in r["entries"] if select(e)], keys)
     want = fold([e for e in whole[0]["entries"] if select(e)], keys)
     assert want, "the whole-run report has nothing to compare"
-    assert set(got) == set(want), (sorted(set(got) ^ set(want)))
+    slack = sum(r["dropped"].get(d, 0) for r in ivs + whole
+                for d in may_drop)
+    odd = set(got) ^ set(want)
+    assert sum((got.get(k) or want.get(k)).get("count", 0)
+               for k in odd) <= slack, (sorted(odd), slack)
     for k, w in want.items():
         if "hist_count" in w:
             assert w["hist_count"] == w["count"], (k, w)
     for k, w in want.items():
-        g = got[k]
+        g = got.get(k, {})
         for f, v in w.items():
             if isinstance(v, list):
                 continue        # nested objects: checked by their tests
-            assert g[f] == v, (k, f, g[f], v)
+            assert abs(g.get(f, 0) - v) <= slack, (k, f, g.get(f), v, slack)
     for r in ivs + whole:
-        assert all(v == 0 for v in r["dropped"].values()), r["dropped"]
+        assert all(v == 0 for k, v in r["dropped"].items()
+                   if k not in may_drop), r["dropped"]
     return ivs, whole[0]

@@ -2,13 +2,13 @@
 from collections import defaultdict
 
 from _check import final, truth
-from _locks import final_also, func_of
+from _locks import final_also, func_of, rt_lossy
 
 # the function that takes mm->mmap_lock for each syscall, by kernel
 # (__do_sys_mincore is inlined into __x64_sys_mincore on some builds)
 CALLERS = {
     "mincore": ("__do_sys_mincore", "__x64_sys_mincore",
-                "__se_sys_mincore"),
+                "__arm64_sys_mincore", "__se_sys_mincore"),
     "mprotect": ("do_mprotect_pkey",),
     "mmap": ("vm_mmap_pgoff",),
     "munmap": ("__vm_munmap",),
@@ -29,21 +29,37 @@ def by_syscall(rep):
     return dict(n)
 
 
+def same(got, want, rep, lossy):
+    """exactly, or on PREEMPT_RT with fentry (programs skipped by the
+    kernel's recursion guard, counted in dropped.recursion) short by at
+    most what was dropped"""
+    if not lossy:
+        assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+        return got == want
+    assert all(v == 0 for k, v in rep["dropped"].items()
+               if k not in ("recursion", "missed")), rep["dropped"]
+    lost = rep["dropped"]["recursion"] + rep["dropped"]["missed"]
+    return set(got) <= set(want) and all(
+        got.get(k, 0) <= v for k, v in want.items()) and \
+        sum(want.values()) - sum(got.values()) <= lost
+
+
 def check(out, env, mode):
     held = final(out, mode)
     wait = final_also(out, "wait", mode)
     t = truth(out)
-    for r in (held, wait):
-        assert all(v == 0 for v in r["dropped"].values()), r["dropped"]
+    lossy = rt_lossy(env, mode)
     want = {("mincore", "rwsem-read"): t["mincore"],
             ("mprotect", "rwsem-write"): t["mprotect"],
             ("mmap", "rwsem-write"): t["mmap"],
             ("munmap", "rwsem-write"): t["munmap"]}
     got = by_syscall(wait)
-    assert got == want, f"mlock: {got}, want {want}"
+    assert same(got, want, wait, lossy), \
+        f"mlock: {got}, want {want}, dropped {wait['dropped']}"
     # mheld: munmap's write hold is downgraded, then held for reading
     want[("munmap", "rwsem-read")] = t["munmap"]
     got = by_syscall(held)
-    assert got == want, f"mheld: {got}, want {want}"
+    assert same(got, want, held, lossy), \
+        f"mheld: {got}, want {want}, dropped {held['dropped']}"
     for e in held["entries"]:
         assert e["max_ns"] > 0 and e["total_ns"] >= e["max_ns"], e

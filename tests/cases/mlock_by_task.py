@@ -2,7 +2,7 @@
 from collections import defaultdict
 
 from _check import final, truth
-from _locks import check_lock_entries
+from _locks import check_lock_entries, rt_lossy
 
 
 def check(out, env, mode):
@@ -15,7 +15,7 @@ def check(out, env, mode):
     rt = env.endswith("-rt")
     kinds = ("rtmutex:", "mutex:") if rt else ("mutex:",)
     may = ("recursion", "missed") if rt else ()
-    if rt and mode == "fentry":
+    if rt_lossy(env, mode):
         exact = False
 
     # --by lock,tid: the pipe's mutex (the busiest lock) per thread

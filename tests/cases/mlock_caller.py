@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, final_also, func_of, rows
+from _locks import by_lock, check_lock_entries, final_also, func_of, rows, rt_lossy
 
 
 def check(out, env, mode):
@@ -13,7 +13,7 @@ def check(out, env, mode):
     # PREEMPT_RT: mutexes are rt_mutexes; fentry loses runs to recursion
     # there, counted (docs/locks.md), differently in each instance
     rt = env.endswith("-rt")
-    lossy = rt and mode == "fentry"
+    lossy = rt_lossy(env, mode)
     for r in (rep, only):
         check_lock_entries(r, comm="lkcall",
                            kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),

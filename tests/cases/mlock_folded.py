@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+from _locks import rt_lossy
 from _check import folded, stderr, truth
 
 
@@ -10,7 +11,7 @@ def check(out, env, mode):
     stacks = blocks[0]["stacks"] if blocks else []
     assert all(f[0] == "lkpipe" for f, _ in stacks), stacks
     n = sum(w for f, w in stacks if "pipe_write_[k]" in f)
-    if mode == "fentry" and env.endswith("-rt"):
+    if rt_lossy(env, mode):
         # lost runs of fentry on PREEMPT_RT: see mlock_pipe.py
         assert t["writes"] - t["writes"] // 1000 <= n <= t["writes"], \
             f"{n} mutex_lock calls, {t['writes']} writes (RT fentry)"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries
+from _locks import by_lock, check_lock_entries, rt_lossy
 
 
 def check(out, env, mode):
@@ -16,12 +16,12 @@ def check(out, env, mode):
     rt = env.endswith("-rt")
     check_lock_entries(rep, comm="lkpipe", kinds=(
         ("rtmutex:", "mutex:") if rt else ("mutex:",)),
-        may_drop=("recursion", "missed") if rt and mode == "fentry" else ())
+        may_drop=("recursion", "missed") if rt_lossy(env, mode) else ())
     locks = by_lock(rep)
     top = max(locks.values(), default=0)
     if mode in ("fentry", "kprobe"):
         # every call timed: the pipe's mutex, once per write
-        if rt and mode == "fentry":
+        if rt_lossy(env, mode):
             # see rt_fentry_lost below: every lost call is counted
             rec = rep["dropped"]["recursion"]
             assert top <= writes <= top + rec, \

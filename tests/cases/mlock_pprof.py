@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+from _locks import rt_lossy
 from _check import final, go_pprof_top, pprof, truth
 
 
@@ -26,7 +27,7 @@ def check(out, env, mode):
     # pipe_write(), anon_pipe_write() since 6.16
     writes = max([c for f, (_, c) in by_fn.items()
                   if f.endswith("pipe_write")] or [0])
-    if mode == "fentry" and env.endswith("-rt"):
+    if rt_lossy(env, mode):
         # lost runs of fentry on PREEMPT_RT: see mlock_pipe.py
         assert t["writes"] - t["writes"] // 1000 <= writes <= t["writes"], \
             (writes, t)

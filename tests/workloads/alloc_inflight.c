@@ -15,6 +15,7 @@
  */
 #pragma GCC optimize("no-omit-frame-pointer")
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -156,7 +157,8 @@ int main(int argc, char **argv)
 {
 	pthread_t tids[4096];
 	pthread_attr_t attr;
-	long n, i;
+	long n, i, stack;
+	int rc;
 	FILE *f;
 
 	if (argc != 4) {
@@ -173,18 +175,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bad size '%s'\n", argv[2]);
 		return 2;
 	}
-	if (pthread_barrier_init(&named, NULL, n) ||
-	    pthread_barrier_init(&inside, NULL, n) ||
-	    pthread_attr_init(&attr) ||
-	    pthread_attr_setstacksize(&attr, 64 << 10)) {
-		perror("alloc_inflight: set-up");
+	/* small stacks, but not below the architecture's minimum (arm64:
+	 * 128 KiB) */
+	stack = 64 << 10;
+	if (stack < PTHREAD_STACK_MIN)
+		stack = PTHREAD_STACK_MIN;
+	rc = pthread_barrier_init(&named, NULL, n);
+	if (!rc)
+		rc = pthread_barrier_init(&inside, NULL, n);
+	if (!rc)
+		rc = pthread_attr_init(&attr);
+	if (!rc)
+		rc = pthread_attr_setstacksize(&attr, stack);
+	for (i = 0; !rc && i < n; i++)
+		rc = pthread_create(&tids[i], &attr, thread, (void *)i);
+	if (rc) {
+		fprintf(stderr, "alloc_inflight: thread set-up: %s\n",
+			strerror(rc));
 		return 1;
 	}
-	for (i = 0; i < n; i++)
-		if (pthread_create(&tids[i], &attr, thread, (void *)i)) {
-			perror("alloc_inflight: pthread_create");
-			return 1;
-		}
 	for (i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
 	f = fopen(argv[3], "w");
