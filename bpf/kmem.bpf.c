@@ -35,14 +35,11 @@ static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 	key.kind = kind;
 	key.gen = ks_generation();
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx, key.gen);
-
-		if (id < 0)
-			return 0;
-		key.stackid = id;
+		key.stackid = ks_kstack(ctx, key.gen);
+		if (key.stackid == KS_NO_STACK)
+			return 0;	/* counted as a stack drop */
 	} else {
 		key.site = site;
-		key.stackid = -1;
 	}
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	v = ks_lookup_or_init(&counts, &key, &zero, KS_DROP_MAP_FULL);

@@ -5,7 +5,7 @@
  * taken and user space derives the site as the first frame outside the
  * page allocator; -s shows the whole stack.  With stack_every N > 1 (--sample,
  * and `kscope report`) only every Nth allocation on each CPU walks the stack;
- * the others are still counted, exactly, under KPAGES_NOSTACK with their
+ * the others are still counted, exactly, under KS_NO_STACK with their
  * comm and order.
  */
 #include "common.bpf.h"
@@ -46,19 +46,15 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 	static const struct kpages_val zero;
 	struct kpages_key key = {};
 	struct kpages_val *v;
-	s64 id;
 
 	if (!page || ks_skip_task())
 		return 0;
 	key.gen = ks_generation();
-	key.stackid = KPAGES_NOSTACK;
 	if (take_stack()) {
 		/* a failed walk (counted) loses the allocation unless counts
 		 * are kept apart from stacks anyway, as when sampling */
-		id = ks_kstack(ctx, key.gen);
-		if (id >= 0)
-			key.stackid = id;
-		else if (stack_every <= 1)
+		key.stackid = ks_kstack(ctx, key.gen);
+		if (key.stackid == KS_NO_STACK && stack_every <= 1)
 			return 0;
 	}
 	key.order = order;

@@ -417,14 +417,12 @@ static __always_inline bool fill_key(void *ctx, struct lock_key *key,
 		if (!caller_passes(caller))
 			return false;
 	}
-	key->stackid = -1;
+	key->stackid = KS_NO_STACK;
 	key->gen = ks_generation();
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx, key->gen);
-
-		if (id < 0)
+		key->stackid = ks_kstack(ctx, key->gen);
+		if (key->stackid == KS_NO_STACK)
 			return false;	/* counted as a stack drop */
-		key->stackid = id;
 	}
 	key->kind = kind;
 	if (by_mask & LOCK_BY_LOCK) {
@@ -876,7 +874,7 @@ static __always_inline int held_release(u64 lock, u64 cookie)
 	 * reported, and this hold belongs to the new interval.  Counted as a
 	 * lost stack rather than shown under a stack that may be gone.
 	 */
-	if (key.stackid >= 0 && key.gen != gen) {
+	if (key.stackid != KS_NO_STACK && key.gen != gen) {
 		ks_drop(KS_DROP_STACK);
 		return 0;
 	}
@@ -964,14 +962,12 @@ static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 
 	if (ks_skip_task())
 		return 0;
-	key.stackid = -1;
+	key.stackid = KS_NO_STACK;
 	key.gen = ks_generation();
 	if (use_stacks) {
-		s64 id = ks_kstack(ctx, key.gen);
-
-		if (id < 0)
-			return 0;
-		key.stackid = id;
+		key.stackid = ks_kstack(ctx, key.gen);
+		if (key.stackid == KS_NO_STACK)
+			return 0;	/* counted as a stack drop */
 	}
 	key.lock = lock;
 	if (want_class)

@@ -8,11 +8,11 @@
  * stack and the -o age filter without keeping a second per-stack counter
  * up to date on every event.
  *
- * Stacks are deduplicated in a hash map keyed by a 64-bit hash of the
- * frames rather than in a BPF stack map: a stack map drops a new stack
- * whenever its bucket is taken (birthday collisions long before it is
- * full), which is bcc memleak's silent loss.  Here a stack is lost only
- * when the table is really full, and that is counted.
+ * Stacks are deduplicated as every tool's are (ks_stack_store(): a hash
+ * map keyed by a 64-bit hash of the frames, not a BPF stack map, whose
+ * bucket collisions drop stacks long before it is full: bcc memleak's
+ * silent loss).  Here a stack is lost only when the table is really
+ * full, and that is counted.
  *
  * Kernel mode has one thin program per tracepoint and attach mode
  * (tp_btf, raw_tp, tracepoint); user mode has uprobes on the allocator
@@ -42,18 +42,6 @@ struct {
 	__uint(key_size, sizeof(u64));
 	__uint(value_size, KS_MAX_STACK_DEPTH * 8);
 } stacks SEC(".maps");
-
-struct stack_buf {
-	u64 ips[KS_MAX_STACK_DEPTH];
-};
-
-/* too big for the 512-byte BPF stack */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct stack_buf);
-} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -93,38 +81,9 @@ static __always_inline void stat_inc(u32 idx)
 /* Key of this event's stack in the stacks map, or 0 (counted). */
 static __always_inline u64 get_stack(void *ctx)
 {
-	u32 zero = 0;
-	struct stack_buf *b = bpf_map_lookup_elem(&scratch, &zero);
-	u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a over 64-bit words */
-	long n;
-	int i;
-
-	if (!b)
-		return 0;
-	n = bpf_get_stack(ctx, b->ips, stack_bytes,
-			  user_mode ? BPF_F_USER_STACK : 0);
-	if (n <= 0) {
-		ks_drop(KS_DROP_STACK);
-		return 0;
-	}
-	n /= 8;
-	for (i = 0; i < KS_MAX_STACK_DEPTH; i++) {
-		if (i >= n)
-			break;
-		h ^= b->ips[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 32;
-	h |= 1;			/* 0 means "no stack" */
-	if (bpf_map_lookup_elem(&stacks, &h))
-		return h;
-	/* the rest of ips[] was zeroed by bpf_get_stack(): no stale frames */
-	if (bpf_map_update_elem(&stacks, &h, b->ips, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&stacks, &h)) {
-		ks_drop(ML_DROP_STACKS_FULL);
-		return 0;
-	}
-	return h;
+	return ks_stack_store(ctx, &stacks, stack_bytes,
+			      user_mode ? BPF_F_USER_STACK : 0,
+			      ML_DROP_STACKS_FULL);
 }
 
 static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)

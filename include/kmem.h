@@ -8,11 +8,10 @@ enum kmem_kind { KMEM_KMALLOC = 0, KMEM_CACHE = 1 };
 
 struct kmem_key {
 	unsigned long long site;	/* call site, 0 with stacks */
-	int stackid;			/* -1 without stacks */
+	unsigned long long stackid;	/* KS_NO_STACK without stacks */
 	unsigned int kind;		/* enum kmem_kind */
-	char comm[KS_COMM_LEN];
 	unsigned int gen;		/* interval generation (ks_gen) */
-	unsigned int pad;
+	char comm[KS_COMM_LEN];
 };
 
 struct kmem_val {

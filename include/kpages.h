@@ -4,14 +4,13 @@
 
 #include "ks_common.h"
 
-/* stackid of the allocations whose stack was not sampled */
-#define KPAGES_NOSTACK (-1)
-
 struct kpages_key {
-	int stackid;		/* kernel stack; the site is derived from it */
+	/* kernel stack, the site derived from it; KS_NO_STACK for the
+	 * allocations whose stack was not sampled */
+	unsigned long long stackid;
 	unsigned int order;
-	char comm[KS_COMM_LEN];
 	unsigned int gen;	/* interval generation (ks_gen) */
+	char comm[KS_COMM_LEN];
 };
 
 struct kpages_val {

@@ -14,6 +14,10 @@
 #define KS_DEFAULT_ENTRIES	10240
 #define KS_MAX_DROP_REASONS	8
 
+/* stack id (the key of a stack in the tools' stack maps: a hash of its
+ * frames) of a key that holds no stack */
+#define KS_NO_STACK		0ULL
+
 /*
  * Filters, set once in .rodata before load.  One struct so that user space
  * can find it by name in any tool's object (see ks_bpf_prepare()).

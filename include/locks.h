@@ -95,12 +95,13 @@ struct lock_key {
 	unsigned long long lock;	/* lock address */
 	unsigned long long caller;	/* return address outside lock code */
 	unsigned long long cgroup;	/* cgroup id of the waiter */
-	int stackid;			/* -1 without -s */
+	unsigned long long stackid;	/* KS_NO_STACK without -s */
 	unsigned int kind;		/* LOCK_F_* | LOCK_K_* */
 	unsigned int tid;
 	unsigned int owner_pid;		/* --owner: holder when the wait began */
 	unsigned int lclass;		/* enum lock_class */
 	unsigned int gen;		/* interval generation (ks_gen) */
+	unsigned int pad;
 	char comm[KS_COMM_LEN];		/* waiter, or (mheld) acquirer */
 	char owner_comm[KS_COMM_LEN];
 };
@@ -115,11 +116,12 @@ struct lock_val {
 /* spinlock --calls: calls to one spin/rwlock function on one lock */
 struct lock_call_key {
 	unsigned long long lock;
-	int stackid;
+	unsigned long long stackid;	/* KS_NO_STACK without -s */
 	unsigned int func;		/* index into the tool's function list */
-	char comm[KS_COMM_LEN];
 	unsigned int gen;		/* interval generation (ks_gen) */
 	unsigned int lclass;		/* enum lock_class */
+	unsigned int pad;
+	char comm[KS_COMM_LEN];
 };
 
 /* bpf/slabname.bpf.c: in the address, out the name of its slab cache */

@@ -107,10 +107,18 @@ int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
 	/* without stacks the maps stay at one entry: no memory wasted; the
 	 * second generation's map is needed only by interval reports that
 	 * take their counts (and their stacks) out of the kernel */
-	if (stacks)
-		ks_bpf_size_map(obj, "ks_stacks", r->o.max_entries,
-				ks_stack_slots(r) * sizeof(uint64_t));
-	else
+	if (stacks) {
+		uint32_t bytes = ks_stack_slots(r) * sizeof(uint64_t);
+
+		err = ks_bpf_set_rodata(obj, "ks_stack_bytes", &bytes,
+					sizeof(bytes));
+		if (err) {
+			ks_err("internal: cannot set the stack depth in BPF "
+			       "object (%s)", strerror(-err));
+			return -1;
+		}
+		ks_bpf_size_map(obj, "ks_stacks", r->o.max_entries, bytes);
+	} else
 		ks_bpf_size_map(obj, "ks_stacks", 1, sizeof(uint64_t));
 	if (stacks && r->tool->takes_counts &&
 	    (r->o.interval > 0 || r->in_report))	/* ks_run_restart() */
@@ -539,14 +547,14 @@ int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
 	return n;
 }
 
-int ks_stack_frames(struct ks_run *r, unsigned int gen, long stackid,
+int ks_stack_frames(struct ks_run *r, unsigned int gen, uint64_t stackid,
 		    uint64_t *ips, int max)
 {
 	int fd = ks_bpf_map_fd(r, stack_map(gen));
 	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
-	uint32_t id = stackid;
 
-	if (fd < 0 || stackid < 0 || bpf_map_lookup_elem(fd, &id, buf))
+	if (fd < 0 || stackid == KS_NO_STACK ||
+	    bpf_map_lookup_elem(fd, &stackid, buf))
 		return -1;
 	return ks_kstack_clean(r, buf, ks_stack_slots(r), ips, max);
 }
@@ -556,7 +564,7 @@ void ks_stacks_done(struct ks_run *r, long gen)
 	int fd = ks_bpf_map_fd(r, stack_map(gen));
 
 	if (fd >= 0 && gen >= 0)
-		ks_map_clear(fd, sizeof(uint32_t));
+		ks_map_clear(fd, sizeof(uint64_t));
 }
 
 /*

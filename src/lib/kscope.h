@@ -937,7 +937,8 @@ void ks_map_clear(int fd, size_t ksz);
 int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
 		    uint64_t *ips, int max);
 /*
- * Kernel stack frames of stack id stackid, captured in generation gen
+ * Kernel stack frames of stack id stackid (KS_NO_STACK: none), captured
+ * in generation gen
  * (the gen field of the key that holds it: each generation has its own
  * stack map, emptied after its interval was reported, so an id is never
  * read from a map that was cleared under it), without the tracing frames
@@ -945,7 +946,7 @@ int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
  * holds no stack: the caller counts the events it carried with
  * ks_report_lost_stack().
  */
-int ks_stack_frames(struct ks_run *r, unsigned int gen, long stackid,
+int ks_stack_frames(struct ks_run *r, unsigned int gen, uint64_t stackid,
 		    uint64_t *ips, int max);
 /* an interval of a takes_counts tool was reported: empty the closed
  * generation's stack map (the library calls this) */

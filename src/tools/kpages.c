@@ -121,7 +121,7 @@ static uint64_t ks_kpages_site(const uint64_t *ips, int n)
 struct row {
 	uint64_t site;		/* function start address of the site */
 	unsigned int gen;
-	int stackid;		/* KPAGES_NOSTACK: not sampled */
+	uint64_t stackid;	/* KS_NO_STACK: not sampled */
 	unsigned int order;
 	char comm[KS_COMM_LEN];
 	uint64_t count, pages;
@@ -165,7 +165,7 @@ static size_t apportion(struct row *rows, size_t n)
 			    memcmp(rows[k].comm, rows[i].comm, KS_COMM_LEN))
 				continue;
 			c += rows[k].count;
-			if (rows[k].stackid != KPAGES_NOSTACK)
+			if (rows[k].stackid != KS_NO_STACK)
 				sc += rows[k].count;
 		}
 		for (size_t k = i; k < n; k++) {
@@ -175,7 +175,7 @@ static size_t apportion(struct row *rows, size_t n)
 			    memcmp(w.comm, rows[i].comm, KS_COMM_LEN))
 				continue;
 			done[k] = true;
-			if (sc ? w.stackid == KPAGES_NOSTACK : !first)
+			if (sc ? w.stackid == KS_NO_STACK : !first)
 				continue;
 			first = false;
 			if (sc) {
@@ -266,7 +266,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		return;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	for (size_t i = 0; rows && i < n; i++) {
-		bool none = keys[i].stackid == KPAGES_NOSTACK;
+		bool none = keys[i].stackid == KS_NO_STACK;
 		int nf = none ? 0 : ks_stack_frames(r, keys[i].gen,
 						    keys[i].stackid, ips,
 						    KS_MAX_STACK_DEPTH);
@@ -275,7 +275,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 			/* counts are kept apart from stacks: the count
 			 * stays, without its site */
 			none = true;
-			keys[i].stackid = KPAGES_NOSTACK;
+			keys[i].stackid = KS_NO_STACK;
 		} else if (nf < 0) {
 			ks_report_lost_stack(rep, vals[i].count);
 			continue;
@@ -313,7 +313,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		ks_cell_u64(t, row, C_COUNT, w->count);
 		ks_cell_u64(t, row, C_PAGES, w->pages);
 		ks_cell_u64(t, row, C_BYTES, w->pages * page);
-		if (w->stackid == KPAGES_NOSTACK) {
+		if (w->stackid == KS_NO_STACK) {
 			if (r->o.stacks)
 				ks_cell_stack(t, row, C_SITE, ips, 0, false);
 			else

@@ -917,7 +917,7 @@ static const struct ks_col *cols_for(struct ks_run *r, struct ks_col *buf,
 
 /* the kernel stack of a key for a row, or false when it is lost */
 static bool row_stack(struct ks_run *r, struct ks_table *t, long row,
-		      int col, unsigned int gen, int stackid)
+		      int col, unsigned int gen, uint64_t stackid)
 {
 	uint64_t ips[KS_MAX_STACK_DEPTH];
 	int n = ks_stack_frames(r, gen, stackid, ips, KS_MAX_STACK_DEPTH);
