@@ -234,6 +234,63 @@ def test_memleak_reads_target_files_inside_its_root(tmp_path):
 
 
 @needs_root
+def test_memleak_probes_the_file_a_container_maps(tmp_path):
+    """A target in its own mount namespace (a container's situation) whose
+    libc.so.6 is another file than ours at the same path (a copy
+    bind-mounted over it there): /proc/PID/maps names the path, and kscope
+    must probe the file the target mapped, not ours of that name, where no
+    call of the target would ever be seen (the old build: an empty report,
+    exit 0).  Ground truth: the leaker's own account of each leak."""
+    runnable("memleak")
+    leaker = pathlib.Path(KSCOPE).parent / "workloads" / "dyn_leaker"
+    ldd = subprocess.run(["ldd", str(leaker)], capture_output=True,
+                         text=True, check=True).stdout
+    libc = next(l.split("=>")[1].split()[0] for l in ldd.splitlines()
+                if "libc.so" in l)
+    libc = os.path.realpath(libc)
+    copy = tmp_path / "libc.so.6"
+    shutil.copy(libc, copy)
+    go, truth_file = tmp_path / "go", tmp_path / "truth.json"
+    target = subprocess.Popen(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         f"mount --bind {copy} {libc} && exec {leaker} -w {go} {truth_file}"])
+    try:
+        pid = None
+        deadline = time.time() + 30
+        while time.time() < deadline and pid is None:
+            try:
+                # unshare and sh exec the leaker in the same process
+                if os.readlink(f"/proc/{target.pid}/exe") == \
+                        os.path.realpath(leaker) and "libc.so" in \
+                        pathlib.Path(f"/proc/{target.pid}/maps").read_text():
+                    pid = target.pid
+            except OSError:
+                pass
+            time.sleep(0.05)
+        assert pid, "the target did not start"
+        st = os.stat(copy)
+        maps = pathlib.Path(f"/proc/{pid}/maps").read_text()
+        assert f" {st.st_ino} " in maps, "the target does not map the copy"
+        p = subprocess.Popen([KSCOPE, "memleak", "-j", "-p", str(pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        wait_tracing(p, time.time() + 90)
+        go.touch()
+        out, err = p.communicate(timeout=120)
+    finally:
+        target.kill()
+        target.wait()
+    assert p.returncode == 0, err
+    truth = json.loads(truth_file.read_text())
+    rep = json.loads(out.splitlines()[-1])
+    assert rep["object"] == libc, rep["object"]
+    for lk in truth["leaks"]:
+        got = sum(e["bytes"] for e in rep["entries"]
+                  if any(f.startswith(lk["func"] + "+") for f in e["stack"]))
+        assert got == lk["bytes"], (lk, got, rep["total_bytes"])
+
+
+@needs_root
 def test_pprof_keeps_what_writing_beside_the_file_takes(tmp_path):
     """--pprof FILE writes each profile beside FILE and renames it: in a
     directory root does not own (sudo kscope ... --pprof ~/p.pb.gz), that

@@ -248,6 +248,18 @@ struct ks_usym {
 };
 
 /* pid <= 0: no process, mappings only from ks_usyms_add_map*() */
+/*
+ * A process's files, opened as the process sees them: ks_pid_root() holds
+ * /proc/PID/root open (an fd, or -1) and gives where that root lies as
+ * seen from ours (a chroot's /jail; NULL otherwise, to be freed);
+ * ks_open_in_root() opens a path the process names (in /proc/PID/maps,
+ * say) read-only below that root with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS): its symlinks and ".." stay inside its root, and
+ * a process in another mount namespace (a container) gets its own file,
+ * not the one of that name in ours.  The fd, or -1 with errno.
+ */
+int ks_pid_root(pid_t pid, char **rootpath);
+int ks_open_in_root(int rootfd, const char *rootpath, const char *path);
 struct ks_usyms *ks_usyms_new(pid_t pid);
 void ks_usyms_free(struct ks_usyms *u);
 /* record pid's future mmaps (call before it maps its libraries, e.g.

@@ -222,36 +222,39 @@ static bool read_proc_maps(struct ks_usyms *u)
  * below that root as seen from ours (a chroot: /jail/usr/lib/libc.so)
  * loses that prefix first; perf mmap records are already relative to it.
  */
-static void open_root(struct ks_usyms *u)
+int ks_pid_root(pid_t pid, char **rootpath)
 {
 	char p[64], buf[4096];
 	ssize_t n;
+	int fd;
 
-	snprintf(p, sizeof(p), "/proc/%d/root", (int)u->pid);
-	u->rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*rootpath = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
+	fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	n = readlink(p, buf, sizeof(buf) - 1);
-	if (u->rootfd >= 0 && n > 1) {
+	if (fd >= 0 && n > 1) {
 		buf[n] = '\0';
 		if (buf[0] == '/')
-			u->rootpath = strdup(buf);
+			*rootpath = strdup(buf);
 	}
+	return fd;
 }
 
-static int open_in_root(const struct ks_usyms *u, const char *path)
+int ks_open_in_root(int rootfd, const char *rootpath, const char *path)
 {
 	static bool warned;
 	struct open_how how = {
 		.flags = O_RDONLY | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	size_t rl = u->rootpath ? strlen(u->rootpath) : 0;
+	size_t rl = rootpath ? strlen(rootpath) : 0;
 	int fd;
 
-	if (u->rootfd < 0)
+	if (rootfd < 0)
 		return open(path, O_RDONLY | O_CLOEXEC);
-	if (rl && !strncmp(path, u->rootpath, rl) && path[rl] == '/')
+	if (rl && !strncmp(path, rootpath, rl) && path[rl] == '/')
 		path += rl;
-	fd = syscall(SYS_openat2, u->rootfd, path, &how, sizeof(how));
+	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	if (fd < 0 && errno == ENOSYS) {
 		/* before 5.6: the target's symlinks are followed as before */
 		if (!warned)
@@ -260,10 +263,15 @@ static int open_in_root(const struct ks_usyms *u, const char *path)
 				"paths it names, following its symlinks\n",
 				ks_prog());
 		warned = true;
-		return openat(u->rootfd, path[0] == '/' ? path + 1 : path,
+		return openat(rootfd, path[0] == '/' ? path + 1 : path,
 			      O_RDONLY | O_CLOEXEC);
 	}
 	return fd;
+}
+
+static int open_in_root(const struct ks_usyms *u, const char *path)
+{
+	return ks_open_in_root(u->rootfd, u->rootpath, path);
 }
 
 struct ks_usyms *ks_usyms_new(pid_t pid)
@@ -277,7 +285,7 @@ struct ks_usyms *ks_usyms_new(pid_t pid)
 	u->rootfd = -1;
 	u->dirty = true;
 	if (pid > 0) {
-		open_root(u);
+		u->rootfd = ks_pid_root(pid, &u->rootpath);
 		read_proc_maps(u);
 	}
 	return u;

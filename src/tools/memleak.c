@@ -100,6 +100,8 @@ struct ml_state {
 	struct ks_usyms *us;
 	struct ks_proc proc;	/* the traced process */
 	char object[PATH_MAX];	/* the allocator object probed */
+	char object_name[PATH_MAX];	/* ... as reports name it */
+	int object_fd;		/* it, opened as -p's process sees it, or -1 */
 	char exe[PATH_MAX];	/* the command's program */
 	char what[PATH_MAX + 96];	/* the Tracing line's subject */
 	char kind_label[ML_KIND_MAX][40];
@@ -392,6 +394,13 @@ static bool path_defines_allocator(const char *path)
 	return ks_elf_defines(path, allocator_core);
 }
 
+/* the probed object by its path (a command's, or --obj) */
+static void set_object(struct ml_state *st, const char *path)
+{
+	snprintf(st->object, sizeof(st->object), "%s", path);
+	snprintf(st->object_name, sizeof(st->object_name), "%s", path);
+}
+
 /* The allocator of a program about to run: itself when static, else the
  * first object in lookup order that defines malloc and free. */
 static int object_for_exe(struct ml_state *st, const char *exe)
@@ -410,14 +419,14 @@ static int object_for_exe(struct ml_state *st, const char *exe)
 		return -1;
 	}
 	if (!es.has_interp || defines_allocator(&es)) {
-		snprintf(st->object, sizeof(st->object), "%s", exe);
+		set_object(st, exe);
 		return 0;
 	}
 	n = ks_loader_list(es.interp, exe, &libs);
 	for (int i = 0; i < n; i++) {
 		if (ks_is_loader(libs[i]) || !path_defines_allocator(libs[i]))
 			continue;
-		snprintf(st->object, sizeof(st->object), "%s", libs[i]);
+		set_object(st, libs[i]);
 		ks_strv_free(libs);
 		return 0;
 	}
@@ -428,23 +437,48 @@ static int object_for_exe(struct ml_state *st, const char *exe)
 	return -1;
 }
 
-/* The allocator of a running process, from its mappings: the program
+/*
+ * The probed object as an open file: its ELF is read, and its probes are
+ * placed, through /proc/self/fd/N, the very file the process maps, while
+ * reports and messages name it by its path.
+ */
+static void set_object_fd(struct ml_state *st, int fd, const char *name)
+{
+	if (st->object_fd >= 0)
+		close(st->object_fd);
+	st->object_fd = fd;
+	snprintf(st->object, sizeof(st->object), "/proc/self/fd/%d", fd);
+	snprintf(st->object_name, sizeof(st->object_name), "%s", name);
+}
+
+/*
+ * The allocator of a running process, from its mappings: the program
  * itself if it defines malloc, then an interposer (jemalloc, tcmalloc,
- * preloaded or linked), then libc. */
+ * preloaded or linked), then libc.  Each is opened as the process sees
+ * it: the program through /proc/PID/exe, libraries below its root
+ * (ks_open_in_root()).  The path its maps show is the path in its own
+ * mount namespace, which in a container names another file in ours (the
+ * host's libc: probes there never fire, a silent empty run).
+ */
 static int object_for_pid(struct ml_state *st, pid_t pid)
 {
-	char p[64], exe[PATH_MAX], line[4352], *libc = NULL, *other = NULL;
+	char p[64], exe[PATH_MAX], line[4352], *rootpath = NULL;
+	char fdp[32], libc[PATH_MAX] = "", other[PATH_MAX] = "";
+	int rootfd, fd, libc_fd = -1, other_fd = -1;
 	ssize_t n;
 	FILE *f;
 
 	snprintf(p, sizeof(p), "/proc/%d/exe", (int)pid);
 	n = readlink(p, exe, sizeof(exe) - 1);
-	if (n > 0) {
+	fd = n > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
 		exe[n] = '\0';
-		if (path_defines_allocator(exe)) {
-			snprintf(st->object, sizeof(st->object), "%s", exe);
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+		if (path_defines_allocator(fdp)) {
+			set_object_fd(st, fd, exe);
 			return 0;
 		}
+		close(fd);
 	}
 	snprintf(p, sizeof(p), "/proc/%d/maps", (int)pid);
 	f = fopen(p, "re");
@@ -452,8 +486,10 @@ static int object_for_pid(struct ml_state *st, pid_t pid)
 		ks_err("cannot read %s: %s", p, strerror(errno));
 		return -1;
 	}
+	rootfd = ks_pid_root(pid, &rootpath);
 	while (fgets(line, sizeof(line), f)) {
 		char *path = strchr(line, '/'), *nl;
+		bool is_libc;
 
 		if (!path || !strstr(line, " r-xp "))
 			continue;
@@ -462,20 +498,34 @@ static int object_for_pid(struct ml_state *st, pid_t pid)
 			*nl = '\0';
 		if (ks_is_loader(path) || (n > 0 && !strcmp(path, exe)))
 			continue;
-		if (!path_defines_allocator(path))
+		is_libc = ks_is_libc(path);
+		if (is_libc ? libc_fd >= 0 : other_fd >= 0)
 			continue;
-		if (ks_is_libc(path) && !libc)
-			libc = strdup(path);
-		else if (!ks_is_libc(path) && !other)
-			other = strdup(path);
+		fd = ks_open_in_root(rootfd, rootpath, path);
+		if (fd < 0)
+			continue;
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+		if (!path_defines_allocator(fdp)) {
+			close(fd);
+		} else if (is_libc) {
+			libc_fd = fd;
+			snprintf(libc, sizeof(libc), "%s", path);
+		} else {
+			other_fd = fd;
+			snprintf(other, sizeof(other), "%s", path);
+		}
 	}
 	fclose(f);
-	if (other || libc)
-		snprintf(st->object, sizeof(st->object), "%s",
-			 other ? other : libc);
-	free(other);
-	free(libc);
-	if (!st->object[0]) {
+	if (rootfd >= 0)
+		close(rootfd);
+	free(rootpath);
+	if (other_fd >= 0) {
+		set_object_fd(st, other_fd, other);
+		if (libc_fd >= 0)
+			close(libc_fd);
+	} else if (libc_fd >= 0) {
+		set_object_fd(st, libc_fd, libc);
+	} else {
 		ks_err("process %d maps no object defining malloc and free "
 		       "(use --obj PATH)", (int)pid);
 		return -1;
@@ -636,7 +686,7 @@ static int attach_uprobe(struct ks_run *r, struct bpf_program *p, bool ret,
 	 * period (~0.1 s, serialized by the kernel): a run takes about two
 	 * seconds to detach after its final report */
 	snprintf(what, sizeof(what), "%s%s in %.*s", ret ? "return of " : "",
-		 name, PATH_MAX, st->object);
+		 name, PATH_MAX, st->object_name);
 	return ks_bpf_keep_link(r, bpf_program__attach_uprobe_opts(p,
 				st->proc.pid, st->object, off, &o), what);
 }
@@ -652,7 +702,7 @@ static int start_user(struct ks_run *r)
 
 	scan_object(st->object, &es);
 	if (!defines_allocator(&es)) {
-		ks_err("%s does not define malloc and free", st->object);
+		ks_err("%s does not define malloc and free", st->object_name);
 		return -1;
 	}
 	/* one probe per address: glibc aliases aligned_alloc and memalign */
@@ -733,6 +783,7 @@ static int ml_start(struct ks_run *r)
 
 	st->user = user_mode(r);
 	ks_proc_init(&st->proc);
+	st->object_fd = -1;
 	snprintf(st->what, sizeof(st->what), "outstanding kernel allocations "
 		 "(kmalloc, kmem_cache, pages, percpu)");
 	r->what = st->what;
@@ -749,7 +800,7 @@ static int ml_start(struct ks_run *r)
 		r->o.pid = ks_tgid_of(r->o.pid);
 	}
 	if (st->user && st->obj) {
-		snprintf(st->object, sizeof(st->object), "%s", st->obj);
+		set_object(st, st->obj);
 		/* probes on an object the process never maps never fire:
 		 * a silent empty run (a command is checked at its end) */
 		if (!r->o.command &&
@@ -782,7 +833,7 @@ static int ml_start(struct ks_run *r)
 			 "outstanding allocations of %s %d%s%s%s (%s)",
 			 r->o.command ? "command" : "PID", (int)st->proc.pid,
 			 r->o.command ? "" : " (", r->o.command ? "" : comm,
-			 r->o.command ? "" : ")", st->object);
+			 r->o.command ? "" : ")", st->object_name);
 	}
 
 	st->skel = memleak_bpf__open();
@@ -1043,7 +1094,7 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 			      "estimate)", sample, sample);
 	if (st->user) {
 		ks_report_u64(rep, "pid", pr->pid);
-		ks_report_str(rep, "object", st->object);
+		ks_report_str(rep, "object", st->object_name);
 		if (pr->exited && pr->ours)
 			ks_report_i64(rep, "exit_status",
 				      WIFSIGNALED(pr->status) ?
@@ -1055,10 +1106,10 @@ static void ml_collect(struct ks_run *r, struct ks_report *rep)
 	if (st->user && st->obj && rep->final && st->us &&
 	    !stats[ML_ST_ALLOCS] && !stats[ML_ST_FREES] &&
 	    !stats[ML_ST_FREE_UNKNOWN] && !ks_usyms_has_module(st->us,
-							     st->object))
+							     st->object_name))
 		ks_run_note(r, "no allocator call seen: %d never mapped %s "
 			    "(--obj names the allocator object the process "
-			    "uses)", (int)pr->pid, st->object);
+			    "uses)", (int)pr->pid, st->object_name);
 	ks_report_u64(rep, "sample", sample);
 	ks_report_u64(rep, "older_ms", st->older_ns / 1000000);
 	ks_report_u64(rep, "total_bytes", tot_bytes);
@@ -1127,6 +1178,9 @@ static void ml_stop(struct ks_run *r)
 	st->skel = NULL;
 	ks_usyms_free(st->us);
 	st->us = NULL;
+	if (st->object_fd >= 0)
+		close(st->object_fd);
+	st->object_fd = -1;
 }
 
 static const char *const drop_names[] = {
