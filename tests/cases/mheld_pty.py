@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, reports, truth
-from _locks import by_lock, check_lock_entries
+from _locks import by_lock, check_lock_entries, rt_lossy
 
 
 def trylocks(rep):
@@ -9,21 +9,35 @@ def trylocks(rep):
                        ).values(), default=0)
 
 
+def holds_match(n, want, rep, lossy):
+    """exactly, or on PREEMPT_RT with fentry/kprobe (programs the kernel's
+    recursion guard skipped, counted in dropped.recursion; a lost hold
+    start or end) short by at most what was dropped"""
+    if not lossy:
+        return n == want
+    lost = rep["dropped"]["recursion"] + rep["dropped"]["missed"]
+    return want - lost <= n <= want
+
+
 def check(out, env, mode):
+    lossy = rt_lossy(env, mode)
+    drops = ("recursion", "missed") if lossy else ()
     one = final(out, mode)
     t1 = truth(out)
     assert t1["threads"] == 1 and t1["again"] == 0, t1
     assert t1["writes"] == t1["per_thread"] > 0, t1
-    check_lock_entries(one, comm="lkpty", kinds=("mutex",))
+    check_lock_entries(one, comm="lkpty", kinds=("mutex",), may_drop=drops)
     n = trylocks(one)
-    assert n == t1["writes"], f"{n} trylock holds, {t1['writes']} writes"
+    assert holds_match(n, t1["writes"], one, lossy), \
+        f"{n} trylock holds, {t1['writes']} writes, {one['dropped']}"
 
     assert (out / "kscope2.rc").read_text().strip() == "0"
     two = reports(out, "kscope2.json")[0]
     t2 = truth(out, "truth2.json")
     assert t2["writes"] == t2["threads"] * t2["per_thread"] > 0, t2
-    check_lock_entries(two, comm="lkpty", kinds=("mutex",))
+    check_lock_entries(two, comm="lkpty", kinds=("mutex",), may_drop=drops)
     n = trylocks(two)
     # a failed trylock (-EAGAIN) must not count as a hold
-    assert n == t2["written"], \
-        f"{n} trylock holds, {t2['written']} writes got the lock ({t2})"
+    assert holds_match(n, t2["written"], two, lossy), \
+        f"{n} trylock holds, {t2['written']} writes got the lock " \
+        f"({t2}, {two['dropped']})"
