@@ -18,7 +18,7 @@ ks_stop
 mv "$OUT/kscope.json" "$OUT/run.json"
 mv "$OUT/kscope.rc" "$OUT/run.rc"
 ks_start kmem --pprof "$OUT/last.pb.gz" -c ks_kmem_pp 0.05
-"$WL/opener" ks_kmem_pp 20000 > "$OUT/truth-ivl.json"
+"$WL/opener" ks_kmem_pp 100000 > "$OUT/truth-ivl.json"
 ks_stop
 mv "$OUT/kscope.json" "$OUT/ivl.json"
 mv "$OUT/kscope.rc" "$OUT/ivl.rc"
