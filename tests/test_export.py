@@ -143,8 +143,12 @@ def test_lock_wait_quantile_finite(fleet):
     """Contended pipe mutexes: histogram_quantile() over the lock wait
     histogram gives a finite number of seconds."""
     ex, prom = fleet
-    p = subprocess.Popen([str(WL / "pipe_writers"), "ks_exp_lock", "4",
-                          "200000"], stdout=subprocess.DEVNULL)
+    # writers again and again until the query holds: one round can end
+    # (and its waits leave the 10 s rate window) before Prometheus has
+    # scraped twice on a fast, quiet machine
+    p = subprocess.Popen(["sh", "-c", f"while :; do {WL / 'pipe_writers'} "
+                          "ks_exp_lock 4 200000; done"],
+                         stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         q = 'histogram_quantile(0.9, sum by (le) ' \
             '(rate(kscope_lock_wait_seconds_bucket[10s])))'
@@ -153,7 +157,7 @@ def test_lock_wait_quantile_finite(fleet):
                       "a finite 0.9 quantile of lock waits")
         assert 0 < v < 10, v
     finally:
-        p.kill()
+        os.killpg(p.pid, signal.SIGKILL)
         p.wait()
 
 
