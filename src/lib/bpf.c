@@ -159,7 +159,16 @@ static const char *load_hint(int err)
 
 int ks_bpf_load(struct ks_run *r, struct bpf_object *obj)
 {
-	int err = bpf_object__load(obj);
+	int err;
+
+	/*
+	 * libbpf parses the vmlinux BTF again for its CO-RE relocations
+	 * (libbpf 1.1 takes no parsed copy): drop ours first so that the
+	 * two (~11 MB while libbpf reads it) are never held at once.  What
+	 * needs it after the load parses it again (ks_kernel_btf()).
+	 */
+	ks_probe_release();
+	err = bpf_object__load(obj);
 
 	if (err) {
 		ks_err("cannot load BPF programs in %s mode: %s%s [libbpf: %s]",

@@ -647,6 +647,7 @@ static void slab_open(struct ks_run *r)
 	if (!btf || btf__find_by_name_kind(btf, "bpf_get_kmem_cache",
 					   BTF_KIND_FUNC) < 0)
 		return;
+	ks_probe_release();	/* libbpf parses its own: see ks_bpf_load() */
 	st->slab = slabname_bpf__open_and_load();
 	if (!st->slab)
 		ks_run_note(r, "heap locks are not named by slab cache: the "
