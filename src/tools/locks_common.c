@@ -500,6 +500,7 @@ struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
 {
 	struct locks_state *st = state(r);
 	struct locks_bpf *skel;
+	const struct btf *btf;
 	long n = r->o.max_entries;
 
 	skel = st->skel = locks_bpf__open();
@@ -514,6 +515,10 @@ struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
 	skel->rodata->use_stacks = r->o.stacks;
 	if (set_lock_opts(r, skel, cfg))
 		return NULL;
+	/* asked now, while the BTF parsed for the probes is still here */
+	btf = ks_kernel_btf();
+	st->slab_kfunc = btf && btf__find_by_name_kind(btf,
+			"bpf_get_kmem_cache", BTF_KIND_FUNC) >= 0;
 	/* maps a tool does not use stay at one entry */
 	bpf_map__set_max_entries(skel->maps.waits, n);
 	bpf_map__set_max_entries(skel->maps.tid_start, n);
@@ -642,12 +647,9 @@ static int attach_prog(struct ks_run *r, const struct locks_prog *lp)
 static void slab_open(struct ks_run *r)
 {
 	struct locks_state *st = state(r);
-	const struct btf *btf = ks_kernel_btf();
 
-	if (!btf || btf__find_by_name_kind(btf, "bpf_get_kmem_cache",
-					   BTF_KIND_FUNC) < 0)
+	if (!st->slab_kfunc)
 		return;
-	ks_probe_release();	/* libbpf parses its own: see ks_bpf_load() */
 	st->slab = slabname_bpf__open_and_load();
 	if (!st->slab)
 		ks_run_note(r, "heap locks are not named by slab cache: the "

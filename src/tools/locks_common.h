@@ -107,6 +107,7 @@ int locks_parse_opt(struct ks_run *r, int c, const char *arg);
 struct locks_state {
 	struct locks_bpf *skel;
 	struct slabname_bpf *slab;	/* heap locks' slab caches, or NULL */
+	bool slab_kfunc;	/* the kernel has bpf_get_kmem_cache() */
 	int fds[LOCKS_MAX_FDS];	/* copies of programs and their links */
 	int nfds;
 	int prog_fds[LOCKS_MAX_FDS];	/* the copies among them */
