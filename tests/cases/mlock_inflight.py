@@ -28,9 +28,14 @@ def check(out, env, mode):
     # wait of the workload (a waiter that comes after the holder let go
     # may not wait at all: 10% slack below, as mlock_owner allows; the
     # drops are not per lock, and a waiter's wait on another mutex, at
-    # thread start or exit, may be dropped too: 1% above, one seen on 6.1)
+    # thread start or exit, may be dropped too: 1% above, one seen on 6.1).
+    # dropped.recursion counts program runs, not waits: a skipped run may
+    # be of any mutex function in any task, and a skipped exit also shows
+    # as "missed" at the thread's next entry, so it counts only towards
+    # the lower bound (6.12-rt fentry: 160 followed + 80 inflight_full =
+    # 240 exactly, with 26 runs skipped elsewhere)
     top = max(by_lock(rep).values(), default=0)
-    seen = top + d["inflight_full"] + d["map_full"] + d["missed"] + \
-        d["recursion"]
-    assert 0.9 * want <= seen <= want * 1.01, \
-        f"{top} waits counted + {d} dropped = {seen}, workload {want}"
+    seen = top + d["inflight_full"] + d["map_full"] + d["missed"]
+    assert 0.9 * want <= seen + d["recursion"] and seen <= want * 1.01, \
+        f"{top} waits counted + {d} dropped = {seen} (+ recursion), " \
+        f"workload {want}"
