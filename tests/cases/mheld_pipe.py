@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, rt_lossy
+from _locks import by_lock, check_lock_entries, rt_lossy, within_lost
 
 
 def check(out, env, mode):
@@ -14,13 +14,7 @@ def check(out, env, mode):
                        may_drop=("recursion", "missed") if lossy else ())
     pipe = [e for e in rep["entries"] if e["kind"] == "mutex"]
     top = max(by_lock({"entries": pipe}).values(), default=0)
-    if not lossy:
-        assert top == writes, \
-            f"busiest mutex held {top} times, {writes} writes"
-    else:
-        # PREEMPT_RT: the recursion guard skips runs (counted), each a
-        # hold lost at most
-        lost = rep["dropped"]["recursion"] + rep["dropped"]["missed"]
-        assert writes - lost <= top <= writes, \
-            f"busiest mutex held {top} times, {writes} writes, " \
-            f"{rep['dropped']}"
+    # PREEMPT_RT: the recursion guard skips runs (counted), each a hold
+    # lost at most
+    assert within_lost(top, writes, rep, lossy), \
+        f"busiest mutex held {top} times, {writes} writes, {rep['dropped']}"

@@ -2,7 +2,7 @@
 from collections import defaultdict
 
 from _check import final, truth
-from _locks import final_also, func_of, rt_lossy
+from _locks import final_also, func_of, rt_lossy, rt_lost
 
 # the function that takes mm->mmap_lock for each syscall, by kernel
 # (__do_sys_mincore is inlined into __x64_sys_mincore on some builds)
@@ -38,7 +38,7 @@ def same(got, want, rep, lossy):
         return got == want
     assert all(v == 0 for k, v in rep["dropped"].items()
                if k not in ("recursion", "missed")), rep["dropped"]
-    lost = rep["dropped"]["recursion"] + rep["dropped"]["missed"]
+    lost = rt_lost(rep)
     return set(got) <= set(want) and all(
         got.get(k, 0) <= v for k, v in want.items()) and \
         sum(want.values()) - sum(got.values()) <= lost
