@@ -563,16 +563,14 @@ static int keep_fd(struct locks_state *st, int fd)
 	return 0;
 }
 
-/* Load p's instructions again for func and attach that copy. */
+/* Load p's instructions again for func (BTF id: id) and attach that copy. */
 static int attach_copy(struct ks_run *r, const struct bpf_program *p,
-		       const struct locks_fn *fn)
+		       const struct locks_fn *fn, int id)
 {
 	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
-	const struct btf *btf = ks_kernel_btf();
 	static char log[8192];
-	int id, pfd, lfd;
+	int pfd, lfd;
 
-	id = btf ? btf__find_by_name_kind(btf, fn->name, BTF_KIND_FUNC) : -1;
 	if (id < 0) {
 		ks_err("cannot attach to %s: not in the kernel's BTF", fn->name);
 		return -1;
@@ -606,7 +604,9 @@ static int attach_copy(struct ks_run *r, const struct bpf_program *p,
 	return keep_fd(state(r), lfd);
 }
 
-static int attach_prog(struct ks_run *r, const struct locks_prog *lp)
+/* ids: the BTF ids of lp's functions (tracing programs) */
+static int attach_prog(struct ks_run *r, const struct locks_prog *lp,
+		       const int *ids)
 {
 	struct bpf_program *p = lp->prog;
 
@@ -620,7 +620,7 @@ static int attach_prog(struct ks_run *r, const struct locks_prog *lp)
 			LIBBPF_OPTS(bpf_trace_opts, to, .cookie = fn->cookie);
 
 			if (i > 0) {
-				if (attach_copy(r, p, fn))
+				if (attach_copy(r, p, fn, ids[i]))
 					return -1;
 				continue;
 			}
@@ -680,7 +680,19 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 {
 	struct bpf_program *keep[16] = { NULL };
 	struct locks_state *st = state(r);
+	const struct btf *btf = ks_kernel_btf();
+	static int ids[16][LOCKS_MAX_FDS];
 
+	/*
+	 * The copies' BTF ids now, from the BTF parsed for the probes, which
+	 * is then dropped before libbpf parses its own (for the attach
+	 * targets below and the load: see ks_bpf_load())
+	 */
+	for (int i = 0; i < n && i < 16; i++)
+		for (int j = 0; j < progs[i].nfns && j < LOCKS_MAX_FDS; j++)
+			ids[i][j] = btf ? btf__find_by_name_kind(btf,
+					progs[i].fns[j].name, BTF_KIND_FUNC) : -1;
+	ks_probe_release();
 	for (int i = 0; i < n && i < 15; i++) {
 		keep[i] = progs[i].prog;
 		/* libbpf loads it for the first function; copies do the rest */
@@ -696,7 +708,7 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 	if (ks_bpf_load(r, st->skel->obj))
 		return -1;
 	for (int i = 0; i < n; i++)
-		if (attach_prog(r, &progs[i]))
+		if (attach_prog(r, &progs[i], ids[i]))
 			return -1;
 	slab_open(r);
 	return 0;
