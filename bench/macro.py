@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 """Macro cost: what a tracer takes from whole workloads' throughput.
 
-  python3 bench/macro.py [-r ROUNDS] [-t SECS] [--tracers report,memleak,...]
+  python3 bench/macro.py [-p PAIRS] [-t SECS] [--tracers report,memleak,...]
                          [--extra 'NAME=kscope ARGS'] [--json FILE]
 
 Workloads (each as many processes as CPUs): `stress-ng --pipe N`,
 `stress-ng --fork N` (bogo-ops/s, real time, from stress-ng's --yaml
 output) and an open/close loop (`build/bench/workload -T SECS open`,
-operations/s).  Each round runs every (workload, tracer) pair once, tracer
-"none" included, in a shuffled order (seeded), so drift and the other
-users of the machine hit every configuration alike; a tracer is started
-first and the workload only once it printed its `Tracing` line, then the
-tracer is stopped with SIGINT.  Reported: per workload and tracer the
-median throughput over the rounds relative to the median untraced one.
+operations/s).  Paired runs: each traced run of a workload comes right
+beside an untraced one (before it in even pairs, after it in odd ones)
+and the pair gives one ratio, so the machine's drift from minute to
+minute (a run alone varies by ±6% here) cancels within a pair; each pass
+runs every (workload, tracer) pair once in a shuffled order (seeded).  A
+tracer is started first and the workload only once it printed its
+`Tracing` line, then the tracer is stopped with SIGINT.  Reported: per
+workload and tracer the median ratio over the pairs and its
+interquartile range.
 Run as root from the repo root, after `make` and `make -f bench/bench.mk`.
 """
 import argparse
@@ -45,6 +48,29 @@ TRACERS = {
     "numamove": ["numamove", "-d", "3600"],
     "workq": ["workq"],
 }
+
+# the tracepoints `kscope report` attaches to, each as many times as it
+# attaches a program there (6.18: `bpftool link show` while it runs);
+# numamove's migrate hooks left out (they do not fire on one node)
+REPORT_HOOKS = [
+    "kmem/kmem_cache_alloc", "kmem/kmem_cache_alloc", "kmem/kmem_cache_alloc",
+    "kmem/kmalloc", "kmem/kmalloc", "kmem/kfree", "kmem/kmem_cache_free",
+    "kmem/mm_page_alloc", "kmem/mm_page_alloc", "kmem/mm_page_free",
+    "percpu/percpu_alloc_percpu", "percpu/percpu_free_percpu",
+    "lock/contention_begin", "lock/contention_begin",
+    "lock/contention_end", "lock/contention_end",
+    "workqueue/workqueue_execute_start", "workqueue/workqueue_execute_end",
+]
+FLOOR = "@./build/bench/floor"
+# empty programs: what any tracer on those hooks pays before doing work,
+# one program per hook (a report with one combined program per hook) and
+# one per program report attaches (its present structure)
+TRACERS["floor"] = [FLOOR, "-m", "tp_btf"] + sorted(set(REPORT_HOOKS))
+TRACERS["floor ×programs"] = [FLOOR, "-m", "tp_btf"] + REPORT_HOOKS
+# the least any exact count of slab allocations pays: an empty program on
+# the two allocation tracepoints
+TRACERS["floor alloc"] = [FLOOR, "-m", "tp_btf", "kmem/kmalloc",
+                          "kmem/kmem_cache_alloc"]
 
 
 def workloads(secs):
@@ -103,20 +129,28 @@ def stop_tracer(p):
     return out
 
 
+def pct(v, q):
+    """q-quantile of v (linear interpolation), v sorted"""
+    i = q * (len(v) - 1)
+    lo = int(i)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (i - lo)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-r", "--rounds", type=int, default=3)
-    ap.add_argument("-t", "--secs", type=float, default=3)
+    ap.add_argument("-p", "--pairs", type=int, default=10)
+    ap.add_argument("-t", "--secs", type=float, default=2)
     ap.add_argument("--tracers", default="report")
     ap.add_argument("--extra", action="append", default=[],
                     help="NAME=kscope arguments, e.g. 'ml64=memleak "
-                    "--sample 64'; '@BINARY args' runs another build "
-                    "of kscope")
+                    "--sample 64'; '@BINARY args' runs another program "
+                    "(another build of kscope, bench/floor)")
     ap.add_argument("--workloads", default="pipe,fork,open")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", help="write the raw runs here")
     a = ap.parse_args()
-    tracers = {"none": None}
+    tracers = {}
     for name in a.tracers.split(","):
         if name:
             tracers[name] = TRACERS[name]
@@ -128,39 +162,55 @@ def main():
     rnd = random.Random(a.seed)
     runs = []
     broken = set()
-    for rd in range(a.rounds):
+    load0 = open("/proc/loadavg").read().split()[0]
+    t0 = time.monotonic()
+    for pr in range(a.pairs):
         order = [(w, t) for w in wls for t in tracers]
         rnd.shuffle(order)
         for w, t in order:
             if t in broken:
                 continue
-            try:
-                p = start_tracer(tracers[t]) if tracers[t] else None
-            except RuntimeError as e:
-                print("skipping %s: %s" % (t, e), file=sys.stderr)
-                broken.add(t)
+            # the untraced run first in even pairs, second in odd ones:
+            # a drift within a pair favours neither side
+            pair = {}
+            for traced in ((False, True) if pr % 2 == 0
+                           else (True, False)):
+                p = None
+                if traced:
+                    try:
+                        p = start_tracer(tracers[t])
+                    except RuntimeError as e:
+                        print("skipping %s: %s" % (t, e), file=sys.stderr)
+                        broken.add(t)
+                        break
+                try:
+                    pair[traced] = run_workload(wls[w])
+                finally:
+                    if p:
+                        stop_tracer(p)
+            if len(pair) < 2:
                 continue
-            try:
-                ops = run_workload(wls[w])
-            finally:
-                if p:
-                    stop_tracer(p)
-            runs.append({"round": rd, "workload": w, "tracer": t,
-                         "ops_per_s": ops})
-            print("round %d %-5s %-12s %12.1f ops/s" % (rd, w, t, ops),
+            r = {"pair": pr, "workload": w, "tracer": t,
+                 "untraced_ops_per_s": pair[False],
+                 "ops_per_s": pair[True],
+                 "ratio": pair[True] / pair[False]}
+            runs.append(r)
+            print("pair %2d %-5s %-22s %12.1f / %12.1f ops/s = %5.1f%%" %
+                  (pr, w, t, pair[True], pair[False], 100 * r["ratio"]),
                   file=sys.stderr, flush=True)
     if a.json:
         with open(a.json, "w") as f:
             for r in runs:
                 f.write(json.dumps(r) + "\n")
-    med = {}
+    ratios, base = {}, {}
     for r in runs:
-        med.setdefault((r["workload"], r["tracer"]), []).append(
-            r["ops_per_s"])
-    med = {k: statistics.median(v) for k, v in med.items()}
-    print("Throughput relative to untraced (median of %d rounds, %g s "
-          "each, %d CPUs, load average %s):" %
-          (a.rounds, a.secs, NCPU, open("/proc/loadavg").read().split()[0]))
+        ratios.setdefault((r["workload"], r["tracer"]), []).append(
+            r["ratio"])
+        base.setdefault(r["workload"], []).append(r["untraced_ops_per_s"])
+    print("Throughput traced / untraced, median of %d pairs (each traced "
+          "run beside an untraced one, %g s each) with the interquartile "
+          "range; %d CPUs, load average %s at the start; %.0f s in all:" %
+          (a.pairs, a.secs, NCPU, load0, time.monotonic() - t0))
     print()
     print("| while running | " + " | ".join(
         {"pipe": "stress-ng --pipe %d" % NCPU,
@@ -168,18 +218,27 @@ def main():
          "open": "open/close loop ×%d" % NCPU}[w] for w in wls) + " |")
     print("|---|" + "--:|" * len(wls))
     for t in tracers:
-        if t == "none" or t in broken:
+        if t in broken:
             continue
-        cells = ["%.0f%%" % (100 * med[(w, t)] / med[(w, "none")])
-                 for w in wls]
+        cells = []
+        for w in wls:
+            v = sorted(ratios.get((w, t), []))
+            cells.append("%.0f%% (%.0f–%.0f)" % (
+                100 * statistics.median(v), 100 * pct(v, .25),
+                100 * pct(v, .75)) if v else "–")
         args = " ".join(tracers[t]).replace(" -d 3600", "")
-        if args.startswith("@"):
+        if tracers[t][0] == FLOOR:
+            label = "%s: an empty program on %d hooks" % (
+                t, len(tracers[t]) - 3)
+        elif args.startswith("@"):
             label = "%s: `%s`" % (t, args[1:])
         else:
             label = "`kscope %s`" % args
         print("| %s | %s |" % (label, " | ".join(cells)))
-    print("| (untraced, ops/s) | %s |" % " | ".join(
-        "%.0f" % med[(w, "none")] for w in wls))
+    print("| (untraced, ops/s: median, min–max) | %s |" % " | ".join(
+        "%.0f (%.0f–%.0f)" % (statistics.median(base[w]), min(base[w]),
+                              max(base[w])) if w in base else "–"
+        for w in wls))
 
 
 if __name__ == "__main__":

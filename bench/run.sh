@@ -29,5 +29,6 @@ export BENCH_COMMAND
 # shellcheck disable=SC2086
 python3 bench/bench.py $BENCH_ARGS "$@"
 if [ $# -eq 0 ]; then
-	python3 bench/macro.py
+	# report beside the floor of its hooks (docs/bench.md)
+	python3 bench/macro.py --tracers report,floor,'floor ×programs'
 fi
