@@ -735,6 +735,10 @@ struct ks_tool {
 	const char *args_help;	/* tool-specific option lines for -h */
 	const char *examples;	/* example lines for -h */
 	const char *overhead;	/* what tracing costs, for -h and the man page */
+	/* whole-workload cost (bench/macro.py, docs/bench.md): throughput
+	 * with the tool attached in percent of untraced, on stress-ng --pipe,
+	 * stress-ng --fork and the open/close loop; all 0: not measured */
+	unsigned char macro[3];
 	const char *tracing_what;	/* "kmalloc/kmem_cache_alloc" for header */
 	const struct option *long_opts;	/* extra long options */
 	const char *short_opts;		/* extra short options */
@@ -994,6 +998,9 @@ int ks_opt_error(int c, char *const *argv);
 const char *ks_err_last(void);
 /* prints the error line, returns -1 (usage: caller exits 2) */
 __attribute__((format(printf, 1, 2))) int ks_usage_error(const char *fmt, ...);
+/* -h's whole-workload cost line (struct ks_tool's macro); nothing if
+ * not measured */
+void ks_help_macro(FILE *f, const unsigned char macro[3]);
 /* the last warning libbpf printed (for one-line errors) */
 const char *ks_libbpf_last(void);
 void ks_libbpf_setup(bool verbose);

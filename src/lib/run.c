@@ -141,6 +141,20 @@ static void usage(const struct ks_tool *t, FILE *f)
 		fprintf(f, "\nExamples:\n%s", t->examples);
 	if (t->overhead)
 		fprintf(f, "\nOverhead:\n%s", t->overhead);
+	ks_help_macro(f, t->macro);
+}
+
+void ks_help_macro(FILE *f, const unsigned char macro[3])
+{
+	if (!macro[0])
+		return;
+	fprintf(f, "  Whole workloads (bench/macro.py, paired runs, 2-CPU VM, "
+		"6.18):\n"
+		"  throughput %u%% of untraced on stress-ng --pipe 2, %u%% on "
+		"--fork 2,\n"
+		"  %u%% on an open/close loop (docs/bench.md: the spread, and "
+		"what any\n"
+		"  tracer on those hooks pays).\n", macro[0], macro[1], macro[2]);
 }
 
 /* A tool's own short options win over common ones with the same letter

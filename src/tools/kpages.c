@@ -371,6 +371,7 @@ const struct ks_tool ks_tool_kpages = {
 "  Page allocations are rarer than slab ones, but a page-fault storm of\n"
 "  100k pages/s costs about 20% of a CPU.  --sample N walks 1 in N stacks\n"
 "  (kscope report: 64) and keeps every count.\n",
+	.macro = { 64, 97, 99 },
 	.args_help =
 "      --sample N         walk the stack of 1 in N page allocations per\n"
 "                         CPU: counts and pages per task stay exact, their\n"

@@ -128,6 +128,7 @@ const struct ks_tool ks_tool_mlock = {
 "  per hit with -s (bench/, 2-core VM, 6.18; bpftrace doing the same\n"
 "  ~330 ns).  fentry/kprobe modes time every mutex_lock call,\n"
 "  contended or not: far more events on a busy system.\n",
+	.macro = { 93, 101, 99 },
 	.tracing_what = "mutex waits",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",

@@ -341,6 +341,7 @@ const struct ks_tool ks_tool_numamove = {
 "  on every migrate_pages() call, returning at once for other reasons):\n"
 "  a per-CPU counter update and one hash map update per migration, far\n"
 "  below the cost of copying the page.\n",
+	.macro = { 97, 100, 99 },
 	.tracing_what = "NUMA-misplaced page migrations",
 	.validate = numamove_validate,
 	.default_interval = 1,

@@ -477,6 +477,7 @@ const struct ks_tool ks_tool_slabratetop = {
 "  (tracepoint, which hashes the name) per allocation as measured with\n"
 "  kernel.bpf_stats_enabled on a busy 2-core 6.18 VM.  Reports read the\n"
 "  map once per interval; nothing is sent per event.\n",
+	.macro = { 92, 97, 89 },
 	.tracing_what = "slab cache allocations (kmem_cache_alloc)",
 	.long_opts = slab_long,
 	.short_opts = "s:C",

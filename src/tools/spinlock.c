@@ -164,6 +164,7 @@ const struct ks_tool ks_tool_spinlock = {
 "  per hit with -s (bench/, 2-core VM, 6.18; bpftrace doing the same\n"
 "  ~330 ns).  --calls puts a kprobe on the kernel's hottest functions,\n"
 "  every spin_lock/read_lock/write_lock call: use it briefly, filtered.\n",
+	.macro = { 97, 99, 100 },
 	.tracing_what = "spin lock and rwlock contention",
 	.takes_counts = true,
 	.stacks_help = "also key by the kernel stack of each wait",

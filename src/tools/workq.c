@@ -663,6 +663,7 @@ const struct ks_tool ks_tool_workq = {
 "  a program per queue_work and the workqueue lookup: ~0.7 us per run,\n"
 "  three runs per item.  Work items are rarely more than a few thousand\n"
 "  per second.\n",
+	.macro = { 104, 100, 100 },
 	.tracing_what = "work items (workqueue tracepoints)",
 	.long_opts = workq_long,
 	.short_opts = "Qw:",
