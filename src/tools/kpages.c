@@ -105,6 +105,10 @@ static bool allocator_frame(const char *name)
 	return false;
 }
 
+/* the site of a walk whose every frame is in the allocators (a shallow
+ * --stack-depth): never a kernel address, never blamed on an allocator */
+#define KPAGES_SITE_BEYOND 1
+
 static uint64_t ks_kpages_site(const uint64_t *ips, int n)
 {
 	const struct ks_ksyms *ks = ks_kernel_syms();
@@ -115,7 +119,7 @@ static uint64_t ks_kpages_site(const uint64_t *ips, int n)
 		if (!s || !allocator_frame(s->name))
 			return ips[i];
 	}
-	return n ? ips[n - 1] : 0;
+	return KPAGES_SITE_BEYOND;
 }
 
 struct row {
@@ -255,6 +259,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 	struct row *rows;
 	size_t n = 0, m = 0;
 	uint64_t page = sysconf(_SC_PAGESIZE), tot_count = 0, tot_pages = 0;
+	uint64_t beyond = 0;
 	uint64_t ips[KS_MAX_STACK_DEPTH];
 	char site[256], b1[32];
 	unsigned int sample = kpages_sample(r);
@@ -324,6 +329,11 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 
 			ks_cell_stack(t, row, C_SITE, ips, nf > 0 ? nf : 0,
 				      false);
+		} else if (w->site == KPAGES_SITE_BEYOND) {
+			snprintf(site, sizeof(site), "[beyond the %d frames "
+				 "walked]", r->o.stack_depth);
+			ks_cell_str(t, row, C_SITE, site);
+			beyond += w->count;
 		} else {
 			ks_cell_str(t, row, C_SITE,
 				    ks_ksyms_fmt(ks_kernel_syms(), w->site,
@@ -331,6 +341,11 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		}
 	}
 	free(rows);
+	if (beyond)
+		ks_table_line(t, false, "(%" PRIu64 " allocations whose %d "
+			      "frames walked are all in the allocators: "
+			      "--stack-depth walks further)", beyond,
+			      r->o.stack_depth);
 	if (sample > 1)
 		ks_table_line(t, false, "(sites from the stacks of 1 in %u "
 			      "allocations per CPU: each task's count and "
