@@ -73,30 +73,51 @@ TRACERS["floor alloc"] = [FLOOR, "-m", "tp_btf", "kmem/kmalloc",
                           "kmem/kmem_cache_alloc"]
 
 
-def workloads(secs):
-    n = str(NCPU)
-    return {
-        "pipe": ["stress-ng", "--pipe", n, "-t", str(secs),
-                 "--metrics-brief"],
-        "fork": ["stress-ng", "--fork", n, "-t", str(secs),
-                 "--metrics-brief"],
-        "open": [WL, "-T", str(secs), "open"],
-    }
+LABEL = {"pipe": "stress-ng --pipe %d", "fork": "stress-ng --fork %d",
+         "open": "open/close loop ×%d"}
+
+
+def workloads(secs, procs):
+    """name -> command; names carry ×N when more than one N is asked"""
+    out = {}
+    # stress-ng takes whole seconds (1.5 runs 1 s) and 0 means forever
+    st = str(max(1, int(secs)))
+    for p in procs:
+        n = str(p)
+        sfx = "×%d" % p if len(procs) > 1 else ""
+        out.update({
+            "pipe" + sfx: ["stress-ng", "--pipe", n, "-t", st,
+                           "--metrics-brief"],
+            "fork" + sfx: ["stress-ng", "--fork", n, "-t", st,
+                           "--metrics-brief"],
+            "open" + sfx: [WL, "-T", str(secs), "-P", n, "open"],
+        })
+    return out
+
+
+def wl_label(w, procs):
+    base, _, n = w.partition("×")
+    return LABEL[base] % (int(n) if n else procs[0])
 
 
 def run_workload(cmd):
     """Throughput of one workload run, operations per second."""
+    # a stress-ng --fork run of 0.5 s was once seen still running 30
+    # minutes later: a run far past its time is an error, not a wait
+    limit = 10 * float(cmd[cmd.index("-T" if cmd[0] == WL else "-t") + 1]) \
+        + 30
     if cmd[0] == "stress-ng":
         with tempfile.NamedTemporaryFile(suffix=".yaml") as y:
             subprocess.run(cmd + ["--yaml", y.name], check=True,
                            stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                           stderr=subprocess.DEVNULL, timeout=limit)
             text = open(y.name).read()
         m = re.search(r"bogo-ops-per-second-real-time:\s*([0-9.]+)", text)
         if not m:
             raise RuntimeError("no bogo-ops/s in stress-ng's YAML")
         return float(m.group(1))
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         timeout=limit)
     return json.loads(out.stdout.splitlines()[-1])["ops_per_s"]
 
 
@@ -147,6 +168,10 @@ def main():
                     "--sample 64'; '@BINARY args' runs another program "
                     "(another build of kscope, bench/floor)")
     ap.add_argument("--workloads", default="pipe,fork,open")
+    ap.add_argument("-P", "--procs", default=str(NCPU),
+                    help="processes per workload, e.g. 1,2: each count "
+                    "is a workload of its own, and the cost per operation "
+                    "with the most over the fewest is printed (scaling)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", help="write the raw runs here")
     a = ap.parse_args()
@@ -157,8 +182,9 @@ def main():
     for e in a.extra:
         name, _, args = e.partition("=")
         tracers[name] = args.split()
-    wls = {k: v for k, v in workloads(a.secs).items()
-           if k in a.workloads.split(",")}
+    procs = sorted({int(x) for x in a.procs.split(",")})
+    wls = {k: v for k, v in workloads(a.secs, procs).items()
+           if k.partition("×")[0] in a.workloads.split(",")}
     rnd = random.Random(a.seed)
     runs = []
     broken = set()
@@ -213,9 +239,7 @@ def main():
           (a.pairs, a.secs, NCPU, load0, time.monotonic() - t0))
     print()
     print("| while running | " + " | ".join(
-        {"pipe": "stress-ng --pipe %d" % NCPU,
-         "fork": "stress-ng --fork %d" % NCPU,
-         "open": "open/close loop ×%d" % NCPU}[w] for w in wls) + " |")
+        wl_label(w, procs) for w in wls) + " |")
     print("|---|" + "--:|" * len(wls))
     for t in tracers:
         if t in broken:
@@ -239,6 +263,40 @@ def main():
         "%.0f (%.0f–%.0f)" % (statistics.median(base[w]), min(base[w]),
                               max(base[w])) if w in base else "–"
         for w in wls))
+    if len(procs) > 1:
+        scaling(ratios, tracers, broken, a.workloads.split(","), procs)
+
+
+def scaling(ratios, tracers, broken, names, procs):
+    """what a traced operation costs with the most processes over the
+    fewest: the throughput lost, (1 - ratio), per operation, relative"""
+    lo, hi = procs[0], procs[-1]
+    print()
+    print("Cost per operation with %d processes over %d (throughput lost, "
+          "1 − median ratio, at %d over at %d; 1.00: no contention "
+          "between CPUs):" % (hi, lo, hi, lo))
+    print()
+    print("| tracer | " + " | ".join(LABEL[w].replace(" ×%d", "").replace(" %d", "")
+                                     for w in names) + " |")
+    print("|---|" + "--:|" * len(names))
+    for t in tracers:
+        if t in broken:
+            continue
+        cells = []
+        for w in names:
+            r1 = ratios.get(("%s×%d" % (w, lo), t))
+            rn = ratios.get(("%s×%d" % (w, hi), t))
+            if not r1 or not rn:
+                cells.append("–")
+                continue
+            c1 = 1 - statistics.median(r1)
+            cn = 1 - statistics.median(rn)
+            cells.append("%.2f (%.1f%% / %.1f%%)" % (cn / c1, 100 * cn,
+                                                     100 * c1)
+                         if c1 >= 0.03 else
+                         "– (%.1f%% / %.1f%%: too small to divide)" %
+                         (100 * cn, 100 * c1))
+        print("| %s | %s |" % (t, " | ".join(cells)))
 
 
 if __name__ == "__main__":
