@@ -150,6 +150,14 @@ def stop_tracer(p):
     return out
 
 
+def md_head(first, cols):
+    """a blank line and a Markdown table's head: first column, then cols
+    right-aligned"""
+    print()
+    print("| %s | %s |" % (first, " | ".join(cols)))
+    print("|---|" + "--:|" * len(cols))
+
+
 def pct(v, q):
     """q-quantile of v (linear interpolation), v sorted"""
     i = q * (len(v) - 1)
@@ -237,13 +245,8 @@ def main():
           "run beside an untraced one, %g s each) with the interquartile "
           "range; %d CPUs, load average %s at the start; %.0f s in all:" %
           (a.pairs, a.secs, NCPU, load0, time.monotonic() - t0))
-    print()
-    print("| while running | " + " | ".join(
-        wl_label(w, procs) for w in wls) + " |")
-    print("|---|" + "--:|" * len(wls))
-    for t in tracers:
-        if t in broken:
-            continue
+    md_head("while running", [wl_label(w, procs) for w in wls])
+    for t in (t for t in tracers if t not in broken):
         cells = []
         for w in wls:
             v = sorted(ratios.get((w, t), []))
@@ -275,13 +278,9 @@ def scaling(ratios, tracers, broken, names, procs):
     print("Cost per operation with %d processes over %d (throughput lost, "
           "1 − median ratio, at %d over at %d; 1.00: no contention "
           "between CPUs):" % (hi, lo, hi, lo))
-    print()
-    print("| tracer | " + " | ".join(LABEL[w].replace(" ×%d", "").replace(" %d", "")
-                                     for w in names) + " |")
-    print("|---|" + "--:|" * len(names))
-    for t in tracers:
-        if t in broken:
-            continue
+    md_head("tracer", [LABEL[w].replace(" ×%d", "").replace(" %d", "")
+                       for w in names])
+    for t in (t for t in tracers if t not in broken):
         cells = []
         for w in names:
             r1 = ratios.get(("%s×%d" % (w, lo), t))
