@@ -100,23 +100,34 @@ def rt_lossy(env, mode):
     guard skips a program whose CPU is already inside one (another task
     preempted it there), fentry and kprobe alike (seen: 28 and 5 of a
     few thousand runs), counted in dropped.recursion (docs/locks.md)."""
-    return env.endswith("-rt") and mode in ("fentry", "kprobe")
+    return rt_kernel(env) and mode in ("fentry", "kprobe")
 
 
-def rt_skips(env):
-    """PREEMPT_RT: in any attach mode a preempted program can make the
-    kernel's recursion guard skip another run on its CPU (the contention
-    tracepoint modes too, rarely: 6 runs once in mlock_intervals), each
-    counted in dropped.recursion.  Cases that compare two instances allow
-    for exactly that; rt_lossy() is the fentry/kprobe case, where it is
-    common enough to change what a case expects."""
+# what a PREEMPT_RT run may drop: program runs the recursion guard
+# skipped, and exits missed after a skipped entry
+RT_DROPS = ("recursion", "missed")
+
+
+def rt_kernel(env):
+    """a PREEMPT_RT kernel: mutexes are rt_mutexes, and in any attach mode
+    a preempted program can make the kernel's recursion guard skip another
+    run on its CPU (the contention tracepoint modes too, rarely: 6 runs
+    once in mlock_intervals), each counted in dropped.recursion.
+    rt_lossy() is the fentry/kprobe case, where it is common enough to
+    change what a case expects."""
     return env.endswith("-rt")
+
+
+def rt_drops(on):
+    """may_drop for check_lock_entries() and compare(): RT_DROPS when on
+    (an rt_kernel() or rt_lossy() run), else none"""
+    return RT_DROPS if on else ()
 
 
 def rt_lost(rep):
     """what a report says rt_lossy() runs lost: program runs the recursion
     guard skipped and exits missed; each loses one event at most"""
-    return rep["dropped"]["recursion"] + rep["dropped"]["missed"]
+    return sum(rep["dropped"][d] for d in RT_DROPS)
 
 
 def within_lost(n, want, rep, lossy):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, rt_lossy, within_lost
+from _locks import by_lock, check_lock_entries, rt_drops, rt_lossy, \
+    within_lost
 
 
 def check(out, env, mode):
@@ -11,7 +12,7 @@ def check(out, env, mode):
         writes == t["threads"] * t["per_thread"], t
     lossy = rt_lossy(env, mode)
     check_lock_entries(rep, comm="lkheld", kinds=("mutex",),
-                       may_drop=("recursion", "missed") if lossy else ())
+                       may_drop=rt_drops(lossy))
     pipe = [e for e in rep["entries"] if e["kind"] == "mutex"]
     top = max(by_lock({"entries": pipe}).values(), default=0)
     # PREEMPT_RT: the recursion guard skips runs (counted), each a hold

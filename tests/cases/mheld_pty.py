@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, reports, truth
-from _locks import by_lock, check_lock_entries, rt_lossy, within_lost
+from _locks import by_lock, check_lock_entries, rt_drops, rt_lossy, \
+    within_lost
 
 
 def trylocks(rep):
@@ -11,7 +12,7 @@ def trylocks(rep):
 
 def check(out, env, mode):
     lossy = rt_lossy(env, mode)
-    drops = ("recursion", "missed") if lossy else ()
+    drops = rt_drops(lossy)
     one = final(out, mode)
     t1 = truth(out)
     assert t1["threads"] == 1 and t1["again"] == 0, t1

@@ -2,7 +2,7 @@
 from collections import defaultdict
 
 from _check import final, truth
-from _locks import final_also, func_of, rt_lossy, rt_lost
+from _locks import RT_DROPS, final_also, func_of, rt_lossy, rt_lost
 
 # the function that takes mm->mmap_lock for each syscall, by kernel
 # (__do_sys_mincore is inlined into __x64_sys_mincore on some builds)
@@ -37,7 +37,7 @@ def same(got, want, rep, lossy):
         assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
         return got == want
     assert all(v == 0 for k, v in rep["dropped"].items()
-               if k not in ("recursion", "missed")), rep["dropped"]
+               if k not in RT_DROPS), rep["dropped"]
     lost = rt_lost(rep)
     return set(got) <= set(want) and all(
         got.get(k, 0) <= v for k, v in want.items()) and \

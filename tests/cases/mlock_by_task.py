@@ -2,7 +2,7 @@
 from collections import defaultdict
 
 from _check import final, truth
-from _locks import check_lock_entries, rt_lossy
+from _locks import check_lock_entries, rt_drops, rt_kernel, rt_lossy
 
 
 def check(out, env, mode):
@@ -12,9 +12,9 @@ def check(out, env, mode):
     exact = mode in ("fentry", "kprobe")
     # PREEMPT_RT: mutexes are rt_mutexes; fentry loses runs to recursion
     # there, counted (docs/locks.md): exact only with kprobes
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     kinds = ("rtmutex:", "mutex:") if rt else ("mutex:",)
-    may = ("recursion", "missed") if rt else ()
+    may = rt_drops(rt)
     if rt_lossy(env, mode):
         exact = False
 

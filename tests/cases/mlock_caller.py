@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, final_also, func_of, rows, rt_lossy
+from _locks import by_lock, check_lock_entries, final_also, func_of, rows, \
+    rt_drops, rt_kernel, rt_lossy
 
 
 def check(out, env, mode):
@@ -12,12 +13,12 @@ def check(out, env, mode):
     assert writes == t["threads"] * t["per_thread"] > 0, t
     # PREEMPT_RT: mutexes are rt_mutexes; fentry loses runs to recursion
     # there, counted (docs/locks.md), differently in each instance
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     lossy = rt_lossy(env, mode)
     for r in (rep, only):
         check_lock_entries(r, comm="lkcall",
                            kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),
-                           may_drop=("recursion", "missed") if rt else ())
+                           may_drop=rt_drops(rt))
     assert rep["by"] == only["by"] == "lock,caller,comm", rep["by"]
     assert (rep["sort"], only["sort"]) == ("total", "count")
     totals = [e["total_ns"] for e in rep["entries"]]

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries
+from _locks import by_lock, check_lock_entries, rt_kernel
 
 
 def check(out, env, mode):
@@ -14,7 +14,7 @@ def check(out, env, mode):
     # the old build counted 6 and lost 54 silently)
     # PREEMPT_RT: mutexes are rt_mutexes (docs/locks.md), and fentry
     # programs there lose runs to recursion, counted as such
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     check_lock_entries(rep, comm="lkinfl",
                        kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),
                        may_drop=("inflight_full", "map_full", "recursion") +

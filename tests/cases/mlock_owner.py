@@ -2,7 +2,7 @@
 from collections import defaultdict
 
 from _check import final, truth
-from _locks import check_lock_entries
+from _locks import check_lock_entries, rt_drops, rt_kernel
 
 
 def check(out, env, mode):
@@ -12,10 +12,10 @@ def check(out, env, mode):
     assert want == t["rounds"] * t["waiters"] > 0, t
     # PREEMPT_RT: a mutex is an rt_mutex (rtmutex: kinds), its owner in
     # its rt_mutex_base; fentry runs lost to recursion are counted
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     check_lock_entries(rep, comm="lkwait",
                        kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),
-                       may_drop=("recursion", "missed") if rt else ())
+                       may_drop=rt_drops(rt))
     assert rep["by"] == "lock,comm,owner", rep["by"]
     held = defaultdict(int)
     for e in rep["entries"]:

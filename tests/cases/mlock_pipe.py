@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, rt_lossy
+from _locks import by_lock, check_lock_entries, rt_drops, rt_kernel, rt_lossy
 
 
 def check(out, env, mode):
@@ -13,10 +13,10 @@ def check(out, env, mode):
     # PREEMPT_RT (the 6.12-rt VM): a mutex is an rt_mutex; its contended
     # waits carry LCB_F_RT, not MUTEX (docs/locks.md); the function
     # modes still time mutex_lock() itself
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     check_lock_entries(rep, comm="lkpipe", kinds=(
         ("rtmutex:", "mutex:") if rt else ("mutex:",)),
-        may_drop=("recursion", "missed") if rt_lossy(env, mode) else ())
+        may_drop=rt_drops(rt_lossy(env, mode)))
     locks = by_lock(rep)
     top = max(locks.values(), default=0)
     if mode in ("fentry", "kprobe"):

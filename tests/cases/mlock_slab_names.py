@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import check_lock_entries, func_of
+from _locks import check_lock_entries, func_of, rt_drops, rt_kernel
 
 
 def check(out, env, mode):
@@ -11,10 +11,10 @@ def check(out, env, mode):
     kfunc = (out / "kfunc").read_text().strip() == "1"
     cache = out / "cache"
     cache = cache.read_text().strip() if cache.exists() else None
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     check_lock_entries(rep, comm="lkfile",
                        kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),
-                       may_drop=("recursion", "missed") if rt else ())
+                       may_drop=rt_drops(rt))
     # f_pos_lock is taken in fdget_pos() (__fdget_pos() before 6.12)
     fpos = [e for e in rep["entries"] if "fdget_pos" in func_of(e["caller"])]
     assert fpos, f"no f_pos_lock rows: {rep['entries']}"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 import json
 from _check import reports
-from _locks import check_lock_entries, hypervisor
+from _locks import check_lock_entries, hypervisor, rt_kernel
 
 
 def check(out, env, mode):
@@ -26,7 +26,7 @@ def check(out, env, mode):
         assert all(c["comm"] == "lkcall" for c in calls), calls
         # spin_lock_irq() of the eventfd's spinlock_t: rt_spin_lock on
         # PREEMPT_RT (an rtlock), _raw_spin_lock_irq elsewhere
-        fn = "rt_spin_lock" if env.endswith("-rt") else "_raw_spin_lock_irq"
+        fn = "rt_spin_lock" if rt_kernel(env) else "_raw_spin_lock_irq"
         irq = [c for c in calls if c["function"] == fn]
         top = max(irq, key=lambda c: c["count"], default=None)
         assert top and top["count"] == t["writes"], \

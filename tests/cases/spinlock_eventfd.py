@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, check_spin_note, hypervisor
+from _locks import by_lock, check_lock_entries, check_spin_note, \
+    hypervisor, rt_kernel
 
 
 def check(out, env, mode):
@@ -10,7 +11,7 @@ def check(out, env, mode):
     assert want > 0 and t["writes"] == want and t["counter"] == want, t
     # PREEMPT_RT (6.12-rt VM): the eventfd's spinlock_t is an rtlock, its
     # waiters sleep (docs/locks.md)
-    rt = env.endswith("-rt")
+    rt = rt_kernel(env)
     check_lock_entries(rep, comm="lkefd",
                        kinds=("spin:sleeping",) if rt else
                        ("spin:spinning", "rwlock-read:spinning",
