@@ -100,12 +100,11 @@ def wl_label(w, procs):
     return LABEL[base] % (int(n) if n else procs[0])
 
 
-def run_workload(cmd):
-    """Throughput of one workload run, operations per second."""
-    # a stress-ng --fork run of 0.5 s was once seen still running 30
-    # minutes later: a run far past its time is an error, not a wait
-    limit = 10 * float(cmd[cmd.index("-T" if cmd[0] == WL else "-t") + 1]) \
-        + 30
+def run_workload(cmd, limit):
+    """Throughput of one workload run, operations per second; a run still
+    going after limit seconds is an error (a stress-ng --fork run asked
+    for 0.5 s, which it took as 0 = forever, was once found still running
+    30 minutes later)"""
     if cmd[0] == "stress-ng":
         with tempfile.NamedTemporaryFile(suffix=".yaml") as y:
             subprocess.run(cmd + ["--yaml", y.name], check=True,
@@ -193,6 +192,7 @@ def main():
     procs = sorted({int(x) for x in a.procs.split(",")})
     wls = {k: v for k, v in workloads(a.secs, procs).items()
            if k.partition("×")[0] in a.workloads.split(",")}
+    limit = 10 * a.secs + 30
     rnd = random.Random(a.seed)
     runs = []
     broken = set()
@@ -218,7 +218,7 @@ def main():
                         broken.add(t)
                         break
                 try:
-                    pair[traced] = run_workload(wls[w])
+                    pair[traced] = run_workload(wls[w], limit)
                 finally:
                     if p:
                         stop_tracer(p)
