@@ -15,7 +15,8 @@ struct ks_ksyms {
 	size_t n, cap;
 	char *arena;
 	size_t arena_len, arena_cap;
-	struct ks_ksym **by_name;	/* sorted by name, built lazily */
+	uint32_t *by_name;		/* name hash table, built lazily */
+	size_t by_name_mask;
 	size_t hidden;			/* lines with a zero address */
 };
 
@@ -213,32 +214,61 @@ const struct ks_ksym *ks_ksyms_data_lookup(const struct ks_ksyms *k,
 	return s;
 }
 
-static int cmp_name(const void *a, const void *b)
+/*
+ * Names to symbols: an open-addressing hash table of indices into syms
+ * (1-based, 0 is empty), built on the first lookup.  Sorting the 121,000
+ * names of a kallsyms by strcmp took ~30 ms of every lock tool's start;
+ * hashing them takes a few.  Symbols are inserted in address order and a
+ * name's first one is kept, so a duplicate name (static functions) finds
+ * its lowest address, vmlinux before modules.
+ */
+static uint64_t name_hash(const char *s)
 {
-	const struct ks_ksym *x = *(struct ks_ksym *const *)a;
-	const struct ks_ksym *y = *(struct ks_ksym *const *)b;
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
 
-	return strcmp(x->name, y->name);
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+static int build_by_name(struct ks_ksyms *k)
+{
+	size_t size = 1;
+
+	while (size < 2 * k->n)
+		size <<= 1;
+	k->by_name = calloc(size, sizeof(*k->by_name));
+	if (!k->by_name)
+		return -1;
+	k->by_name_mask = size - 1;
+	for (size_t i = 0; i < k->n; i++) {
+		size_t j = name_hash(k->syms[i].name) & k->by_name_mask;
+
+		for (; k->by_name[j]; j = (j + 1) & k->by_name_mask)
+			if (!strcmp(k->syms[k->by_name[j] - 1].name,
+				    k->syms[i].name))
+				break;
+		if (!k->by_name[j])
+			k->by_name[j] = i + 1;
+	}
+	return 0;
 }
 
 const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *kc,
 				       const char *name)
 {
 	struct ks_ksyms *k = (struct ks_ksyms *)kc;
-	struct ks_ksym key = { .name = name }, *kp = &key, **hit;
+	size_t j;
 
-	if (!k || !k->n)
+	if (!k || !k->n || (!k->by_name && build_by_name(k)))
 		return NULL;
-	if (!k->by_name) {
-		k->by_name = malloc(k->n * sizeof(*k->by_name));
-		if (!k->by_name)
-			return NULL;
-		for (size_t i = 0; i < k->n; i++)
-			k->by_name[i] = &k->syms[i];
-		qsort(k->by_name, k->n, sizeof(*k->by_name), cmp_name);
-	}
-	hit = bsearch(&kp, k->by_name, k->n, sizeof(*k->by_name), cmp_name);
-	return hit ? *hit : NULL;
+	j = name_hash(name) & k->by_name_mask;
+	for (; k->by_name[j]; j = (j + 1) & k->by_name_mask)
+		if (!strcmp(k->syms[k->by_name[j] - 1].name, name))
+			return &k->syms[k->by_name[j] - 1];
+	return NULL;
 }
 
 uint64_t ks_ksyms_end(const struct ks_ksyms *k, const struct ks_ksym *s)

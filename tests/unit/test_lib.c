@@ -159,6 +159,17 @@ static void test_ksyms(void **state)
 	assert_int_equal(s->addr, 0xffffffffc0001000ULL);
 	assert_string_equal(s->module, "mymod");
 	assert_null(ks_ksyms_by_name(k, "nope"));
+	/* a name twice (a module's static function): the lowest address */
+	s = ks_ksyms_by_name(k, "helper_two");
+	assert_non_null(s);
+	assert_int_equal(s->addr, 0xffffffff81002000ULL);
+	assert_null(s->module);
+	s = ks_ksyms_by_name(k, "_stext");
+	assert_non_null(s);
+	assert_int_equal(s->addr, 0xffffffff81000000ULL);
+	s = ks_ksyms_by_name(k, "mod_lock");
+	assert_non_null(s);
+	assert_int_equal(s->addr, 0xffffffffc0003000ULL);
 	/* absolute symbols with address 0 are dropped */
 	assert_null(ks_ksyms_by_name(k, "fixed_percpu_data"));
 	/* data objects: data symbols only, never a section bound (a static
