@@ -1014,6 +1014,7 @@ int ks_export_main(int argc, char **argv)
 			ks_httpd_port(E.httpd));
 	}
 	fflush(stderr);
+	ks_libbpf_loaded();
 
 	next = ks_now() + E.interval;
 	for (;;) {

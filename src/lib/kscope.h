@@ -1004,6 +1004,8 @@ void ks_help_macro(FILE *f, const unsigned char macro[3]);
 /* the last warning libbpf printed (for one-line errors) */
 const char *ks_libbpf_last(void);
 void ks_libbpf_setup(bool verbose);
+/* start-up (BTF parses) is over: return the memory it left free */
+void ks_libbpf_loaded(void);
 double ks_now(void);	/* CLOCK_MONOTONIC seconds */
 /* wait until deadline (ks_now() seconds) or one of the blocked signals
  * in set; the signal that came, or 0 */

@@ -240,6 +240,7 @@ int ks_report_main(int argc, char **argv)
 	fprintf(json || output ? stderr : stdout, "Tracing with %d tools for %g s... "
 		"Hit Ctrl-C to end early.\n", started, duration);
 	fflush(json || output ? stderr : stdout);
+	ks_libbpf_loaded();
 	start = ks_now();
 	end = start + duration;
 	next = html ? start + 1 : end;
