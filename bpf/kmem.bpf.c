@@ -41,7 +41,7 @@ static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 	} else {
 		key.site = site;
 	}
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	ks_current_comm(key.comm);
 	v = ks_lookup_or_init(&counts, &key, &zero, KS_DROP_MAP_FULL);
 	if (!v)
 		return 0;

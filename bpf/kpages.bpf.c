@@ -58,7 +58,7 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 			return 0;
 	}
 	key.order = order;
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	ks_current_comm(key.comm);
 	v = ks_lookup_or_init(&counts, &key, &zero, KS_DROP_MAP_FULL);
 	if (!v)
 		return 0;

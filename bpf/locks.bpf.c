@@ -432,7 +432,7 @@ static __always_inline bool fill_key(void *ctx, struct lock_key *key,
 	if (by_mask & LOCK_BY_CALLER)
 		key->caller = caller;
 	if (by_mask & LOCK_BY_COMM)
-		bpf_get_current_comm(key->comm, sizeof(key->comm));
+		ks_current_comm(key->comm);
 	if (by_mask & LOCK_BY_TID)
 		key->tid = (u32)bpf_get_current_pid_tgid();
 	if (by_mask & LOCK_BY_CGROUP)
@@ -973,7 +973,7 @@ static __always_inline int count_call(struct pt_regs *ctx, u64 lock)
 	if (want_class)
 		key.lclass = lock_class(lock, LOCK_F_SPIN);
 	key.func = bpf_get_attach_cookie(ctx);
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	ks_current_comm(key.comm);
 	v = ks_lookup_or_init(&calls, &key, &zero,
 			      LOCK_DROP_REENTERED);
 	if (v)
