@@ -81,10 +81,22 @@ struct held_start {
 	struct lock_key key;
 };
 
-/* Aggregated waits (or hold times), sized from --max-entries. */
+/*
+ * Aggregated waits (or hold times), sized from --max-entries.  Not
+ * preallocated (like workq's aggregates): a value holds a 64-slot
+ * histogram, so 10,240 preallocated entries took 7 MB of kernel memory
+ * (14 of report's 40 MB) and their set-up at every start, for the few
+ * hundred locks and tasks a run sees.  An insert happens once per new
+ * key; since 6.1 it takes its element from the BPF memory allocator's
+ * per-CPU cache, usable in any context (refilled from an irq_work: a
+ * kmem or memleak running beside it sees those few allocations, as the
+ * kernel's own).  A failed insert is counted as map_full.  The per-wait
+ * maps (tid_start, cpu_start, held) stay preallocated.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_DEFAULT_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lock_key);
 	__type(value, struct lock_val);
 } waits SEC(".maps");
@@ -179,6 +191,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* as waits */
 	__type(key, struct lock_call_key);
 	__type(value, u64);
 } calls SEC(".maps");

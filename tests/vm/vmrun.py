@@ -383,7 +383,10 @@ FULL_KERNELS = ("6.1", "6.12")
 KERNEL_TOOLS = {"6.12-rt": ("mlock", "mheld", "spinlock")}
 # ...but not these: mlock_mmap (heap lock names and filters, the same
 # code on every kernel) takes 85 s a mode on RT under TCG, a third of the
-# RT guest's time; its (tool, mode) pairs are covered there by others
+# RT guest's time; its (tool, mode) pairs are covered there by others.
+# Nor do its expectations hold on RT, where mmap_lock is an rwbase_rt
+# (rt_mutex waits, no rwsem kind) and waits end unseen ('missed'): forced
+# there with KSCOPE_VM_ONLY it fails, with 38349cc's build as with later.
 KERNEL_LEAVE = {"6.12-rt": ("mlock_mmap",)}
 
 
