@@ -948,6 +948,7 @@ int ks_export_main(int argc, char **argv)
 			"anyone who can reach it reads kernel symbols and "
 			"task names (see --web-config)\n", E.listen);
 	ks_libbpf_setup(E.verbose);
+	ks_heap_hold();
 
 	/* signals are taken synchronously by the main thread; every thread
 	 * started from here on inherits the mask */
@@ -1014,7 +1015,7 @@ int ks_export_main(int argc, char **argv)
 			ks_httpd_port(E.httpd));
 	}
 	fflush(stderr);
-	ks_libbpf_loaded();
+	ks_heap_release();
 
 	next = ks_now() + E.interval;
 	for (;;) {

@@ -1004,8 +1004,10 @@ void ks_help_macro(FILE *f, const unsigned char macro[3]);
 /* the last warning libbpf printed (for one-line errors) */
 const char *ks_libbpf_last(void);
 void ks_libbpf_setup(bool verbose);
-/* start-up (BTF parses) is over: return the memory it left free */
-void ks_libbpf_loaded(void);
+/* many BPF objects to load: keep freed memory for the next BTF parse,
+ * then (all attached) give back what is left free (util.c) */
+void ks_heap_hold(void);
+void ks_heap_release(void);
 double ks_now(void);	/* CLOCK_MONOTONIC seconds */
 /* wait until deadline (ks_now() seconds) or one of the blocked signals
  * in set; the signal that came, or 0 */

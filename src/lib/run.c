@@ -812,7 +812,6 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 	if (ks_drop_caps(ks_caps_for(&r), r.o.verbose) && !r.o.verbose)
 		ks_run_note(&r, "cannot drop capabilities");
 	ks_print_header(&r);
-	ks_libbpf_loaded();
 
 	end = r.o.duration > 0 ? r.started + r.o.duration : 1e300;
 	next = r.o.interval > 0 ? r.started + r.o.interval : 1e300;

@@ -128,30 +128,35 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-/*
- * Start-up parses the kernel's BTF (/sys/kernel/btf/vmlinux, 5.5 MB here,
- * twice that while libbpf copies it) twice per BPF object, once for
- * probe.c and once inside libbpf (1.1 takes no parsed copy), freeing it
- * in between (bpf.c: never two at once).  glibc serves blocks that big
- * with mmap and unmaps them on free, so every parse faults its ~2,800
- * pages in afresh: 20-40 ms a parse on this VM against 3.5 ms on memory
- * already mapped, and `kscope report` parses 18 times.  So while tools
- * load, freed memory stays in the heap for the next parse to reuse, and
- * ks_libbpf_loaded() gives it back once everything is attached: the peak
- * is the same, the faults are paid once.
- */
 void ks_libbpf_setup(bool verbose)
 {
 	libbpf_verbose = verbose;
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	libbpf_set_print(libbpf_print);
+}
+
+/*
+ * Loading one BPF object parses the kernel's BTF (/sys/kernel/btf/vmlinux,
+ * 5.5 MB here, twice that while libbpf copies it) twice, once for probe.c
+ * and once inside libbpf (1.1 takes no parsed copy), freeing it in
+ * between (bpf.c: never two at once).  glibc serves blocks that big with
+ * mmap and unmaps them on free, so every parse touches its ~2,800 pages
+ * afresh: 20-40 ms a parse on this VM against 3.6 ms on memory touched
+ * before.  `kscope report` and `kscope export` load up to ten objects,
+ * eighteen parses: while they load, freed memory stays in the heap for
+ * the next parse (ks_heap_hold()), and ks_heap_release() gives it back
+ * once everything is attached.  A single tool (two parses) does not: it
+ * would gain ~6 ms and peak ~3.5 MB higher (docs/bench.md).
+ */
+void ks_heap_hold(void)
+{
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);	/* glibc's maximum */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
-void ks_libbpf_loaded(void)
+void ks_heap_release(void)
 {
-	/* glibc's defaults (128 KiB each), then what start-up left free */
+	/* glibc's defaults (128 KiB each), then what loading left free */
 	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	mallopt(M_TRIM_THRESHOLD, 128 << 10);
 	malloc_trim(0);

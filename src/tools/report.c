@@ -181,6 +181,7 @@ int ks_report_main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);	/* a closed output: said below */
 	ks_libbpf_setup(verbose);
+	ks_heap_hold();
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -240,7 +241,7 @@ int ks_report_main(int argc, char **argv)
 	fprintf(json || output ? stderr : stdout, "Tracing with %d tools for %g s... "
 		"Hit Ctrl-C to end early.\n", started, duration);
 	fflush(json || output ? stderr : stdout);
-	ks_libbpf_loaded();
+	ks_heap_release();
 	start = ks_now();
 	end = start + duration;
 	next = html ? start + 1 : end;
