@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 from _check import final, truth
-from _locks import by_lock, check_lock_entries, rt_kernel
+from _locks import by_lock, check_lock_entries, rt_kernel, rt_lossy
 
 
 def check(out, env, mode):
@@ -20,8 +20,14 @@ def check(out, env, mode):
                        may_drop=("inflight_full", "map_full", "recursion") +
                        (("missed",) if mode == "kprobe" or rt else ()))
     d = rep["dropped"]
-    # 24 waiters, 16 places: at least 8 a round cannot be followed
-    assert d["inflight_full"] >= (t["waiters"] - 16) * t["rounds"] * 0.9, \
+    # 24 waiters, 16 places: at least 8 a round cannot be followed.  On
+    # PREEMPT_RT (fentry, kprobe) a waiter whose entry run the recursion
+    # guard skipped is never seen, so never refused either: counted in
+    # recursion instead (6.12-rt fentry once: 158 followed, 64 refused,
+    # 43 runs skipped, 18 waits among them)
+    unseen = d["recursion"] if rt_lossy(env, mode) else 0
+    assert d["inflight_full"] + unseen >= \
+        (t["waiters"] - 16) * t["rounds"] * 0.9, \
         f"{t['waiters']} waiters x {t['rounds']} rounds at --max-entries " \
         f"16 dropped only {d}"
     # the pipe's mutex: what was followed plus what could not be is every
