@@ -233,6 +233,16 @@ static uint64_t name_hash(const char *s)
 	return h ^ (h >> 29);
 }
 
+/* the slot holding name, or the empty slot where it would go */
+static size_t name_slot(const struct ks_ksyms *k, const char *name)
+{
+	size_t j = name_hash(name) & k->by_name_mask;
+
+	while (k->by_name[j] && strcmp(k->syms[k->by_name[j] - 1].name, name))
+		j = (j + 1) & k->by_name_mask;
+	return j;
+}
+
 static int build_by_name(struct ks_ksyms *k)
 {
 	size_t size = 1;
@@ -244,12 +254,8 @@ static int build_by_name(struct ks_ksyms *k)
 		return -1;
 	k->by_name_mask = size - 1;
 	for (size_t i = 0; i < k->n; i++) {
-		size_t j = name_hash(k->syms[i].name) & k->by_name_mask;
+		size_t j = name_slot(k, k->syms[i].name);
 
-		for (; k->by_name[j]; j = (j + 1) & k->by_name_mask)
-			if (!strcmp(k->syms[k->by_name[j] - 1].name,
-				    k->syms[i].name))
-				break;
 		if (!k->by_name[j])
 			k->by_name[j] = i + 1;
 	}
@@ -264,11 +270,8 @@ const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *kc,
 
 	if (!k || !k->n || (!k->by_name && build_by_name(k)))
 		return NULL;
-	j = name_hash(name) & k->by_name_mask;
-	for (; k->by_name[j]; j = (j + 1) & k->by_name_mask)
-		if (!strcmp(k->syms[k->by_name[j] - 1].name, name))
-			return &k->syms[k->by_name[j] - 1];
-	return NULL;
+	j = name_slot(k, name);
+	return k->by_name[j] ? &k->syms[k->by_name[j] - 1] : NULL;
 }
 
 uint64_t ks_ksyms_end(const struct ks_ksyms *k, const struct ks_ksym *s)
