@@ -63,6 +63,7 @@ const volatile unsigned long long kretprobe_tramp = 0, rethook_tramp = 0;
 
 /* A wait (or a lock function call) in progress. */
 struct wait_start {
+	u64 owner;	/* inflight: the thread's inflight_owner(), 0 free */
 	u64 lock;
 	u64 ts;
 	u64 nvcsw;	/* voluntary switches at entry: did the call sleep? */
@@ -91,7 +92,7 @@ struct held_start {
  * per-CPU cache, usable in any context (refilled from an irq_work: a
  * kmem or memleak running beside it sees those few allocations, as the
  * kernel's own).  A failed insert is counted as map_full.  The per-wait
- * maps (tid_start, cpu_start, held) stay preallocated.
+ * maps (inflight, cpu_start, held) are preallocated.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -101,13 +102,79 @@ struct {
 	__type(value, struct lock_val);
 } waits SEC(".maps");
 
-/* Sleeping-lock waits and lock function calls in progress, per thread. */
+/*
+ * Sleeping-lock waits and lock function calls in progress, one per
+ * thread, in a table of --max-entries slots (an array map: its lookups
+ * are inlined).  A thread takes a free slot with a compare-and-swap of
+ * its owner field, starting at its tid modulo the size and probing the
+ * next INFLIGHT_PROBES - 1 after it, and gives it back by swapping 0 in;
+ * only the owner touches the rest of the slot.  A hash map keyed by tid
+ * did the same with an insert (bucket lock, free list) at a wait's first
+ * begin, a failed insert at a mutex's second begin, and a lookup and a
+ * delete at its end: mlock cost 278 ns per program run with it, 247 with
+ * the table (bench.py's pipe workload, docs/bench.md).  A thread finding no free slot among its
+ * probes is counted as inflight_full: with the slots of a default run
+ * that takes thousands of waits in flight at once.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KS_DEFAULT_ENTRIES);
 	__type(key, u32);
 	__type(value, struct wait_start);
-} tid_start SEC(".maps");
+} inflight SEC(".maps");
+
+/* the table's size (inflight's max_entries, set with it) */
+const volatile unsigned int inflight_slots = KS_DEFAULT_ENTRIES;
+#define INFLIGHT_PROBES 8
+
+/* never 0, which marks a free slot: tid 0 is every CPU's idle task */
+static __always_inline u64 inflight_owner(u32 tid)
+{
+	return (1ULL << 32) | tid;
+}
+
+/* this thread's slot, or NULL */
+static __always_inline struct wait_start *inflight_find(u32 tid)
+{
+	u64 me = inflight_owner(tid);
+	u32 i, idx = tid % inflight_slots;
+
+	for (i = 0; i < INFLIGHT_PROBES; i++) {
+		struct wait_start *s = bpf_map_lookup_elem(&inflight, &idx);
+
+		if (s && s->owner == me)
+			return s;
+		if (++idx >= inflight_slots)
+			idx = 0;
+	}
+	return NULL;
+}
+
+/* a free slot, now this thread's (which has none); NULL when every probe
+ * found a taken one (counted) */
+static __always_inline struct wait_start *inflight_claim(u32 tid)
+{
+	u64 me = inflight_owner(tid);
+	u32 i, idx = tid % inflight_slots;
+
+	for (i = 0; i < INFLIGHT_PROBES && i < inflight_slots; i++) {
+		struct wait_start *s = bpf_map_lookup_elem(&inflight, &idx);
+
+		if (s && !s->owner &&
+		    !__sync_val_compare_and_swap(&s->owner, 0, me))
+			return s;
+		if (++idx >= inflight_slots)
+			idx = 0;
+	}
+	ks_drop(LOCK_DROP_INFLIGHT_FULL);
+	return NULL;
+}
+
+/* give the slot back: an atomic swap, ordered after the owner's reads */
+static __always_inline void inflight_free(struct wait_start *s)
+{
+	__sync_lock_test_and_set(&s->owner, 0);
+}
 
 /*
  * Spin waits in progress.  A spinning waiter has preemption off, so its
@@ -124,7 +191,7 @@ struct {
 } cpu_start SEC(".maps");
 
 /*
- * A mutex wait that could not be followed (tid_start full), by CPU.  The
+ * A mutex wait that could not be followed (inflight full), by CPU.  The
  * kernel begins a mutex wait twice, spinning (MUTEX|SPIN) then sleeping
  * (MUTEX), with preemption off between the two: the second begin of a
  * dropped wait comes on the same CPU, finds its thread and lock here, and
@@ -334,35 +401,51 @@ static __always_inline void lock_owner(u64 lock, u32 flags,
 
 
 
-/* Which heap lock this is, for names (enum lock_class). */
+/* this CPU's runqueue lock, once learned into rq_locks */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} rq_known SEC(".maps");
+
+/*
+ * Which heap lock this is, for names (enum lock_class).  The task's
+ * fields are read with direct loads from its BTF pointer (faults read as
+ * 0), not bpf_probe_read_kernel(): the helper calls cost a mutex wait's
+ * end ~50 ns (bench.py's pipe workload, docs/bench.md).
+ */
 static __always_inline u32 lock_class(u64 lock, u32 kind)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	u64 p;
 
 	if (lock >= image_lo && lock < image_hi)
 		return LOCK_C_NONE;	/* static: kallsyms names it */
-	p = (u64)BPF_CORE_READ(t, mm);
+	p = (u64)t->mm;
 	if (p && lock == p + bpf_core_field_offset(struct mm_struct,
 						   mmap_lock))
 		return LOCK_C_MMAP;
-	p = (u64)BPF_CORE_READ(t, sighand);
+	p = (u64)t->sighand;
 	if (p && lock == p + bpf_core_field_offset(struct sighand_struct,
 						   siglock))
 		return LOCK_C_SIGLOCK;
 	if ((kind & LOCK_F_SPIN) && nr_cpus &&
 	    bpf_core_field_exists(t->se.cfs_rq)) {
-		struct cfs_rq *cfs = BPF_CORE_READ(t, se.cfs_rq);
+		struct cfs_rq *cfs = t->se.cfs_rq;
+		u32 zero = 0;
+		u64 *known;
 		u8 one = 1;
 
-		p = cfs ? (u64)BPF_CORE_READ(cfs, rq) : 0;
+		p = cfs ? (u64)cfs->rq : 0;
 		if (p) {
 			p += bpf_core_field_offset(struct rq, __lock);
 			if (lock == p)
 				return LOCK_C_RQ;
-			if (!bpf_map_lookup_elem(&rq_locks, &p))
-				bpf_map_update_elem(&rq_locks, &p, &one,
-						    BPF_NOEXIST);
+			known = bpf_map_lookup_elem(&rq_known, &zero);
+			if (known && *known != p &&
+			    !bpf_map_update_elem(&rq_locks, &p, &one, BPF_ANY))
+				*known = p;
 		}
 		if (bpf_map_lookup_elem(&rq_locks, &lock))
 			return LOCK_C_RQ;
@@ -504,7 +587,6 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 	struct spin_dropped *d = NULL;
 	struct wait_start *s, n = {};
 	u32 zero = 0, tid, mflags;
-	int err;
 
 	flags = rtlock_flags(flags);
 	if (!(accept_flags & (1ULL << (flags & LOCK_F_MASK))))
@@ -537,31 +619,32 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 			return 0;
 		}
 	}
-	n.ts = bpf_ktime_get_ns();
-	/* the first begin of a wait, the common case: one map operation */
-	err = ks_update_or_drop(&tid_start, &tid, &n, BPF_NOEXIST,
-				LOCK_DROP_INFLIGHT_FULL, LOCK_DROP_REENTERED);
-	if (d && mflags == (LOCK_F_MUTEX | LOCK_F_SPIN)) {
-		/* remembered until the sleeping begin, if any */
-		d->tid = err && err != -KS_EEXIST ? tid : 0;
-		d->lock = d->tid ? lock : 0;
-	}
-	if (err != -KS_EEXIST)
-		return 0;
-	s = bpf_map_lookup_elem(&tid_start, &tid);
-	if (!s)
-		return 0;
-	if (s->lock == lock) {
+	s = inflight_find(tid);
+	if (s && s->lock == lock) {
 		/* the same wait goes on: a mutex done spinning now sleeps
 		 * (begin without SPIN) */
 		if (!(flags & LOCK_F_SPIN))
 			s->kind |= LOCK_K_SLEPT;
 		return 0;
 	}
-	/* sleeping waits never nest: the last end was lost.  Only this
-	 * thread touches its entry, so it is rewritten in place. */
-	ks_drop(LOCK_DROP_MISSED);
+	if (s) {
+		/* sleeping waits never nest: the last end was lost, and the
+		 * thread's slot is rewritten in place */
+		ks_drop(LOCK_DROP_MISSED);
+	} else {
+		/* the first begin of a wait, the common case */
+		s = inflight_claim(tid);
+		if (d && mflags == (LOCK_F_MUTEX | LOCK_F_SPIN)) {
+			/* remembered until the sleeping begin, if any */
+			d->tid = s ? 0 : tid;
+			d->lock = s ? 0 : lock;
+		}
+		if (!s)
+			return 0;
+	}
+	n.owner = inflight_owner(tid);
 	*s = n;
+	s->ts = bpf_ktime_get_ns();	/* last: the wait, not this program */
 	return 0;
 }
 
@@ -598,13 +681,15 @@ static __always_inline int cont_end(void *ctx, u64 lock)
 	if (!track_tid)
 		return 0;
 	tid = (u32)bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&tid_start, &tid);
+	s = inflight_find(tid);
 	if (!s || s->lock != lock)
 		return 0;
-	delta = now - s->ts;
 	w = *s;
+	inflight_free(s);
+	if (!w.ts)
+		return 0;	/* begin interrupted before its time */
+	delta = now - w.ts;
 	c->lock = SLOT_BUSY;
-	bpf_map_delete_elem(&tid_start, &tid);
 	record_current(ctx, lock, w.kind, &w, delta);
 	c->lock = 0;
 	return 0;
@@ -770,19 +855,18 @@ static __always_inline int fn_enter(void *ctx, u64 lock, u64 lr)
 	 * wait timed is the function's, not kscope's map update.
 	 */
 	n.outer = !!(cookie & LOCK_FN_OUTER);
-	s = bpf_map_lookup_elem(&tid_start, &tid);
+	n.owner = inflight_owner(tid);
+	s = inflight_find(tid);
 	if (s) {
 		/* the inner call of mutex_lock_io(), or a lost exit */
 		if (s->lock != lock || !s->outer)
 			ks_drop(LOCK_DROP_MISSED);
-		*s = n;
 	} else {
-		if (remember(&tid_start, &tid, &n))
-			return 0;
-		s = bpf_map_lookup_elem(&tid_start, &tid);
+		s = inflight_claim(tid);
 		if (!s)
 			return 0;
 	}
+	*s = n;
 	s->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -795,11 +879,11 @@ static __always_inline int fn_exit_wait(void *ctx)
 	struct wait_start *s, w;
 	u64 delta;
 
-	s = bpf_map_lookup_elem(&tid_start, &tid);
+	s = inflight_find(tid);
 	if (!s)
 		return 0;
 	w = *s;
-	bpf_map_delete_elem(&tid_start, &tid);
+	inflight_free(s);
 	if (!w.ts)
 		return 0;	/* entry interrupted before its time */
 	delta = now - w.ts;
@@ -942,12 +1026,12 @@ int BPF_KRETPROBE(held_kretprobe, long ret)
 {
 	u64 now = bpf_ktime_get_ns();	/* first: the hold began */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct wait_start *s = bpf_map_lookup_elem(&tid_start, &tid), w;
+	struct wait_start *s = inflight_find(tid), w;
 
 	if (!s)
 		return 0;
 	w = *s;
-	bpf_map_delete_elem(&tid_start, &tid);
+	inflight_free(s);
 	held_acquired(ctx, w.lock, bpf_get_attach_cookie(ctx), (int)ret, now,
 		      &w);
 	return 0;

@@ -521,7 +521,8 @@ struct locks_bpf *locks_open(struct ks_run *r, const struct locks_cfg *cfg)
 			"bpf_get_kmem_cache", BTF_KIND_FUNC) >= 0;
 	/* maps a tool does not use stay at one entry */
 	bpf_map__set_max_entries(skel->maps.waits, n);
-	bpf_map__set_max_entries(skel->maps.tid_start, n);
+	bpf_map__set_max_entries(skel->maps.inflight, n);
+	skel->rodata->inflight_slots = n;
 	bpf_map__set_max_entries(skel->maps.held, cfg->held ? n : 1);
 	bpf_map__set_max_entries(skel->maps.calls, cfg->calls ? n : 1);
 	return skel;
