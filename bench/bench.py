@@ -308,7 +308,11 @@ def kscope_modes():
 
 
 def kscope_cmd(tool, args):
-    """kscope as a user runs it: no duration, stopped with SIGINT (Ctrl-C)."""
+    """kscope as a user runs it: no duration, stopped with SIGINT (Ctrl-C).
+    A first argument '@BINARY' runs that build of kscope instead (another
+    checkout's, to compare two builds side by side in one run)."""
+    if args and args[0].startswith("@"):
+        return [args[0][1:], tool.name] + args[1:]
     return [KSCOPE, tool.name] + args
 
 
@@ -365,7 +369,8 @@ def configs(tool, mode, avail, args):
                         ("ladder_pcpu", "comm + per-CPU hash"),
                         ("ladder_dcomm", "direct comm"),
                         ("ladder_dcomm_atomic",
-                         "direct comm + hash + 3 atomics")):
+                         "direct comm + hash + 3 atomics"),
+                        ("ladder_ktime", "clock read")):
             c.append({"label": "floor + " + what, "kind": "floor",
                       "mode": mode,
                       "cmd": [FLOOR, "-m", mode, "-p", p] + tool.hooks})
@@ -657,12 +662,13 @@ def main():
     ap.add_argument("--ladder", action="store_true",
                     help="also the floor plus one piece of an aggregating "
                     "handler at a time (comm, hash map, atomics, per-CPU "
-                    "hash)")
+                    "hash, clock read)")
     ap.add_argument("--no-bpftrace", action="store_true")
     ap.add_argument("--extra", action="append", default=[],
                     metavar="TOOL:ARGS", help="also measure `kscope TOOL "
                     "ARGS`, e.g. --extra 'kmem:-s --stack-depth 8' "
-                    "(repeatable)")
+                    "(repeatable); 'kmem:@BINARY ARGS' runs another "
+                    "build of kscope")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", help="results directory (default "
                     "bench/results/DATE)")
