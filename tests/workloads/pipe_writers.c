@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pipe_writers [-b] COMM THREADS WRITES [BYTES]: THREADS threads named
+ * pipe_writers [-b|-n] COMM THREADS WRITES [BYTES]: THREADS threads named
  * COMM write BYTES (default 64) to one pipe WRITES times each (or for
  * WRITES seconds when it ends in 's', e.g. "2s"), while one
  * reader thread (named COMM with its last letter replaced by '#', so that
@@ -13,7 +13,10 @@
  * takes that one mutex exactly THREADS * WRITES times.  With -b the pipe
  * blocks: writers sleep on a full pipe and relock the mutex when woken
  * (more acquisitions than writes), and long copies under the mutex make
- * far more contention, even on a busy two-CPU machine.
+ * far more contention, even on a busy two-CPU machine.  With -n no
+ * reader drains the pipe: once it is full every write(2) takes the mutex
+ * and returns -EAGAIN, and one writer takes that mutex with nobody else
+ * ever wanting it (its mutex_lock() calls all take the fast path).
  *
  * Prints ground truth as one JSON line: write calls, how many wrote data
  * and how many found the pipe full, and the wall time of the writing phase.
@@ -44,12 +47,16 @@ static void drain(void)
 
 int main(int argc, char **argv)
 {
-	int blocking = 0, n;
+	int blocking = 0, reader = 1, n;
 	char out[1536], tids[1024];
 	long writes;
 
 	if (argc > 1 && !strcmp(argv[1], "-b")) {
 		blocking = 1;
+		argv++;
+		argc--;
+	} else if (argc > 1 && !strcmp(argv[1], "-n")) {
+		reader = 0;
 		argv++;
 		argc--;
 	}
@@ -60,7 +67,7 @@ int main(int argc, char **argv)
 		bytes = 64;
 	}
 	lwl_args(&run, argc - 1, argv + 1,
-		 "pipe_writers [-b] COMM THREADS WRITES [BYTES]");
+		 "pipe_writers [-b|-n] COMM THREADS WRITES [BYTES]");
 	if (bytes < 1 || bytes > 65536) {
 		fprintf(stderr, "pipe_writers: 1-65536 bytes\n");
 		return 2;
@@ -77,7 +84,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	run.op = write_once;
-	run.helper = drain;
+	run.helper = reader ? drain : NULL;
 	lwl_run(&run);
 	/* closed by this (unnamed) thread: see lwl_run() */
 	close(pfd[0]);
