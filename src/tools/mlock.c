@@ -124,9 +124,9 @@ const struct ks_tool ks_tool_mlock = {
 "  kscope mlock --pprof m.pb.gz 60  contention profile, renewed each minute\n",
 	.overhead =
 "  The contention tracepoint modes run only when a mutex is contended:\n"
-"  about 250 ns per tracepoint hit, two or three hits per wait; 1.2 us\n"
+"  about 220 ns per tracepoint hit, two or three hits per wait; 1.2 us\n"
 "  per hit with -s (bench/, 2-core VM, 6.18; bpftrace doing the same\n"
-"  ~330 ns).  fentry/kprobe modes time every mutex_lock call,\n"
+"  ~300 ns).  fentry/kprobe modes time every mutex_lock call,\n"
 "  contended or not: far more events on a busy system.\n",
 	.macro = { 93, 101, 99 },
 	.tracing_what = "mutex waits",
