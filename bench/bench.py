@@ -583,6 +583,48 @@ def targets(s):
     return res
 
 
+def targets17(s):
+    """Issue 17's per-event and memory goals for one tool: (goal, measured,
+    verdict).  Per tool: kmem ≤ 2× its floor; kpages ≤ 1.0× bpftrace and
+    ≤ 1.15× the floor with a stack walk; memleak (kernel) ≤ 1.1× the floor
+    with a stack on allocations; the lock tools ≤ 2.5× the empty program
+    per hit; every tool's peak RSS (VmHWM) ≤ 12 MB."""
+    rows = {r["label"]: r for r in s["rows"]}
+    dflt = next((r for r in s["rows"] if r["kind"] == "kscope"), None)
+    floor = rows.get("floor")
+    kstack = next((r for r in s["rows"] if r["kind"] == "floor" and
+                   r["label"].startswith("floor + kstack")), None)
+    bt = rows.get("bpftrace")
+    unit = "program ns/hit" if s.get("per_hit") else "ns/event"
+    res = []
+    if not dflt or "ns_per_event" not in dflt:
+        return res
+
+    def ratio(goal, ref, most):
+        if not ref or ref.get("ns_per_event", 0) <= 0:
+            return
+        x = dflt["ns_per_event"] / ref["ns_per_event"]
+        res.append((goal, "%.0f vs %.0f %s = %.2f×" % (
+            dflt["ns_per_event"], ref["ns_per_event"], unit, x),
+            "met" if x <= most else "**missed**"))
+    tool = s["tool"]
+    if tool == "kmem":
+        ratio("default ≤ 2× floor", floor, 2.0)
+    elif tool == "kpages":
+        ratio("default ≤ 1.0× bpftrace", bt, 1.0)
+        ratio("default ≤ 1.15× %s" % (kstack or {}).get("label"), kstack,
+              1.15)
+    elif tool == "memleak":
+        ratio("default ≤ 1.1× %s" % (kstack or {}).get("label"), kstack,
+              1.1)
+    elif tool in ("mlock", "spinlock"):
+        ratio("default ≤ 2.5× floor", floor, 2.5)
+    if dflt.get("VmHWM"):
+        res.append(("peak RSS ≤ 12 MB", "%.1f MB" % (dflt["VmHWM"] / 1024),
+                    "met" if dflt["VmHWM"] <= 12 * 1024 else "**missed**"))
+    return res
+
+
 def machine():
     cpu = "?"
     for line in open("/proc/cpuinfo"):
@@ -617,15 +659,17 @@ def report(meta, sums):
     for s in sums:
         out.append("")
         out.append(tool_table(s))
-    out.append("")
-    out.append("#### Targets (issue 7)")
-    out.append("")
-    out.append("| tool | goal | measured | |")
-    out.append("|---|---|---|---|")
-    for s in sums:
-        for goal, measured, verdict in targets(s):
-            out.append("| %s | %s | %s | %s |" % (s["tool"], goal, measured,
-                                                   verdict))
+    for title, check in (("Targets (issue 17)", targets17),
+                         ("Targets (issue 7)", targets)):
+        out.append("")
+        out.append("#### " + title)
+        out.append("")
+        out.append("| tool | goal | measured | |")
+        out.append("|---|---|---|---|")
+        for s in sums:
+            for goal, measured, verdict in check(s):
+                out.append("| %s | %s | %s | %s |" % (s["tool"], goal,
+                                                       measured, verdict))
     streams = [s["tool"] for s in sums if s["streams"]]
     out.append("")
     out.append("Events per second sustained before drops: %s." % (
