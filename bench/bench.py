@@ -39,19 +39,17 @@ import json
 import os
 import platform
 import random
-import select
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from tools import TOOLS  # noqa: E402
+from tracer import Failed, Tracer  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build", "bench")
 WORKLOAD = os.path.join(BUILD, "workload")
@@ -66,8 +64,6 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-class Failed(Exception):
-    pass
 
 
 # ---- processes -------------------------------------------------------------
@@ -172,84 +168,18 @@ class BpfStats:
         os.close(self.fd)
 
 
-class Tracer:
-    """A tracer process; ready once a stdout line starts with "Tracing"."""
-
-    def __init__(self, cmd, timeout=60.0):
-        self.cmd = cmd
-        self.err = tempfile.TemporaryFile()
-        t0 = time.monotonic()
-        self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=self.err)
-        fd = self.p.stdout.fileno()
-        buf = b""
-        while True:
-            left = t0 + timeout - time.monotonic()
-            r = select.select([fd], [], [], max(left, 0))[0]
-            if not r:
-                self.kill()
-                raise Failed("%s: not ready after %.0f s" % (cmd[0], timeout))
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                self.p.wait()
-                raise Failed("%s exited %s before attaching: %s" %
-                             (" ".join(cmd[:3]), self.p.returncode,
-                              self.stderr().strip()[-300:]))
-            buf += chunk
-            if b"\nTracing" in b"\n" + buf:
-                break
-        self.ready_ms = (time.monotonic() - t0) * 1000.0
-        # keep reading so a big final report never blocks the tracer
-        self.out = [buf]
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
-
-    def _drain(self):
-        for chunk in iter(lambda: self.p.stdout.read1(65536), b""):
-            self.out.append(chunk)
-
-    def stderr(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace")
-
-    def memory(self):
-        m = {}
-        try:
-            for line in open("/proc/%d/status" % self.p.pid):
-                k, _, v = line.partition(":")
-                if k in ("VmRSS", "VmHWM"):
-                    m[k] = int(v.split()[0])        # kB
-        except OSError:
-            pass
-        m["bpf_map_bytes"] = bpf_map_memlock(self.p.pid)
-        return m
-
-    def kill(self):
-        self.p.kill()
-        self.p.wait()
-
-    def stop(self):
-        """SIGINT, as a user would; returns (exit status, signals sent).
-        bpftrace 0.17 sometimes misses a SIGINT that arrives right after
-        it attached, so ask again before resorting to SIGTERM/SIGKILL."""
-        sent = []
-        t0 = time.monotonic()
-        for sig, wait in ((signal.SIGINT, 15), (signal.SIGINT, 5),
-                          (signal.SIGTERM, 5), (signal.SIGKILL, 30)):
-            if self.p.poll() is not None:
-                break
-            self.p.send_signal(sig)
-            sent.append(signal.Signals(sig).name)
-            try:
-                self.p.wait(wait)
-            except subprocess.TimeoutExpired:
-                pass
-        self.stop_ms = (time.monotonic() - t0) * 1000.0
-        self.reader.join(5)
-        return self.p.returncode, sent
-
-    def output(self):
-        return b"".join(self.out).decode(errors="replace")
+def memory(pid):
+    """A tracer's VmRSS and VmHWM (kB) now, and its BPF maps' memlock."""
+    m = {}
+    try:
+        for line in open("/proc/%d/status" % pid):
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                m[k] = int(v.split()[0])        # kB
+    except OSError:
+        pass
+    m["bpf_map_bytes"] = bpf_map_memlock(pid)
+    return m
 
 
 # ---- one measurement ---------------------------------------------------------
@@ -270,7 +200,7 @@ def run_one(tool, cfg, args):
         before = stats and tr and bpf_prog_stats(tr.p.pid)
         rec.update(wl.go())
         if tr:
-            rec.update(tr.memory())
+            rec.update(memory(tr.p.pid))
         if before:
             after = bpf_prog_stats(tr.p.pid)
             rec["prog_run_cnt"] = after[0] - before[0]

@@ -24,12 +24,14 @@ import json
 import os
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tracer import Failed, Tracer  # noqa: E402
 
 KSCOPE = os.environ.get("KSCOPE", "./build/kscope")
 WL = "./build/bench/workload"
@@ -121,32 +123,25 @@ def run_workload(cmd, limit):
 
 
 def start_tracer(args):
+    """kscope ARGS (or '@BINARY ARGS'), attached (bench/tracer.py)"""
     cmd = [args[0][1:]] + args[1:] if args[0].startswith("@") \
         else [KSCOPE] + args
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-    t0 = time.monotonic()
-    for line in p.stdout:
-        if line.startswith("Tracing"):
-            return p
-        if time.monotonic() - t0 > 60:
-            break
-    p.kill()
-    raise RuntimeError("kscope %s never printed its Tracing line"
-                       % " ".join(args))
-
-
-def stop_tracer(p):
-    p.send_signal(signal.SIGINT)
     try:
-        out, _ = p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        raise RuntimeError("tracer did not stop on SIGINT")
-    if p.returncode != 0:
-        raise RuntimeError("tracer exited %d" % p.returncode)
-    return out
+        return Tracer(cmd, timeout=60, stderr_too=True)
+    except Failed as e:
+        raise RuntimeError("kscope %s never printed its Tracing line: %s"
+                           % (" ".join(args), e))
+
+
+def stop_tracer(tr):
+    # report's final report of every tool may take a while
+    status, sent = tr.stop(first_wait=120)
+    if sent != ["SIGINT"]:
+        raise RuntimeError("tracer did not stop on SIGINT (%s)"
+                           % ", ".join(sent))
+    if status != 0:
+        raise RuntimeError("tracer exited %d: %s"
+                           % (status, tr.output().strip()[-300:]))
 
 
 def md_head(first, cols):

@@ -23,32 +23,22 @@ older build).
 import argparse
 import os
 import shlex
-import signal
 import statistics
-import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tracer import Failed, Tracer  # noqa: E402
+
 
 def one(cmd, limit):
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    ready = None
-    for line in p.stdout:
-        if line.startswith(b"Tracing"):
-            ready = time.monotonic() - t0
-            break
-        if time.monotonic() - t0 > limit:
-            break
-    p.send_signal(signal.SIGINT)
-    p.stdout.close()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = status
-    if ready is None:
-        raise RuntimeError("%s: no Tracing line within %g s (status %d)"
-                           % (shlex.join(cmd), limit, status))
-    return ready * 1000, ru.ru_maxrss / 1024
+    try:
+        tr = Tracer(cmd, timeout=limit, stderr_too=True)
+    except Failed as e:
+        raise RuntimeError("%s: no Tracing line within %g s: %s"
+                           % (shlex.join(cmd), limit, e))
+    tr.stop()
+    return tr.ready_ms, tr.maxrss_kb / 1024
 
 
 def main():
