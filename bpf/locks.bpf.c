@@ -585,7 +585,7 @@ static __always_inline u32 rtlock_flags(u32 flags)
 static __always_inline int cont_begin(u64 lock, u32 flags)
 {
 	struct spin_dropped *d = NULL;
-	struct wait_start *s, n = {};
+	struct wait_start *s, *found, n = {};
 	u32 zero = 0, tid, mflags;
 
 	flags = rtlock_flags(flags);
@@ -620,27 +620,28 @@ static __always_inline int cont_begin(u64 lock, u32 flags)
 		}
 	}
 	s = inflight_find(tid);
-	if (s && s->lock == lock) {
-		/* the same wait goes on: a mutex done spinning now sleeps
-		 * (begin without SPIN) */
-		if (!(flags & LOCK_F_SPIN))
-			s->kind |= LOCK_K_SLEPT;
-		return 0;
+	found = s;
+	if (!found)
+		/* the first begin of a wait, the common case */
+		s = inflight_claim(tid);
+	if (d && mflags == (LOCK_F_MUTEX | LOCK_F_SPIN)) {
+		/* a dropped wait is remembered until its sleeping begin */
+		d->tid = s ? 0 : tid;
+		d->lock = s ? 0 : lock;
 	}
-	if (s) {
+	if (!s)
+		return 0;
+	if (found) {
+		if (s->lock == lock) {
+			/* the same wait goes on: a mutex done spinning now
+			 * sleeps (begin without SPIN) */
+			if (!(flags & LOCK_F_SPIN))
+				s->kind |= LOCK_K_SLEPT;
+			return 0;
+		}
 		/* sleeping waits never nest: the last end was lost, and the
 		 * thread's slot is rewritten in place */
 		ks_drop(LOCK_DROP_MISSED);
-	} else {
-		/* the first begin of a wait, the common case */
-		s = inflight_claim(tid);
-		if (d && mflags == (LOCK_F_MUTEX | LOCK_F_SPIN)) {
-			/* remembered until the sleeping begin, if any */
-			d->tid = s ? 0 : tid;
-			d->lock = s ? 0 : lock;
-		}
-		if (!s)
-			return 0;
 	}
 	n.owner = inflight_owner(tid);
 	*s = n;
