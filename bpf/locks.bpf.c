@@ -112,9 +112,9 @@ struct {
  * did the same with an insert (bucket lock, free list) at a wait's first
  * begin, a failed insert at a mutex's second begin, and a lookup and a
  * delete at its end: mlock cost 278 ns per program run with it, 247 with
- * the table (bench.py's pipe workload, docs/bench.md).  A thread finding no free slot among its
- * probes is counted as inflight_full: with the slots of a default run
- * that takes thousands of waits in flight at once.
+ * the table (bench.py's pipe workload, docs/bench.md).  A thread finding
+ * no free slot among its probes is counted as inflight_full: with the
+ * slots of a default run that takes thousands of waits in flight at once.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -133,26 +133,13 @@ static __always_inline u64 inflight_owner(u32 tid)
 	return (1ULL << 32) | tid;
 }
 
-/* this thread's slot, or NULL */
-static __always_inline struct wait_start *inflight_find(u32 tid)
-{
-	u64 me = inflight_owner(tid);
-	u32 i, idx = tid % inflight_slots;
-
-	for (i = 0; i < INFLIGHT_PROBES; i++) {
-		struct wait_start *s = bpf_map_lookup_elem(&inflight, &idx);
-
-		if (s && s->owner == me)
-			return s;
-		if (++idx >= inflight_slots)
-			idx = 0;
-	}
-	return NULL;
-}
-
-/* a free slot, now this thread's (which has none); NULL when every probe
- * found a taken one (counted) */
-static __always_inline struct wait_start *inflight_claim(u32 tid)
+/*
+ * Walks this thread's probe sequence (its tid modulo the size, then the
+ * slots after it).  claim false: the slot the thread owns, or NULL.
+ * claim true, for a thread that owns none: a free slot, now its own, or
+ * NULL when every probe found a taken one (counted).
+ */
+static __always_inline struct wait_start *inflight_slot(u32 tid, bool claim)
 {
 	u64 me = inflight_owner(tid);
 	u32 i, idx = tid % inflight_slots;
@@ -160,14 +147,26 @@ static __always_inline struct wait_start *inflight_claim(u32 tid)
 	for (i = 0; i < INFLIGHT_PROBES && i < inflight_slots; i++) {
 		struct wait_start *s = bpf_map_lookup_elem(&inflight, &idx);
 
-		if (s && !s->owner &&
-		    !__sync_val_compare_and_swap(&s->owner, 0, me))
+		if (s && (claim ? !s->owner &&
+			  !__sync_val_compare_and_swap(&s->owner, 0, me) :
+			  s->owner == me))
 			return s;
 		if (++idx >= inflight_slots)
 			idx = 0;
 	}
-	ks_drop(LOCK_DROP_INFLIGHT_FULL);
+	if (claim)
+		ks_drop(LOCK_DROP_INFLIGHT_FULL);
 	return NULL;
+}
+
+static __always_inline struct wait_start *inflight_find(u32 tid)
+{
+	return inflight_slot(tid, false);
+}
+
+static __always_inline struct wait_start *inflight_claim(u32 tid)
+{
+	return inflight_slot(tid, true);
 }
 
 /* give the slot back: an atomic swap, ordered after the owner's reads */
