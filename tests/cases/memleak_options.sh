@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: memleak
 # modes: tp_btf raw_tp tracepoint
+# vm-modes: raw_tp
 # where: host vm
 # timeout: 300
 #

@@ -14,6 +14,6 @@
 
 ks_bg wait mlock --all-sleeping -c lkrwsem --by lock,caller,comm
 ks_start mheld --all-sleeping -c lkrwsem --by lock,caller,comm
-"$WL/lock_rwsem" lkrwsem 2000 > "$OUT/truth.json"
+"$WL/lock_rwsem" lkrwsem 1000 > "$OUT/truth.json"
 ks_stop
 ks_bg_stop wait

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: mlock
 # modes: tp_btf raw_tp tracepoint
+# vm-modes: tp_btf
 # where: host vm
 #
 # Heap lock names and the -L/--type filters.  Four threads of one process

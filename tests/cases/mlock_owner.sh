@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: mlock
 # modes: fentry kprobe tp_btf raw_tp tracepoint
+# vm-modes: fentry kprobe tp_btf
 # where: host vm
 #
 # --owner.  A thread named lkhold takes a pipe's mutex and sleeps with it

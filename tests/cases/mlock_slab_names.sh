@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: mlock
 # modes: fentry kprobe tp_btf raw_tp tracepoint
+# vm-modes: fentry kprobe tp_btf
 # where: host vm
 #
 # Heap locks named by their slab cache.  Four threads write to one file

@@ -193,7 +193,9 @@ run_case() {
 	*" fleet "*) [ -n "$FLEET" ] || return 0 ;;
 	*) return 0 ;;
 	esac
-	modes=$(hdr "$file" modes)
+	# "# vm-modes:" (a subset of "# modes:") narrows what the VMs run
+	modes=$(hdr "$file" vm-modes)
+	[ -n "$modes" ] || modes=$(hdr "$file" modes)
 	[ -n "$modes" ] || modes=default
 	t=$(hdr "$file" timeout)
 	[ -n "$t" ] || t=$CASE_TIMEOUT

@@ -366,9 +366,14 @@ def discover_cases():
                 continue
             if only and script.stem not in only:
                 continue
+            modes = _header(text, "modes").split() or ["default"]
+            vm_modes = _header(text, "vm-modes").split()
+            bad = set(vm_modes) - set(modes)
+            if bad:
+                raise ValueError(f"{script.name}: vm-modes {sorted(bad)} "
+                                 f"not among its modes {modes}")
             out.append(Case(kind, script.stem, script, _header(text, "tool"),
-                            _header(text, "modes").split() or ["default"],
-                            where))
+                            vm_modes or modes, where))
     return out
 
 
