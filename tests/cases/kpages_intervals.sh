@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: kpages
 # modes: tp_btf raw_tp tracepoint
+# vm-modes: tp_btf
 # where: host vm
 #
 # Page faults while kpages reports every 20 ms: each report names the

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: slabratetop
 # modes: fentry kprobe tp_btf raw_tp tracepoint
+# vm-modes: fentry kprobe tp_btf
 # where: host vm
 #
 # Interval semantics of a differencing tool: 0.1 s reports of one

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tool: spinlock
 # modes: tp_btf raw_tp tracepoint
+# vm-modes: tp_btf
 # where: host vm
 #
 # Interval semantics: 0.1 s reports of one spinlock add up, per lock, kind
