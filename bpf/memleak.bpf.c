@@ -86,6 +86,52 @@ static __always_inline u64 get_stack(void *ctx)
 			      ML_DROP_STACKS_FULL);
 }
 
+/*
+ * Kernel mode's allocation time: the clock read at this CPU's first
+ * allocation since the last kernel tick, kept per CPU until jiffies
+ * moves on.  A clock read is the dearest thing memleak does per
+ * allocation after the stack walk (70 ns on this KVM guest's kvm-clock,
+ * docs/bench.md), and ages are reported in milliseconds: a time read at
+ * most one tick early (1-10 ms by CONFIG_HZ, plus however long jiffies
+ * lags on a tickless CPU) is what the ages may be older by.  User mode
+ * keeps the exact clock: realloc tells an address's reuse by its
+ * allocation time (old_ts), and the exec cut compares against exec_ns.
+ */
+struct tick_clock {
+	u64 jiffies;
+	u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct tick_clock);
+} tick_clock SEC(".maps");
+
+static __always_inline u64 alloc_time(void)
+{
+	struct tick_clock *c;
+	u32 zero = 0;
+	u64 j;
+
+	if (user_mode)
+		return bpf_ktime_get_ns();
+	c = bpf_map_lookup_elem(&tick_clock, &zero);
+	if (!c)
+		return bpf_ktime_get_ns();
+	j = bpf_jiffies64();
+	if (c->jiffies != j || !c->ns) {
+		/* two runs interleaving here (programs are preemptible on
+		 * PREEMPT_RT) can pair a tick with an earlier run's time:
+		 * that tick's allocations then read older, and the next
+		 * tick rewrites the pair */
+		c->ns = bpf_ktime_get_ns();
+		c->jiffies = j;
+	}
+	return c->ns;
+}
+
 static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 {
 	struct memleak_alloc a = {};
@@ -96,7 +142,7 @@ static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 		return;
 	a.size = size;
 	a.kind = kind;
-	a.ts_ns = bpf_ktime_get_ns();
+	a.ts_ns = alloc_time();
 	a.tid = (u32)bpf_get_current_pid_tgid();
 	err = ks_map_update(&allocs, &key, &a, BPF_NOEXIST);
 	if (err == -KS_EEXIST) {

@@ -14,9 +14,8 @@ def ms(iso):
         + int(frac[:3].ljust(3, "0"))
 
 
-def filp(rep, size):
-    """(allocations, bytes) of filp-sized cache objects from the open path"""
-    n = b = 0
+def filp_entries(rep, size):
+    """the rows of filp-sized cache objects from the open path"""
     for e in rep["entries"]:
         if e["kind"] != "cache":
             continue
@@ -24,9 +23,13 @@ def filp(rep, size):
             continue
         if size > 0 and e["bytes"] != e["allocs"] * size:
             continue        # e.g. an LSM's per-file blob, not a struct file
-        n += e["allocs"]
-        b += e["bytes"]
-    return n, b
+        yield e
+
+
+def filp(rep, size):
+    """(allocations, bytes) of filp-sized cache objects from the open path"""
+    rows = list(filp_entries(rep, size))
+    return sum(e["allocs"] for e in rows), sum(e["bytes"] for e in rows)
 
 
 def check(out, env, mode, extra=0):
@@ -59,6 +62,22 @@ def check(out, env, mode, extra=0):
         f" (and {extra} mapped)"
     if t["filp_size"] > 0:
         assert b == n * t["filp_size"]
+    # the oldest of them is the first file, opened between open_ms and
+    # opened_ms: its age at the report is known to the workload's clock.
+    # Kernel mode stamps allocations with a per-tick clock (one tick
+    # early at most, 1-10 ms); 250 ms covers the report's timestamp
+    # against its map read on a slow VM.  Without extra: the mapped
+    # files of a by-process run are older still.
+    when = ms(held[-1]["time"])
+    oldest = max(e["oldest_ms"] for e in filp_entries(held[-1],
+                                                      t["filp_size"]))
+    assert oldest >= when - t["opened_ms"] - 250, \
+        (oldest, "ms old, but the files were opened by",
+         when - t["opened_ms"], "ms before the report")
+    if not extra:
+        assert oldest <= when - t["open_ms"] + 250, \
+            (oldest, "ms old, but the first file was opened",
+             when - t["open_ms"], "ms before the report")
     # well after the close (and the RCU callbacks that free them), and
     # before the workload opens its truth file (it waits as long as it
     # held the files, then writes it): that file's struct file is freed
