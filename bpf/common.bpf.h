@@ -205,14 +205,33 @@ static __always_inline int ks_map_update(void *map, const void *key,
 	return (int)bpf_map_update_elem(map, key, val, flags);
 }
 
+#define KS_ENOMEM	12
 #define KS_EBUSY	16
 #define KS_EEXIST	17
 
 /*
- * An update whose failure is counted: as busy_reason when the map refused
- * an update nested in another one of it on this CPU (-EBUSY: a probe that
- * fired inside our own insertion), else as full_reason.  Returns the
- * error.
+ * Why an insert failed, as the drop reason to count: busy_reason for
+ * -EBUSY (the map refused an update nested in another one of it on this
+ * CPU), KS_DROP_NO_MEMORY for -ENOMEM (a map that is not preallocated
+ * could not allocate the element: its memory cgroup is at its limit, or
+ * the BPF allocator's per-CPU cache was empty; the map is not full, and
+ * a larger --max-entries would not help), full_reason otherwise (-E2BIG:
+ * no room).
+ */
+static __always_inline u32 ks_fail_reason(int err, u32 full_reason,
+					  u32 busy_reason)
+{
+	if (err == -KS_EBUSY)
+		return busy_reason;
+	if (err == -KS_ENOMEM)
+		return KS_DROP_NO_MEMORY;
+	return full_reason;
+}
+
+/*
+ * An update whose failure is counted (ks_fail_reason(): busy_reason for a
+ * probe that fired inside our own insertion, no_memory, else
+ * full_reason).  Returns the error.
  */
 static __always_inline int ks_update_or_drop(void *map, const void *key,
 					     const void *val, u64 flags,
@@ -221,7 +240,7 @@ static __always_inline int ks_update_or_drop(void *map, const void *key,
 	int err = ks_map_update(map, key, val, flags);
 
 	if (err && err != -KS_EEXIST)
-		ks_drop(err == -KS_EBUSY ? busy_reason : full_reason);
+		ks_drop(ks_fail_reason(err, full_reason, busy_reason));
 	return err;
 }
 
@@ -275,7 +294,7 @@ static __always_inline u64 ks_stack_store(void *ctx, void *map, u32 bytes,
 	err = ks_map_update(map, &h, ips, BPF_NOEXIST);
 	/* -EEXIST: another CPU stored the same stack just now */
 	if (err && err != -KS_EEXIST && !bpf_map_lookup_elem(map, &h)) {
-		ks_drop(err == -KS_EBUSY ? KS_DROP_STACK : full_reason);
+		ks_drop(ks_fail_reason(err, full_reason, KS_DROP_STACK));
 		h = 0;
 	}
 out:
@@ -294,8 +313,9 @@ static __always_inline u64 ks_kstack(void *ctx, u32 gen)
 
 /*
  * Find the value for key, inserting a zeroed one if absent.  No room is
- * counted as map_full, a nested update refused as busy_reason (tools
- * without such a reason pass KS_DROP_MAP_FULL), never a silent loss.
+ * counted as map_full, no memory for the element as no_memory, a nested
+ * update refused as busy_reason (tools without such a reason pass
+ * KS_DROP_MAP_FULL), never a silent loss.
  */
 static __always_inline void *ks_lookup_or_init(void *map, const void *key,
 					       const void *zero,
@@ -310,7 +330,7 @@ static __always_inline void *ks_lookup_or_init(void *map, const void *key,
 	err = ks_map_update(map, key, zero, BPF_NOEXIST);
 	v = bpf_map_lookup_elem(map, key);
 	if (!v)
-		ks_drop(err == -KS_EBUSY ? busy_reason : KS_DROP_MAP_FULL);
+		ks_drop(ks_fail_reason(err, KS_DROP_MAP_FULL, busy_reason));
 	return v;
 }
 

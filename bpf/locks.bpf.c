@@ -91,7 +91,9 @@ struct held_start {
  * key; since 6.1 it takes its element from the BPF memory allocator's
  * per-CPU cache, usable in any context (refilled from an irq_work: a
  * kmem or memleak running beside it sees those few allocations, as the
- * kernel's own).  A failed insert is counted as map_full.  The per-wait
+ * kernel's own).  An insert that fails for want of memory (the cache
+ * empty, or kscope's memory cgroup at its limit) is counted as
+ * no_memory, one that finds no room as map_full.  The per-wait
  * maps (inflight, cpu_start, held) are preallocated.
  */
 struct {
@@ -260,7 +262,7 @@ struct {
  * second of eventfd writes), faster than the BPF memory allocator's
  * per-CPU cache (4 elements at start) is refilled.  On PREEMPT_RT the
  * refill runs in the irq_work thread, and a loaded 6.12-rt VM lost 2 to
- * 10 rows a run to -ENOMEM (counted as map_full).
+ * 10 rows a run to -ENOMEM (then counted as map_full; now no_memory).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

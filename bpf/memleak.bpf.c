@@ -151,11 +151,11 @@ static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
 		 * leak. */
 		stat_inc(ML_ST_REUSED);
 		/* -EBUSY: the bucket is locked by an update this CPU
-		 * interrupted; only -E2BIG/-ENOMEM mean the map is full */
+		 * interrupted; only -E2BIG means the map is full */
 		err = ks_update_or_drop(&allocs, &key, &a, BPF_ANY,
 					KS_DROP_MAP_FULL, ML_DROP_BUSY);
 	} else if (err) {
-		ks_drop(err == -KS_EBUSY ? ML_DROP_BUSY : KS_DROP_MAP_FULL);
+		ks_drop(ks_fail_reason(err, KS_DROP_MAP_FULL, ML_DROP_BUSY));
 	}
 	if (err)
 		return;

@@ -73,7 +73,8 @@ static __always_inline void begin(bool count)
 		ks_drop(NUMAMOVE_DROP_UNPAIRED);
 		bpf_map_update_elem(&start, &tid, &ts, BPF_ANY);
 	} else if (err) {
-		ks_drop(KS_DROP_MAP_FULL);
+		ks_drop(ks_fail_reason(err, KS_DROP_MAP_FULL,
+				       KS_DROP_MAP_FULL));
 	}
 }
 

@@ -151,8 +151,8 @@ int alloc_bulk_kprobe(struct pt_regs *ctx)
 
 	if (ks_skip_task())
 		return 0;
-	if (bpf_map_update_elem(&bulk_start, &tid, &s, BPF_ANY))
-		ks_drop(KS_DROP_MAP_FULL);
+	ks_update_or_drop(&bulk_start, &tid, &s, BPF_ANY, KS_DROP_MAP_FULL,
+			  KS_DROP_MAP_FULL);
 	return 0;
 }
 

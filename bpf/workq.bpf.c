@@ -215,10 +215,9 @@ static __always_inline void on_start(u64 work, u64 func)
 		return;
 	r.start = now;
 	r.wq = (u64)wq;
-	if (bpf_map_update_elem(&running, &tid, &r, BPF_ANY)) {
-		ks_drop(KS_DROP_MAP_FULL);
+	if (ks_update_or_drop(&running, &tid, &r, BPF_ANY, KS_DROP_MAP_FULL,
+			      KS_DROP_MAP_FULL))
 		return;
-	}
 	if (!queue_lat)
 		return;
 	if (!queued) {

@@ -35,7 +35,11 @@ struct ks_filter {
 enum ks_drop_common {
 	KS_DROP_MAP_FULL = 0,	/* aggregation map had no room for a new key */
 	KS_DROP_STACK = 1,	/* kernel/user stack capture failed */
-	KS_DROP_COMMON_MAX = 2,
+	/* a map not preallocated could not get memory for a new key
+	 * (-ENOMEM: a memory cgroup's limit, or the BPF allocator's per-CPU
+	 * cache empty and not refilled yet), with room left in it */
+	KS_DROP_NO_MEMORY = 2,
+	KS_DROP_COMMON_MAX = 3,
 };
 
 #endif

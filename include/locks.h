@@ -45,7 +45,8 @@ enum lock_fn_how {
 	LOCK_FN_RWSEM_WRITE = 0x400,
 };
 
-/* Events not counted, after the common reasons (map_full, stack). */
+/* Events not counted, after the common reasons (map_full, stack,
+ * no_memory). */
 enum lock_drop {
 	/* a begin/entry whose end/exit never came (kretprobe maxactive,
 	 * a tracepoint lost), seen when the next one replaces it */
@@ -64,6 +65,7 @@ enum lock_drop {
 	LOCK_DROP_RECURSION,
 	LOCK_DROP_MAX,
 };
+_Static_assert(LOCK_DROP_MAX <= KS_MAX_DROP_REASONS, "ks_drops too small");
 
 /* --by: what a row is keyed by (bits of by_mask); a key field whose bit
  * is clear stays zero */

@@ -67,7 +67,7 @@ enum memleak_stat {
 	ML_ST_MAX,
 };
 
-/* drop reasons after the common map_full and stack */
+/* drop reasons after the common map_full, stack and no_memory */
 enum memleak_drop {
 	ML_DROP_PENDING = KS_DROP_COMMON_MAX,	/* in-flight call map full */
 	ML_DROP_STACKS_FULL,			/* stack table full */
@@ -77,5 +77,6 @@ enum memleak_drop {
 				 * this CPU (-EBUSY): not a full map */
 	ML_DROP_MAX,
 };
+_Static_assert(ML_DROP_MAX <= KS_MAX_DROP_REASONS, "ks_drops too small");
 
 #endif

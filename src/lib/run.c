@@ -543,7 +543,8 @@ static void read_drops(struct ks_run *r, uint64_t *out)
 
 const char *ks_drop_name(const struct ks_tool *t, int i)
 {
-	static const char *const common[] = { "map_full", "stack" };
+	static const char *const common[] = { "map_full", "stack",
+					       "no_memory" };
 
 	if (i < 0 || i >= KS_MAX_DROP_REASONS)
 		return NULL;

@@ -134,7 +134,7 @@ static const struct ks_col cols[] = {
 	[C_HIST] = { "hist", NULL, KS_CT_HIST, 0, .unit = KS_UNIT_NS },
 };
 
-static const char *const drop_names[] = { "map_full", "stack", NULL };
+static const char *const drop_names[] = { "missed", NULL };
 static const struct ks_tool fake_tool = {
 	.name = "fakelock", .summary = "waits <on> fake & locks",
 	.drop_names = drop_names,

@@ -341,7 +341,7 @@ static void test_report_writers(void **state)
 	assert_string_equal(s, "{\"tool\":\"fake\",\"time\":"
 		"\"1970-01-01T00:00:00.000Z\",\"interval_s\":1.000,"
 		"\"mode\":\"tp_btf\",\"dropped\":{\"map_full\":0,"
-		"\"stack\":2},\"entries\":[{\"name\":\"a\\\"b\","
+		"\"stack\":2,\"no_memory\":0},\"entries\":[{\"name\":\"a\\\"b\","
 		"\"comm\":\"x\\ty\",\"n\":3,\"q\":{\"count\":1,"
 		"\"hist\":[{\"min\":2,\"max\":3,\"count\":1}]}}],"
 		"\"total\":3,\"frees\":{\"matched\":1,\"unknown\":2},"
