@@ -81,6 +81,28 @@ ks_bg_stop() {
 	done
 }
 
+# ks_bpftrace PROGRAM [ARGS...]: bpftrace -f json in the background
+# (output on $OUT/bpftrace.json, stderr on $OUT/bpftrace.err, its pid in
+# BPID), returning once every probe is attached: "Attaching N probes"
+# comes before they are, a BEGIN probe runs once they all are.
+ks_bpftrace() {
+	ks_bt_prog=$1
+	shift
+	bpftrace -f json -e "BEGIN { printf(\"ready\\n\"); }
+$ks_bt_prog" "$@" > "$OUT/bpftrace.json" 2> "$OUT/bpftrace.err" &
+	BPID=$!
+	ks_i=0
+	until grep -q '"ready' "$OUT/bpftrace.json" 2>/dev/null; do
+		ks_i=$((ks_i + 1))
+		if [ "$ks_i" -gt 600 ] || ! kill -0 "$BPID" 2>/dev/null; then
+			echo "bpftrace did not attach" >&2
+			cat "$OUT/bpftrace.err" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
 # ks_whole TOOL ARGS...: a second kscope with one report at the end (on
 # $OUT/whole.json); start it before ks_start and stop it after ks_stop
 # with ks_whole_stop, so that both see the same events (the interval-sum

@@ -18,24 +18,8 @@ WPID=$!
 # with -s the stack map (as large as --max-entries) fills too
 ks_bg stacks kmem -p "$WPID" --max-entries 16 -s
 ks_start kmem -p "$WPID" --max-entries 16
-# "Attaching N probes" comes before the probes are attached; BEGIN runs
-# once they all are
-bpftrace -f json -e 'BEGIN { printf("ready\n"); }
-tracepoint:kmem:kmem_cache_alloc,tracepoint:kmem:kmalloc
-/pid == $1 && args->ptr != 0/ { @count = count(); }' "$WPID" \
-	> "$OUT/bpftrace.json" 2> "$OUT/bpftrace.err" &
-BPID=$!
-i=0
-until grep -q '"ready' "$OUT/bpftrace.json" 2>/dev/null; do
-	i=$((i + 1))
-	if [ "$i" -gt 600 ] || ! kill -0 "$BPID" 2>/dev/null; then
-		echo "bpftrace did not attach" >&2
-		cat "$OUT/bpftrace.err" >&2
-		kill "$WPID" "$BPID" 2>/dev/null
-		exit 1
-	fi
-	sleep 0.1
-done
+ks_bpftrace 'tracepoint:kmem:kmem_cache_alloc,tracepoint:kmem:kmalloc
+/pid == $1 && args->ptr != 0/ { @count = count(); }' "$WPID"
 echo go > "$OUT/go"
 wait "$WPID"
 kill -INT "$BPID"

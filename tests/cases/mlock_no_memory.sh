@@ -51,8 +51,7 @@ echo $$ > "$cg/cgroup.procs"
 ks_start mlock --by lock,tid -c lknomem
 echo $$ > "$root/cgroup.procs"
 
-bpftrace -f json -e '
-BEGIN { printf("ready\n"); }
+ks_bpftrace '
 tracepoint:lock:contention_begin
 /comm == "lknomem" && (args->flags & 32)/
 {
@@ -68,18 +67,7 @@ tracepoint:lock:contention_end
 	@waits = count();
 	delete(@lock[tid]);
 }
-END { clear(@lock); }' > "$OUT/bpftrace.json" 2> "$OUT/bpftrace.err" &
-BPID=$!
-i=0
-until grep -q '"ready' "$OUT/bpftrace.json" 2>/dev/null; do
-	i=$((i + 1))
-	if [ "$i" -gt 600 ] || ! kill -0 "$BPID" 2>/dev/null; then
-		echo "bpftrace did not attach" >&2
-		cat "$OUT/bpftrace.err" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+END { clear(@lock); }'
 
 # hold kscope at what it uses now (it sleeps until its report)
 cat "$cg/$usage" > "$cg/$limit" || { echo "cannot set $limit" >&2; exit 1; }
