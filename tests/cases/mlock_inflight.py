@@ -17,7 +17,8 @@ def check(out, env, mode):
     rt = rt_kernel(env)
     check_lock_entries(rep, comm="lkinfl",
                        kinds=("rtmutex:", "mutex:") if rt else ("mutex:",),
-                       may_drop=("inflight_full", "map_full", "recursion") +
+                       may_drop=("inflight_full", "map_full", "no_memory",
+                                 "recursion") +
                        (("missed",) if mode == "kprobe" or rt else ()))
     d = rep["dropped"]
     # 24 waiters, 16 places: at least 8 a round cannot be followed.  On
@@ -41,7 +42,10 @@ def check(out, env, mode):
     # the lower bound (6.12-rt fentry: 160 followed + 80 inflight_full =
     # 240 exactly, with 26 runs skipped elsewhere)
     top = max(by_lock(rep).values(), default=0)
-    seen = top + d["inflight_full"] + d["map_full"] + d["missed"]
+    # (no_memory: a row the BPF allocator had no element for, a loss
+    # like map_full; on a loaded PREEMPT_RT guest its cache refills late)
+    seen = top + d["inflight_full"] + d["map_full"] + d["no_memory"] + \
+        d["missed"]
     assert 0.9 * want <= seen + d["recursion"] and seen <= want * 1.01, \
         f"{top} waits counted + {d} dropped = {seen} (+ recursion), " \
         f"workload {want}"
