@@ -242,8 +242,8 @@ def kscope_cmd(tool, args):
     A first argument '@BINARY' runs that build of kscope instead (another
     checkout's, to compare two builds side by side in one run)."""
     if args and args[0].startswith("@"):
-        return [args[0][1:], tool.name] + args[1:]
-    return [KSCOPE, tool.name] + args
+        return [args[0][1:], tool.command] + args[1:]
+    return [KSCOPE, tool.command] + args
 
 
 def kscope_stack_frames():
@@ -265,6 +265,8 @@ def kscope_stack_frames():
 
 def configs(tool, mode, avail, args):
     """Every configuration measured for one tool, in a fixed order."""
+    if tool.uprobes:
+        return uprobe_configs(tool, args)
     floor = lambda m: [FLOOR, "-m", m] + tool.hooks
     c = [{"label": "none", "kind": "none", "cmd": None},
          {"label": "floor", "kind": "floor", "mode": mode,
@@ -316,7 +318,29 @@ def configs(tool, mode, avail, args):
     return c
 
 
+def uprobe_configs(tool, args):
+    """A tool whose hooks are uprobes in the workload's C library: the
+    bare-uprobe floor, bpftrace with its uprobes in that process only
+    (-p), kscope as configured."""
+    c = [{"label": "none", "kind": "none", "cmd": None},
+         {"label": "floor", "kind": "floor", "mode": "uprobe",
+          "cmd": [FLOOR, "-m", "uprobe", "-P", "{pid}"] + tool.hooks}]
+    if not args.no_bpftrace:
+        c.append({"label": "bpftrace", "kind": "bpftrace",
+                  "mode": "uprobe",
+                  "cmd": ["bpftrace", "-p", "{pid}", "-e", tool.bpftrace]})
+    for label, a in list(tool.kscope.items()) + [
+            ("kscope " + e, e.split()) for e in args.extra.get(tool.name, [])]:
+        c.append({"label": label, "kind": "kscope", "mode": "uprobe",
+                  "cmd": kscope_cmd(tool, a)})
+    return c
+
+
 def count_cfg(tool, mode):
+    if tool.uprobes:
+        return {"label": "count", "kind": "count", "mode": "uprobe",
+                "cmd": [FLOOR, "-m", "uprobe", "-P", "{pid}", "-c",
+                        "{pid}"] + tool.hooks}
     return {"label": "count", "kind": "count", "mode": mode,
             "cmd": [FLOOR, "-m", mode, "-c", "{pid}"] + tool.hooks}
 
@@ -547,6 +571,8 @@ def targets17(s):
     elif tool == "memleak":
         ratio("default ≤ 1.1× %s" % (kstack or {}).get("label"), kstack,
               1.1)
+    elif tool == "memleak-user":
+        ratio("default ≤ 1.5× the bare-uprobe floor", floor, 1.5)
     elif tool in ("mlock", "spinlock"):
         ratio("default ≤ 2.5× floor", floor, 2.5)
     if dflt.get("VmHWM"):
@@ -686,10 +712,11 @@ def main():
     for t in TOOLS:
         if want and t.name not in want:
             continue
-        if t.name not in ksmodes:
+        if t.command not in ksmodes:
             log("bench: %s: not in this kscope build, skipped" % t.name)
             continue
-        if ksmodes[t.name][0] is None:
+        if ksmodes[t.command][0] is None or (
+                t.uprobes and "uprobe" not in ksmodes[t.command][1]):
             log("bench: %s: cannot run on this kernel, skipped" % t.name)
             continue
         tools.append(t)
@@ -708,7 +735,8 @@ def main():
     if meta["machine"]["load"][0] > 0.5:
         log("bench: warning: load average %.2f, numbers will be noisier"
             % meta["machine"]["load"][0])
-    cfgs = {t.name: configs(t, ksmodes[t.name][0], ksmodes[t.name][1], args)
+    cfgs = {t.name: configs(t, ksmodes[t.command][0],
+                            ksmodes[t.command][1], args)
             for t in tools}
     plan = [(t, c) for t in tools for c in cfgs[t.name]]
     with open(os.path.join(outdir, "plan.json"), "w") as f:
@@ -725,7 +753,7 @@ def main():
         rawf.flush()
 
     def count(t):
-        rec = run_one(t, count_cfg(t, ksmodes[t.name][0]), args)
+        rec = run_one(t, count_cfg(t, ksmodes[t.command][0]), args)
         rec["rep"] = "count"
         record(rec)
         counts[t.name].append(rec)

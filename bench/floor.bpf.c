@@ -7,6 +7,7 @@
  * iteration); they are never used for timing.  The stack_* programs only
  * take a kernel stack id (as bpftrace's kstack and kscope -s do): what a
  * stack capture alone costs on this kernel, sized by floor -s DEPTH.
+ * The *_up programs are the same for uprobes in a process's C library.
  *
  * Sections carry no target: bench/floor.c opens this object once per hook
  * and points the one program it keeps at that hook.
@@ -88,6 +89,20 @@ int stack_tp(void *ctx)
 {
 	bpf_get_stackid(ctx, &stacks, 0);
 	return 0;
+}
+
+/* uprobes (floor -m uprobe: memleak's user mode, the bare-uprobe floor);
+ * the section names no function: floor.c attaches it by hand */
+SEC("uprobe")
+int empty_up(void *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int count_up(void *ctx)
+{
+	return count();
 }
 
 /*

@@ -15,8 +15,10 @@ mode and in the classic tracepoint mode that bpftrace uses.
 class Tool:
     def __init__(self, name, scenario, hooks, bpftrace, kscope=None,
                  bpftrace_extra=None, stack_hooks=None, streams=False,
-                 per_hit=False, stacks=True, note=""):
+                 per_hit=False, stacks=True, command=None, uprobes=False,
+                 note=""):
         self.name = name
+        self.command = command or name  # the kscope subcommand
         self.scenario = scenario      # bench/workload.c scenario
         self.hooks = hooks            # tracepoints, "category/name"
         # the hooks where the tool takes a stack (the "floor + kstack" row)
@@ -35,6 +37,9 @@ class Tool:
         # (docs/bench.md, "Per-hit tools")
         self.per_hit = per_hit
         self.stacks = stacks          # the tool takes kernel stacks at all
+        # hooks are functions of the workload's C library (FUNC,
+        # FUNC%return), probed in that process only: floor -m uprobe
+        self.uprobes = uprobes
         self.note = note
 
 
@@ -132,6 +137,24 @@ TOOLS = [
          note="memleak keys every allocation by its kernel stack, so its "
               "default mode pays for a stack walk per allocation; frees "
               "are a map delete"),
+    # memleak's user mode (-p PID): uprobes on the C library's malloc
+    # (entry and return) and free.  bcc's memleak -p, as bpftrace: size at
+    # entry, the address with its size and user stack at return, deleted
+    # on free (probed at its entry, as bcc does)
+    Tool("memleak-user", "malloc", ["malloc", "malloc%return", "free"],
+         command="memleak", uprobes=True, stacks=False,
+         bpftrace=_bt("memleak-user",
+                      "uprobe:libc:malloc { @size[tid] = arg0; }\n"
+                      "uretprobe:libc:malloc /@size[tid]/\n"
+                      "{ @bytes[retval] = @size[tid];"
+                      " @stack[retval] = ustack; delete(@size[tid]); }\n"
+                      "uprobe:libc:free"
+                      " { delete(@bytes[arg0]); delete(@stack[arg0]); }",
+                      ["@size", "@bytes", "@stack"]),
+         kscope={"kscope -p": ["-p", "{pid}"]},
+         note="events are probe hits: malloc's entry and return and "
+              "free's, 3 per iteration; kscope walks 16 frames of the user "
+              "stack at malloc's return, the floor none"),
     # Lock tools: the book's mlock.bt keys mutex waits by lock, kstack(5)
     # and comm, timing mutex_lock with kprobes, which this host lacks; the
     # comparison here is that program on the contention tracepoints, with

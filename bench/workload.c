@@ -66,6 +66,21 @@ static int open_iter(void)
 	return close(fd);
 }
 
+/* ---- malloc: malloc(64) and free() it -------------------------------------
+ * The C library's allocator, where kscope memleak -p puts its uprobes
+ * (malloc's entry and return, free).  The pointer is handed to an empty
+ * asm so that the compiler cannot drop the pair. */
+static int malloc_iter(void)
+{
+	void *p = malloc(64);
+
+	if (!p)
+		return -1;
+	__asm__ volatile("" : : "r"(p) : "memory");
+	free(p);
+	return 0;
+}
+
 /* ---- pages: touch 64 anonymous pages, then MADV_DONTNEED them -----------
  * Each first touch faults in a fresh zeroed page (kmem:mm_page_alloc,
  * order 0); MADV_DONTNEED gives them back.  The region is mapped once and
@@ -186,6 +201,7 @@ static int refresh_iter(void)
 /* One line per scenario; bench/tools.py names them. */
 static const struct scenario scenarios[] = {
 	{ "open", "open(\"/dev/null\") + close", NULL, open_iter, 0, NULL },
+	{ "malloc", "malloc(64) + free()", NULL, malloc_iter, 0, NULL },
 	{ "pages", "touch 64 anonymous pages, madvise(MADV_DONTNEED) them",
 	  pages_setup, pages_iter, 0, NULL },
 	{ "pipe", "4 threads write 64 bytes to one non-blocking pipe, "
