@@ -244,6 +244,55 @@ static __always_inline int ks_update_or_drop(void *map, const void *key,
 	return err;
 }
 
+#if defined(__TARGET_ARCH_x86)
+/*
+ * A frame pointer above which a frame may lie, from the stack pointer: a
+ * thread's stack is at most this big here (8 MiB by default).
+ */
+#define KS_USTACK_SPAN	(256ULL << 20)
+
+/*
+ * The task's user stack at a uprobe or uretprobe (ctx: its registers), by
+ * frame pointers, as the kernel's perf_callchain_user() walks it for
+ * bpf_get_stack(BPF_F_USER_STACK): the interrupted ip, then the return
+ * address of each frame record {next frame, return address} from the
+ * frame pointer on.  The difference: a frame pointer that cannot be one
+ * (below the stack pointer, not above the frame before it, misaligned,
+ * or further above the stack pointer than a stack reaches) ends the walk
+ * before it is read.  Code built without frame pointers (most of a
+ * distribution) leaves anything in rbp, and the kernel reads it: an
+ * unmapped address costs a page fault and its fixup, 4.6 us of the 5.2
+ * a walk took on this VM, for no frame.  Frames, ips zero-filled past
+ * them (the stored value is all of bytes); returns the bytes taken.
+ */
+static __always_inline long ks_user_stack(struct pt_regs *regs, u64 *ips,
+					  u32 bytes)
+{
+	u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs);
+	struct { u64 next, ret; } fr;
+	u32 max = bytes / sizeof(u64), i, n = 1;
+
+	if (!max)
+		return 0;
+	ips[0] = PT_REGS_IP(regs);
+	for (i = 1; i < KS_MAX_STACK_DEPTH; i++) {
+		ips[i] = 0;
+		if (i >= max)
+			break;
+		if (n < i || fp < sp || (fp & 7) || fp - sp > KS_USTACK_SPAN ||
+		    bpf_probe_read_user(&fr, sizeof(fr), (void *)fp))
+			continue;
+		ips[i] = fr.ret;
+		n = i + 1;
+		if (fr.next <= fp)
+			fp = 0;
+		else
+			fp = fr.next;
+	}
+	return n * sizeof(u64);
+}
+#endif
+
 /*
  * Walks the current stack (flags: 0 for the kernel's, BPF_F_USER_STACK for
  * the task's) and stores its frames in map, a hash map keyed by a 64-bit
@@ -274,7 +323,12 @@ static __always_inline u64 ks_stack_store(void *ctx, void *map, u32 bytes,
 	if (bytes > KS_MAX_STACK_DEPTH * sizeof(u64))
 		bytes = KS_MAX_STACK_DEPTH * sizeof(u64);
 	/* zero-fills past the frames it took: no stale frames are stored */
-	n = bpf_get_stack(ctx, ips, bytes, flags);
+#if defined(__TARGET_ARCH_x86)
+	if (flags & BPF_F_USER_STACK)
+		n = ks_user_stack(ctx, ips, bytes);
+	else
+#endif
+		n = bpf_get_stack(ctx, ips, bytes, flags);
 	if (n <= 0) {
 		ks_drop(KS_DROP_STACK);
 		h = 0;

@@ -78,11 +78,13 @@ static __always_inline void stat_inc(u32 idx)
 	stat_add(idx, 1);
 }
 
-/* Key of this event's stack in the stacks map, or 0 (counted). */
-static __always_inline u64 get_stack(void *ctx)
+/* Key of this event's stack in the stacks map, or 0 (counted); user: the
+ * task's stack at a uretprobe, else the kernel's (a constant in every
+ * caller: the user walk reads registers a tracepoint's context lacks) */
+static __always_inline u64 get_stack(void *ctx, bool user)
 {
 	return ks_stack_store(ctx, &stacks, stack_bytes,
-			      user_mode ? BPF_F_USER_STACK : 0,
+			      user ? BPF_F_USER_STACK : 0,
 			      ML_DROP_STACKS_FULL);
 }
 
@@ -132,12 +134,13 @@ static __always_inline u64 alloc_time(void)
 	return c->ns;
 }
 
-static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind)
+static __always_inline void track(void *ctx, u64 key, u64 size, u32 kind,
+				  bool user)
 {
 	struct memleak_alloc a = {};
 	int err;
 
-	a.stack = get_stack(ctx);
+	a.stack = get_stack(ctx, user);
 	if (!a.stack)
 		return;
 	a.size = size;
@@ -187,7 +190,7 @@ static __always_inline int k_alloc(void *ctx, u64 key, u64 size, u32 kind)
 	stat_add(ML_ST_SEEN_BYTES, size);
 	if (sample_every > 1 && bpf_get_prandom_u32() % sample_every)
 		return 0;
-	track(ctx, key, size, kind);
+	track(ctx, key, size, kind, false);
 	return 0;
 }
 
@@ -562,7 +565,7 @@ int BPF_KRETPROBE(alloc_ret, u64 ret)
 	    (addr || n.size == 0))
 		realloc_release(n.old, n.old_ts);
 	if (addr && n.sampled)
-		track(ctx, addr, n.size, n.kind);
+		track(ctx, addr, n.size, n.kind, true);
 	return 0;
 }
 
