@@ -27,8 +27,8 @@ $(B)/floor.bpf.o: bench/floor.bpf.c build/vmlinux.h bench/bench.mk | $(B)
 $(B)/floor.skel.h: $(B)/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
 
-$(B)/floor: bench/floor.c $(B)/floor.skel.h bench/bench.mk
-	$(CC) $(CFLAGS) -I$(B) $< -lbpf -lelf -lz -o $@
+$(B)/floor: bench/floor.c $(B)/floor.skel.h include/memleak.h bench/bench.mk
+	$(CC) $(CFLAGS) -I$(B) -Iinclude $< -lbpf -lelf -lz -o $@
 
 .PHONY: all
 .DELETE_ON_ERROR:

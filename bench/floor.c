@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
+#include "memleak.h"
 
 #define MAX_HOOKS 32
 
@@ -85,23 +86,15 @@ static int libc_of(int pid, char *path, size_t len)
 	return found ? 0 : -1;
 }
 
-/*
- * Where in func an entry probe goes: kscope memleak probes glibc's free()
- * on the conditional jump after its "test %rdi,%rdi" (emulated: one trap)
- * instead of on the test (single-stepped: two), see entry_offset() in
- * src/tools/memleak.c; a floor on the test would pay a trap kscope does
- * not.  The bytes are read from this process's own copy of the library
- * (the same file as the workload's on this machine: checked by the caller).
- */
+/* where memleak puts func's entry probe (memleak_entry_offset()), read
+ * from this process's own copy of the C library: the same file as the
+ * workload's (checked by the caller); a floor probing free() on its first
+ * instruction would pay a single-step kscope does not */
 static unsigned long probe_offset(const char *func)
 {
 	const unsigned char *h = dlsym(RTLD_DEFAULT, func);
 
-	if (!h || h[0] != 0x48 || h[1] != 0x85 || h[2] != 0xff)
-		return 0;
-	if ((h[3] & 0xf0) == 0x70 || (h[3] == 0x0f && (h[4] & 0xf0) == 0x80))
-		return 3;
-	return 0;
+	return h ? memleak_entry_offset(h) : 0;
 }
 
 static int attach_uprobes(struct floor_bpf **skel, int n, char **hooks,

@@ -79,4 +79,22 @@ enum memleak_drop {
 };
 _Static_assert(ML_DROP_MAX <= KS_MAX_DROP_REASONS, "ks_drops too small");
 
+/*
+ * Bytes into a function where its entry uprobe goes, from the function's
+ * first five bytes.  glibc's free() begins with "test %rdi,%rdi; jcc": a
+ * uprobe there must single-step the test out of line (two traps), while a
+ * conditional jump is emulated (one trap).  Probing the jump sees the same
+ * argument registers, and is several times cheaper on free-heavy
+ * programs.  (User space only: memleak's attach, and bench/floor.c's
+ * uprobe floor, which must probe where memleak does.)
+ */
+static inline unsigned int memleak_entry_offset(const unsigned char *h)
+{
+	if (h[0] == 0x48 && h[1] == 0x85 && h[2] == 0xff &&
+	    ((h[3] >= 0x70 && h[3] <= 0x7f) ||
+	     (h[3] == 0x0f && h[4] >= 0x80 && h[4] <= 0x8f)))
+		return 3;
+	return 0;
+}
+
 #endif

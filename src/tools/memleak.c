@@ -644,21 +644,6 @@ static int start_kernel(struct ks_run *r)
 	return 0;
 }
 
-/*
- * glibc's free() begins with "test %rdi,%rdi; je": a uprobe there must
- * single-step the test out of line (two traps), while a conditional jump
- * is emulated (one trap).  Probing the jump sees the same argument
- * registers, and is several times cheaper on free-heavy programs.
- */
-static uint64_t entry_offset(const unsigned char *h)
-{
-	if (h[0] == 0x48 && h[1] == 0x85 && h[2] == 0xff &&
-	    ((h[3] >= 0x70 && h[3] <= 0x7f) ||
-	     (h[3] == 0x0f && h[4] >= 0x80 && h[4] <= 0x8f)))
-		return 3;
-	return 0;
-}
-
 static struct bpf_program *uprog_of(struct memleak_bpf *sk, enum uprog p)
 {
 	switch (p) {
@@ -761,7 +746,7 @@ static int start_user(struct ks_run *r)
 			if (!used[k] || (pass == 0 && !u->ret))
 				continue;
 			if (!u->ret)
-				off += entry_offset(es.head[k]);
+				off += memleak_entry_offset(es.head[k]);
 			if (pass == 0)
 				err = attach_uprobe(r, sk->progs.alloc_ret,
 						    true, off, u->kind,
