@@ -290,10 +290,7 @@ def configs(tool, mode, avail, args):
         for label, prog in tool.bpftrace_extra.items():
             c.append({"label": label, "kind": "bpftrace",
                       "cmd": ["bpftrace", "-e", prog]})
-    for label, a in list(tool.kscope.items()) + [
-            ("kscope " + e, e.split()) for e in args.extra.get(tool.name, [])]:
-        c.append({"label": label, "kind": "kscope", "mode": mode,
-                  "cmd": kscope_cmd(tool, a)})
+    c += kscope_cfgs(tool, mode, args)
     if args.ladder and mode == "tp_btf":
         for p, what in (("ladder_comm", "comm"),
                         ("ladder_hash", "comm + hash"),
@@ -318,29 +315,38 @@ def configs(tool, mode, avail, args):
     return c
 
 
+def kscope_cfgs(tool, mode, args):
+    """The tool's kscope command lines, then its --extra ones."""
+    return [{"label": label, "kind": "kscope", "mode": mode,
+             "cmd": kscope_cmd(tool, a)}
+            for label, a in list(tool.kscope.items()) +
+            [("kscope " + e, e.split())
+             for e in args.extra.get(tool.name, [])]]
+
+
+def uprobe_floor(tool, *opts):
+    """floor on a uprobe tool's hooks, in the workload's process."""
+    return [FLOOR, "-m", "uprobe", "-P", "{pid}"] + list(opts) + tool.hooks
+
+
 def uprobe_configs(tool, args):
     """A tool whose hooks are uprobes in the workload's C library: the
     bare-uprobe floor, bpftrace with its uprobes in that process only
     (-p), kscope as configured."""
     c = [{"label": "none", "kind": "none", "cmd": None},
          {"label": "floor", "kind": "floor", "mode": "uprobe",
-          "cmd": [FLOOR, "-m", "uprobe", "-P", "{pid}"] + tool.hooks}]
+          "cmd": uprobe_floor(tool)}]
     if not args.no_bpftrace:
         c.append({"label": "bpftrace", "kind": "bpftrace",
                   "mode": "uprobe",
                   "cmd": ["bpftrace", "-p", "{pid}", "-e", tool.bpftrace]})
-    for label, a in list(tool.kscope.items()) + [
-            ("kscope " + e, e.split()) for e in args.extra.get(tool.name, [])]:
-        c.append({"label": label, "kind": "kscope", "mode": "uprobe",
-                  "cmd": kscope_cmd(tool, a)})
-    return c
+    return c + kscope_cfgs(tool, "uprobe", args)
 
 
 def count_cfg(tool, mode):
     if tool.uprobes:
         return {"label": "count", "kind": "count", "mode": "uprobe",
-                "cmd": [FLOOR, "-m", "uprobe", "-P", "{pid}", "-c",
-                        "{pid}"] + tool.hooks}
+                "cmd": uprobe_floor(tool, "-c", "{pid}")}
     return {"label": "count", "kind": "count", "mode": mode,
             "cmd": [FLOOR, "-m", mode, "-c", "{pid}"] + tool.hooks}
 
