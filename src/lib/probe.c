@@ -282,6 +282,17 @@ static bool trial_tracing(int btf_id, enum bpf_attach_type type,
 	/* errno once the kernel said no, per attach type: some kernels
 	 * refuse fentry yet allow tp_btf */
 	static int refused_fentry, refused_tp;
+	/*
+	 * A tp_btf attach once is enough: the load already checked this
+	 * tracepoint's BTF id, and what refuses the attach of one refuses
+	 * them all (lockdown, an LSM).  Each trial attach and detach
+	 * rewrites the tracepoint's call site in kernel text, with calls
+	 * to every CPU, which a VM pays dearly for (kscope report made
+	 * twelve: ~40 ms of its start-up here).  fentry keeps one per
+	 * function: a function the trampoline cannot patch fails only at
+	 * attach.
+	 */
+	static bool attached_tp;
 	int *refused_p = type == BPF_TRACE_RAW_TP ? &refused_tp : &refused_fentry;
 	int refused = *refused_p;
 	const char *kind = type == BPF_TRACE_RAW_TP ? "tp_btf" : "fentry/fexit";
@@ -307,6 +318,10 @@ static bool trial_tracing(int btf_id, enum bpf_attach_type type,
 			 what, strerror(errno));
 		return false;
 	}
+	if (type == BPF_TRACE_RAW_TP && attached_tp) {
+		close(pfd);
+		return true;
+	}
 	if (type == BPF_TRACE_RAW_TP)
 		lfd = bpf_raw_tracepoint_open(NULL, pfd);
 	else
@@ -321,6 +336,8 @@ static bool trial_tracing(int btf_id, enum bpf_attach_type type,
 	}
 	close(lfd);
 	close(pfd);
+	if (type == BPF_TRACE_RAW_TP)
+		attached_tp = true;
 	return true;
 refused:
 	snprintf(why, len, "kernel refuses BPF tracing programs (%s): %s%s",
