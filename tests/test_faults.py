@@ -5,6 +5,7 @@ missing, two kscopes at once, limits that make loading fail.  Each ends
 with one clear line and nothing of kscope's left attached, or keeps
 running correctly."""
 import gzip
+import html
 import json
 import os
 import pathlib
@@ -410,6 +411,44 @@ def test_attach_fails_half_way():
     assert len(half) >= 2, "no limit made attaching fail half-way"
     # a later program each time: the ones before it had attached
     assert len(set(half)) >= 2, half
+
+
+@needs_root
+def test_report_tools_fail_while_loading(tmp_path):
+    """kscope report loads its tools in threads (ks_run_start_all()):
+    with RLIMIT_NOFILE too low for all of them, the tools that lose the
+    race for fds fail in those threads.  Each failed tool says so in one
+    line of its own ("TOOL: cannot ... Too many open files", its own
+    object named, not another thread's message), its page section says
+    the same reason, the tools that started report as usual, exit 0 and
+    nothing left attached."""
+    page = tmp_path / "r.html"
+    before = live_links()
+    p = subprocess.run(["prlimit", "--nofile=60", KSCOPE, "report", "-d",
+                        "0.3", "-j", "--html", str(page)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    started = {r["tool"] for r in _schema.report_lines(p.stdout,
+                                                      "report, fds short")}
+    failed = {}
+    for line in p.stderr.splitlines():
+        tool, _, msg = line.partition(": ")
+        if tool in TOOLS and "Too many open files" in msg:
+            assert tool not in failed, p.stderr
+            failed[tool] = msg
+    assert started and failed, p.stderr
+    assert not started & failed.keys(), (started, p.stderr)
+    objs = {"mlock": "locks_bpf", "spinlock": "locks_bpf"}
+    text = html.unescape(page.read_text())
+    for tool, msg in failed.items():
+        if "failed to load object" in msg:
+            assert f"'{objs.get(tool, tool + '_bpf')}'" in msg, msg
+        assert f"could not run here: {msg}" in text, (tool, msg)
+    # every tool that can run here either started or said why
+    can = {t for t, f in features().items()
+           if any(m["available"] for m in f["modes"].values())}
+    assert can <= started | failed.keys(), (can, started, p.stderr)
+    assert live_links() <= before | live_links()
 
 
 @needs_root

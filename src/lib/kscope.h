@@ -60,6 +60,10 @@ int ks_best_mode(const struct ks_probe *p);
 bool ks_kernel_has_btf(void);
 /* drop the cached vmlinux BTF (after attach: it is only needed to probe) */
 void ks_probe_release(void);
+/* keep it (and ks_kernel_btf()'s pointers valid) across releases until
+ * the matching unhold: for threads that load tools at once */
+void ks_probe_hold(void);
+void ks_probe_unhold(void);
 /* the running kernel's BTF (loaded once), or NULL */
 struct btf;
 const struct btf *ks_kernel_btf(void);
@@ -877,6 +881,11 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv);
 /* defaults; 0, or -1 when out of memory (message printed) */
 int ks_run_init(struct ks_run *r, const struct ks_tool *t);
 int ks_run_start(struct ks_run *r);	/* choose mode, start; exit code */
+/* start runs[0..n) at once (ks_run_start() each, loads in threads); a
+ * run that cannot start gets tool NULL and its error in why[i]; the
+ * number started, or -1 */
+#define KS_WHY_LEN 256
+int ks_run_start_all(struct ks_run *runs, int n, char (*why)[KS_WHY_LEN]);
 void ks_run_stop(struct ks_run *r);
 /* start the run's window now, forgetting what was counted since it
  * attached (kscope report opens its window once every tool is in) */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kscope.h"
@@ -68,6 +69,9 @@ static FILE *take_preopened(void)
 }
 
 static struct ks_ksyms *kernel_syms;
+/* report's loader threads ask for the table at once: one loads it, the
+ * others wait; the name index is built once under the same lock */
+static pthread_mutex_t kernel_syms_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void ks_kernel_syms_preopen(void)
 {
@@ -267,8 +271,15 @@ const struct ks_ksym *ks_ksyms_by_name(const struct ks_ksyms *kc,
 {
 	struct ks_ksyms *k = (struct ks_ksyms *)kc;
 	size_t j;
+	int err = 0;
 
-	if (!k || !k->n || (!k->by_name && build_by_name(k)))
+	if (!k || !k->n)
+		return NULL;
+	pthread_mutex_lock(&kernel_syms_lock);
+	if (!k->by_name)
+		err = build_by_name(k);
+	pthread_mutex_unlock(&kernel_syms_lock);
+	if (err)
 		return NULL;
 	j = name_slot(k, name);
 	return k->by_name[j] ? &k->syms[k->by_name[j] - 1] : NULL;
@@ -308,12 +319,17 @@ static void free_kernel_syms(void)
 
 const struct ks_ksyms *ks_kernel_syms(void)
 {
+	struct ks_ksyms *k;
+
+	pthread_mutex_lock(&kernel_syms_lock);
 	if (!kernel_syms) {
 		kernel_syms = ks_ksyms_load(NULL);
 		if (kernel_syms)
 			atexit(free_kernel_syms);
 	}
-	return kernel_syms;
+	k = kernel_syms;
+	pthread_mutex_unlock(&kernel_syms_lock);
+	return k;
 }
 
 bool ks_kernel_syms_hidden(void)

@@ -4,6 +4,7 @@
  * trial fentry load, a trial kprobe) rather than by version numbers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -103,6 +104,9 @@ void ks_mode_unsupported(struct ks_mode_avail *m, const char *why)
 
 static struct btf *vmlinux_btf;
 static bool vmlinux_btf_tried;
+/* report's loader threads share one parse (ks_probe_hold()) */
+static pthread_mutex_t btf_lock = PTHREAD_MUTEX_INITIALIZER;
+static int btf_holds;
 
 static void free_btf(void)
 {
@@ -112,6 +116,9 @@ static void free_btf(void)
 
 static const struct btf *kbtf(void)
 {
+	const struct btf *b;
+
+	pthread_mutex_lock(&btf_lock);
 	if (!vmlinux_btf_tried) {
 		vmlinux_btf_tried = true;
 		vmlinux_btf = btf__load_vmlinux_btf();
@@ -120,16 +127,37 @@ static const struct btf *kbtf(void)
 		else
 			atexit(free_btf);
 	}
-	return vmlinux_btf;
+	b = vmlinux_btf;
+	pthread_mutex_unlock(&btf_lock);
+	return b;
 }
 
 void ks_probe_release(void)
 {
 	/* ~6 MB that a long trace does not need once attached; a later
-	 * probe simply loads it again */
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
-	vmlinux_btf_tried = false;
+	 * probe simply loads it again.  Held: kept until ks_probe_unhold() */
+	pthread_mutex_lock(&btf_lock);
+	if (!btf_holds) {
+		btf__free(vmlinux_btf);
+		vmlinux_btf = NULL;
+		vmlinux_btf_tried = false;
+	}
+	pthread_mutex_unlock(&btf_lock);
+}
+
+void ks_probe_hold(void)
+{
+	pthread_mutex_lock(&btf_lock);
+	btf_holds++;
+	pthread_mutex_unlock(&btf_lock);
+}
+
+void ks_probe_unhold(void)
+{
+	pthread_mutex_lock(&btf_lock);
+	btf_holds--;
+	pthread_mutex_unlock(&btf_lock);
+	ks_probe_release();
 }
 
 bool ks_kernel_has_btf(void)

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -720,13 +721,9 @@ int ks_wait_until(double deadline, const sigset_t *set)
 	return sig > 0 ? sig : 0;
 }
 
-int ks_run_start(struct ks_run *r)
+/* load and attach a run whose mode is chosen */
+static int run_load(struct ks_run *r)
 {
-	int err;
-
-	err = choose_mode(r);
-	if (err)
-		return err;
 	if (r->tool->start(r)) {
 		ks_bpf_cleanup(r);
 		if (r->tool->stop)
@@ -736,6 +733,137 @@ int ks_run_start(struct ks_run *r)
 	r->started = r->last_report = ks_now();
 	ks_probe_release();
 	return 0;
+}
+
+int ks_run_start(struct ks_run *r)
+{
+	int err;
+
+	err = choose_mode(r);
+	if (err)
+		return err;
+	return run_load(r);
+}
+
+/*
+ * Many runs at once (kscope report).  A tool's start is mostly waiting
+ * on nothing but the CPU: libbpf parsing the kernel's BTF for its
+ * relocations, the verifier, /proc/kallsyms; one after the other they
+ * made report's start-up the sum of nine.  Here the calling thread
+ * chooses each run's mode in turn (the probes keep caches, and one BTF
+ * parse serves them all: ks_probe_hold()) while loader threads (one per
+ * other CPU, at least one, at most three) load and attach the runs
+ * already chosen and, first, read the kernel's symbols every report
+ * names its rows with; once all are chosen the calling thread loads
+ * too.  A tool's start touches no other tool's state; what they share
+ * is locked (the BTF and the kernel's symbols) or per thread (the last
+ * error, libbpf's last warning, the name errors start with).  The runs' windows are opened by
+ * the caller afterwards (ks_run_restart()), so what one tool counts
+ * while another loads is not in any report.
+ */
+struct start_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct ks_run *runs;
+	char (*why)[KS_WHY_LEN];
+	bool *chosen_ok;
+	int n, chosen, next, started;
+	bool syms, done;
+};
+
+static void pool_load(struct start_pool *p, int i)
+{
+	struct ks_run *r = &p->runs[i];
+
+	ks_set_prog(r->tool->name);
+	if (run_load(r)) {
+		/* the error line is printed; the caller's page says it too */
+		snprintf(p->why[i], KS_WHY_LEN, "%s", ks_err_last());
+		r->tool = NULL;
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	p->started++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *pool_work(void *arg)
+{
+	struct start_pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		if (p->syms) {
+			p->syms = false;
+			pthread_mutex_unlock(&p->lock);
+			ks_kernel_syms();
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		while (p->next < p->chosen && !p->chosen_ok[p->next])
+			p->next++;
+		if (p->next < p->chosen) {
+			int i = p->next++;
+
+			pthread_mutex_unlock(&p->lock);
+			pool_load(p, i);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		if (p->done)
+			break;
+		pthread_cond_wait(&p->more, &p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int ks_run_start_all(struct ks_run *runs, int n, char (*why)[KS_WHY_LEN])
+{
+	struct start_pool p = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.more = PTHREAD_COND_INITIALIZER,
+		.runs = runs, .why = why, .n = n, .syms = true,
+	};
+	pthread_t th[3];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nth = 0, want = ncpu > 1 ? (ncpu - 1 < 3 ? ncpu - 1 : 3) : 1;
+
+	p.chosen_ok = calloc(n ? n : 1, sizeof(*p.chosen_ok));
+	if (!p.chosen_ok) {
+		ks_err("out of memory");
+		return -1;
+	}
+	ks_probe_hold();
+	for (; nth < want; nth++)
+		if (pthread_create(&th[nth], NULL, pool_work, &p))
+			break;	/* fewer threads: the caller loads the rest */
+	for (int i = 0; i < n; i++) {
+		struct ks_run *r = &runs[i];
+		bool ok;
+
+		ks_set_prog(r->tool->name);
+		ok = !choose_mode(r);
+		if (!ok) {
+			snprintf(why[i], KS_WHY_LEN, "%s", ks_err_last());
+			r->tool = NULL;
+		}
+		pthread_mutex_lock(&p.lock);
+		p.chosen_ok[i] = ok;
+		p.chosen = i + 1;
+		pthread_cond_signal(&p.more);
+		pthread_mutex_unlock(&p.lock);
+	}
+	pthread_mutex_lock(&p.lock);
+	p.done = true;
+	pthread_cond_broadcast(&p.more);
+	pthread_mutex_unlock(&p.lock);
+	pool_work(&p);
+	while (nth > 0)
+		pthread_join(th[--nth], NULL);
+	ks_probe_unhold();
+	free(p.chosen_ok);
+	return p.started;
 }
 
 void ks_run_stop(struct ks_run *r)

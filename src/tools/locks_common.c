@@ -569,7 +569,8 @@ static int attach_copy(struct ks_run *r, const struct bpf_program *p,
 		       const struct locks_fn *fn, int id)
 {
 	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
-	static char log[8192];
+	/* per thread: report may load mlock and spinlock at once */
+	static __thread char log[8192];
 	int pfd, lfd;
 
 	if (id < 0) {
@@ -682,7 +683,7 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 	struct bpf_program *keep[16] = { NULL };
 	struct locks_state *st = state(r);
 	const struct btf *btf = ks_kernel_btf();
-	static int ids[16][LOCKS_MAX_FDS];
+	static __thread int ids[16][LOCKS_MAX_FDS];
 
 	/*
 	 * The copies' BTF ids now, from the BTF parsed for the probes, which

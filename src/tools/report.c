@@ -79,7 +79,7 @@ int ks_report_main(int argc, char **argv)
 		{ 0 },
 	};
 	static struct ks_run runs[32];
-	static char why[32][256];
+	static char why[32][KS_WHY_LEN];
 	const char *html_path = NULL;
 	struct ks_html *html = NULL;
 	FILE *html_f = NULL;
@@ -89,7 +89,7 @@ int ks_report_main(int argc, char **argv)
 	const char *output = NULL;
 	FILE *out = stdout;
 	long rows = 5;
-	int c, nrun = 0, started = 0, werr = 0;
+	int c, nrun = 0, started, werr = 0;
 	sigset_t set;
 
 	ks_set_prog("kscope report");
@@ -189,7 +189,6 @@ int ks_report_main(int argc, char **argv)
 
 	for (int i = 0; ks_tools[i] && nrun < 32; i++) {
 		struct ks_run *r = &runs[nrun++];
-		int err;
 
 		if (ks_run_init(r, ks_tools[i]))
 			return KS_EXIT_RUNTIME;
@@ -207,19 +206,11 @@ int ks_report_main(int argc, char **argv)
 			return KS_EXIT_USAGE;
 		r->o.output = output;
 		r->out = out;
-		ks_set_prog(ks_tools[i]->name);
-		err = ks_run_start(r);
-		if (err) {
-			/* error line already printed; the page says it too */
-			snprintf(why[nrun - 1], sizeof(why[0]), "%s",
-				 ks_err_last());
-			r->tool = NULL;
-			continue;
-		}
-		started++;
 	}
+	/* a tool that cannot start says why in a line, and on the page */
+	started = ks_run_start_all(runs, nrun, why);
 	ks_set_prog("kscope report");
-	if (!started) {
+	if (started <= 0) {
 		ks_err("no tool could start on this kernel");
 		return KS_EXIT_RUNTIME;
 	}
