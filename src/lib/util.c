@@ -129,8 +129,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 		vsnprintf(line, sizeof(line), fmt, copy);
 		n = strcspn(line, "\n");
 		line[n] = '\0';
+		/* shown as "[libbpf: ...]": its own "libbpf: " once is enough */
 		if (n)
-			snprintf(libbpf_last, sizeof(libbpf_last), "%s", line);
+			snprintf(libbpf_last, sizeof(libbpf_last), "%s",
+				 line + (strncmp(line, "libbpf: ", 8) ? 0 : 8));
 	}
 	va_end(copy);
 	if (libbpf_verbose)
