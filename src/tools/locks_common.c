@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -646,17 +647,42 @@ static int attach_prog(struct ks_run *r, const struct locks_prog *lp,
  * addresses, as docs/locks.md says; a kernel that has the kfunc and still
  * refuses the program gets a note, not silence.
  */
+/* one object for the process: report runs mlock and spinlock at once,
+ * from loader threads (each load parses the kernel's BTF again) */
+static pthread_mutex_t slab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slabname_bpf *slab_shared;
+static int slab_users;
+
 static void slab_open(struct ks_run *r)
 {
 	struct locks_state *st = state(r);
 
 	if (!st->slab_kfunc)
 		return;
-	st->slab = slabname_bpf__open_and_load();
+	pthread_mutex_lock(&slab_lock);
+	if (!slab_shared)
+		slab_shared = slabname_bpf__open_and_load();
+	st->slab = slab_shared;
+	slab_users += st->slab != NULL;
+	pthread_mutex_unlock(&slab_lock);
+	/* libbpf's last warning: this thread's own (util.c) */
 	if (!st->slab)
 		ks_run_note(r, "heap locks are not named by slab cache: the "
 			    "kernel refused the bpf_get_kmem_cache() program "
 			    "(%s)", ks_libbpf_last());
+}
+
+static void slab_close(struct locks_state *st)
+{
+	if (!st->slab)
+		return;
+	pthread_mutex_lock(&slab_lock);
+	if (!--slab_users) {
+		slabname_bpf__destroy(slab_shared);
+		slab_shared = NULL;
+	}
+	pthread_mutex_unlock(&slab_lock);
+	st->slab = NULL;
 }
 
 /* "&CACHE" for an address in a slab object, or NULL */
@@ -736,8 +762,7 @@ void locks_stop(struct ks_run *r)
 	st->nprog_fds = 0;
 	locks_bpf__destroy(st->skel);
 	st->skel = NULL;
-	slabname_bpf__destroy(st->slab);
-	st->slab = NULL;
+	slab_close(st);
 }
 
 /* ---- names ---------------------------------------------------------- */

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+import _schema
 from _check import final, truth
 from _locks import check_lock_entries, func_of, rt_drops, rt_kernel
 
@@ -33,3 +34,19 @@ def check(out, env, mode):
         assert n == writes, (n, writes)
     else:
         assert 0 < n <= writes, (n, writes)
+    report = out / "report.json"
+    if env == "host" and mode == "tp_btf":
+        rc = (out / "report.rc").read_text().strip()
+        assert rc == "0", (out / "report.err").read_text()
+        ml = [r for r in _schema.report_lines(report.read_text(), "report")
+              if r["tool"] == "mlock"]
+        assert len(ml) == 1, ml
+        rows = [e for e in ml[0]["entries"] if e["comm"] == "lkfile"]
+        assert rows, f"report: no lkfile waits in 3 runs: {ml[0]}"
+        names = {e["lock"] for e in rows}
+        if not kfunc:
+            assert all(e["lock"] == e["addr"] for e in rows), rows
+        elif cache:
+            assert "&" + cache in names, names
+        else:
+            assert any(n.startswith("&") for n in names), names
