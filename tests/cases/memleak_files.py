@@ -94,3 +94,34 @@ def check(out, env, mode, extra=0):
     assert n == extra, \
         f"{n} filp allocations still outstanding after close" \
         f" (expected {extra}: the mapped files)"
+    if (out / "sampled.json").exists():
+        check_sampled(out, t, hold)
+
+
+def check_sampled(out, t, hold):
+    """memleak --sample 2 beside the full run: about half the files
+    tracked while held, and none left once closed (every tracked block's
+    free matched, through the sampled free path's lookup)"""
+    rc = (out / "sampled.rc").read_text().strip()
+    assert rc == "0", f"sampled: kscope exited {rc}: {stderr(out, 'sampled')}"
+    reps = reports(out, "sampled.json")
+    for r in reps:
+        assert r["sample"] == 2, r["sample"]
+        assert r["dropped"]["map_full"] == 0, r["dropped"]
+    held = [r for r in reps
+            if t["opened_ms"] < ms(r["time"]) < t["close_ms"] - 500]
+    assert held, ("sampled: no report while the files were held", t)
+    n, _ = filp(held[-1], t["filp_size"])
+    m = t["files"]
+    # binomial(m, 1/2): six standard deviations either way
+    sd = (m / 4) ** 0.5
+    assert abs(n - m / 2) <= 6 * sd, f"--sample 2: {n} of {m} tracked"
+    after = [r for r in reps
+             if t["closed_ms"] + 500 < ms(r["time"])
+             < t["closed_ms"] + hold - 250]
+    assert after, ("sampled: no report between the close and the truth "
+                   "file", t, [r["time"] for r in reps])
+    n, _ = filp(after[-1], t["filp_size"])
+    assert n == 0, f"--sample 2: {n} filp allocations outstanding after close"
+    fr = after[-1]["frees"]
+    assert fr["matched"] >= m / 2 - 6 * sd, fr
