@@ -773,6 +773,10 @@ struct ks_tool {
 	 * tracepoint mode: its fentry mode (fexit on the allocator) would
 	 * make kmem see BPF trampolines as call sites */
 	bool report_prefers_tp;
+	/* its start parses the kernel's BTF three times and reads
+	 * /proc/kallsyms (the lock tools): freed memory is kept for reuse
+	 * while it starts (ks_heap_hold()) */
+	bool hold_heap;
 	/* fill p for this kernel and r's options (not started yet) */
 	void (*probe)(const struct ks_run *r, struct ks_probe *p);
 	/* open/load/attach in r->mode; return 0 or -1 (error printed) */

@@ -724,7 +724,14 @@ int ks_wait_until(double deadline, const sigset_t *set)
 /* load and attach a run whose mode is chosen */
 static int run_load(struct ks_run *r)
 {
-	if (r->tool->start(r)) {
+	int err;
+
+	if (r->tool->hold_heap)
+		ks_heap_hold();
+	err = r->tool->start(r);
+	if (r->tool->hold_heap)
+		ks_heap_release();
+	if (err) {
 		ks_bpf_cleanup(r);
 		if (r->tool->stop)
 			r->tool->stop(r);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,27 +158,43 @@ void ks_libbpf_setup(bool verbose)
  * before.  `kscope report` and `kscope export` load up to ten objects,
  * eighteen parses: while they load, freed memory stays in the heap for
  * the next parse (ks_heap_hold()), and ks_heap_release() gives it back
- * once everything is attached.  A single tool (two parses) does not: it
- * would gain ~6 ms and peak ~3.5 MB higher (docs/bench.md).
+ * once everything is attached.  Of the single tools only the lock tools
+ * do (struct ks_tool's hold_heap: three parses, the third for their
+ * bpf_get_kmem_cache() object, and /proc/kallsyms): kscope mlock ready
+ * 262 -> 200 ms for +1.4 MB at its peak; kmem (two parses) would gain
+ * 18 ms for +4.6 MB (docs/bench.md).  Holds nest: a lock tool's start
+ * inside report's load leaves report's hold in place.
  *
  * report loads in threads (ks_run_start_all()): one arena for all, or a
  * loader thread's arena keeps what it freed in a top chunk that
  * malloc_trim() does not give back (report settled at 30 MB instead of
  * 20).
  */
+static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
+static int heap_holds;
+
 void ks_heap_hold(void)
 {
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);	/* glibc's maximum */
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	mallopt(M_ARENA_MAX, 1);
+	pthread_mutex_lock(&heap_lock);
+	if (!heap_holds++) {
+		mallopt(M_MMAP_THRESHOLD, 32 << 20);	/* glibc's maximum */
+		mallopt(M_TRIM_THRESHOLD, 256 << 20);
+		mallopt(M_ARENA_MAX, 1);
+	}
+	pthread_mutex_unlock(&heap_lock);
 }
 
 void ks_heap_release(void)
 {
-	/* glibc's defaults (128 KiB each), then what loading left free */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
-	mallopt(M_TRIM_THRESHOLD, 128 << 10);
-	malloc_trim(0);
+	pthread_mutex_lock(&heap_lock);
+	if (heap_holds > 0 && !--heap_holds) {
+		/* glibc's defaults (128 KiB each), then what loading left
+		 * free */
+		mallopt(M_MMAP_THRESHOLD, 128 << 10);
+		mallopt(M_TRIM_THRESHOLD, 128 << 10);
+		malloc_trim(0);
+	}
+	pthread_mutex_unlock(&heap_lock);
 }
 
 const char *ks_libbpf_last(void)

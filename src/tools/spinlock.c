@@ -178,6 +178,7 @@ const struct ks_tool ks_tool_spinlock = {
 	.collect = spinlock_collect,
 	.stop = locks_stop,
 	.state_size = sizeof(struct locks_state),
+	.hold_heap = true,
 	.drop_names = locks_drop_names,
 	.extra_drops = locks_extra_drops,
 };
