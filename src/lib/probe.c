@@ -4,9 +4,9 @@
  * trial fentry load, a trial kprobe) rather than by version numbers.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -764,18 +764,20 @@ int ks_run_start(struct ks_run *r)
  * names its rows with; once all are chosen the calling thread loads
  * too.  A tool's start touches no other tool's state; what they share
  * is locked (the BTF and the kernel's symbols) or per thread (the last
- * error, libbpf's last warning, the name errors start with).  The runs' windows are opened by
- * the caller afterwards (ks_run_restart()), so what one tool counts
- * while another loads is not in any report.
+ * error, libbpf's last warning, the name errors start with).  The
+ * runs' windows are opened by the caller afterwards (ks_run_restart()),
+ * so what one tool counts while another loads is not in any report.
  */
 struct start_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t more;
 	struct ks_run *runs;
 	char (*why)[KS_WHY_LEN];
-	bool *chosen_ok;
-	int n, chosen, next, started;
-	bool syms, done;
+	bool *chosen_ok;	/* chosen and to be loaded, per run */
+	int chosen;		/* runs[0..chosen) have their mode */
+	int next;		/* the next run a loader takes */
+	int started;
+	bool syms, done;	/* /proc/kallsyms still to read; all chosen */
 };
 
 static void pool_load(struct start_pool *p, int i)
@@ -830,7 +832,7 @@ int ks_run_start_all(struct ks_run *runs, int n, char (*why)[KS_WHY_LEN])
 	struct start_pool p = {
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.more = PTHREAD_COND_INITIALIZER,
-		.runs = runs, .why = why, .n = n, .syms = true,
+		.runs = runs, .why = why, .syms = true,
 	};
 	pthread_t th[3];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -640,6 +640,12 @@ static int attach_prog(struct ks_run *r, const struct locks_prog *lp,
 	return 0;
 }
 
+/* one object for the process: report runs mlock and spinlock at once,
+ * from loader threads (each load parses the kernel's BTF again) */
+static pthread_mutex_t slab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slabname_bpf *slab_shared;
+static int slab_users;
+
 /*
  * Heap locks by slab cache: bpf/slabname.bpf.c, where the kernel has the
  * bpf_get_kmem_cache() kfunc (6.13+), loaded now (before capabilities
@@ -647,12 +653,6 @@ static int attach_prog(struct ks_run *r, const struct locks_prog *lp,
  * addresses, as docs/locks.md says; a kernel that has the kfunc and still
  * refuses the program gets a note, not silence.
  */
-/* one object for the process: report runs mlock and spinlock at once,
- * from loader threads (each load parses the kernel's BTF again) */
-static pthread_mutex_t slab_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slabname_bpf *slab_shared;
-static int slab_users;
-
 static void slab_open(struct ks_run *r)
 {
 	struct locks_state *st = state(r);
