@@ -161,7 +161,7 @@ void ks_libbpf_setup(bool verbose)
  * once everything is attached.  Of the single tools only the lock tools
  * do (struct ks_tool's hold_heap: three parses, the third for their
  * bpf_get_kmem_cache() object, and /proc/kallsyms): kscope mlock ready
- * 262 -> 200 ms for +1.4 MB at its peak; kmem (two parses) would gain
+ * 314 -> 220 ms for +1 MB at its peak; kmem (two parses) would gain
  * 18 ms for +4.6 MB (docs/bench.md).  Holds nest: a lock tool's start
  * inside report's load leaves report's hold in place.
  *

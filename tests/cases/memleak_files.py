@@ -32,6 +32,18 @@ def filp(rep, size):
     return sum(e["allocs"] for e in rows), sum(e["bytes"] for e in rows)
 
 
+def windows(reps, t):
+    """(reports taken while every file was open, reports taken well after
+    the close and before the workload opened its truth file)"""
+    hold = t["close_ms"] - t["opened_ms"]
+    held = [r for r in reps
+            if t["opened_ms"] < ms(r["time"]) < t["close_ms"] - 500]
+    after = [r for r in reps
+             if t["closed_ms"] + 500 < ms(r["time"])
+             < t["closed_ms"] + hold - 250]
+    return held, after
+
+
 def check(out, env, mode, extra=0):
     """extra: struct files the traced task holds beside its M open files
     (a by-process run also sees the files its own exec mapped)"""
@@ -50,8 +62,7 @@ def check(out, env, mode, extra=0):
             assert set(e) >= {"stack", "bytes", "allocs", "oldest_ms"}, e
     # reports taken while every file was open (with a margin for the
     # time between a report's timestamp and its map read)
-    held = [r for r in reps
-            if t["opened_ms"] < ms(r["time"]) < t["close_ms"] - 500]
+    held, after = windows(reps, t)
     assert held, ("no report while the files were held", t,
                   [r["time"] for r in reps])
     n, b = filp(held[-1], t["filp_size"])
@@ -83,10 +94,6 @@ def check(out, env, mode, extra=0):
     # held the files, then writes it): that file's struct file is freed
     # after an RCU grace period, which a TCG VM can stretch past the case's
     # last report, an allocation really outstanding then
-    hold = t["close_ms"] - t["opened_ms"]
-    after = [r for r in reps
-             if t["closed_ms"] + 500 < ms(r["time"])
-             < t["closed_ms"] + hold - 250]
     assert after, ("no report between the close and the truth file", t,
                    [r["time"] for r in reps])
     # (a by-process run: the mapped files stay held until the exit)
@@ -95,10 +102,10 @@ def check(out, env, mode, extra=0):
         f"{n} filp allocations still outstanding after close" \
         f" (expected {extra}: the mapped files)"
     if (out / "sampled.json").exists():
-        check_sampled(out, t, hold)
+        check_sampled(out, t)
 
 
-def check_sampled(out, t, hold):
+def check_sampled(out, t):
     """memleak --sample 2 beside the full run: about half the files
     tracked while held, and none left once closed (every tracked block's
     free matched, through the sampled free path's lookup)"""
@@ -108,17 +115,13 @@ def check_sampled(out, t, hold):
     for r in reps:
         assert r["sample"] == 2, r["sample"]
         assert r["dropped"]["map_full"] == 0, r["dropped"]
-    held = [r for r in reps
-            if t["opened_ms"] < ms(r["time"]) < t["close_ms"] - 500]
+    held, after = windows(reps, t)
     assert held, ("sampled: no report while the files were held", t)
     n, _ = filp(held[-1], t["filp_size"])
     m = t["files"]
     # binomial(m, 1/2): six standard deviations either way
     sd = (m / 4) ** 0.5
     assert abs(n - m / 2) <= 6 * sd, f"--sample 2: {n} of {m} tracked"
-    after = [r for r in reps
-             if t["closed_ms"] + 500 < ms(r["time"])
-             < t["closed_ms"] + hold - 250]
     assert after, ("sampled: no report between the close and the truth "
                    "file", t, [r["time"] for r in reps])
     n, _ = filp(after[-1], t["filp_size"])
