@@ -35,6 +35,31 @@ struct {
 	__type(value, u32);
 } ks_cgroup SEC(".maps");
 
+/*
+ * Chains (kscope report; src/lib/chain.c).  Where several tools hook one
+ * tracepoint, a tracepoint with more than one program calls each through
+ * an indirect-call loop and runs each under its own guard (recursion,
+ * RCU, run context): report instead attaches the first tool's program
+ * only, and every program on such a hook ends in a tail call through its
+ * object's KS_CHAIN_MAP(hook), whose one slot user space points at the
+ * next tool's program on the same hook.  A tool alone leaves the slot
+ * empty and the tail call falls through (a patched direct jump on x86).
+ * One prog array per hook: the kernel (6.11+) lets tracing programs share
+ * one only when they attach to the same function prototype.
+ */
+#define KS_CHAIN_MAP(hook)						\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);				\
+	__uint(max_entries, 1);						\
+	__type(key, u32);						\
+	__type(value, u32);						\
+} ks_next_##hook SEC(".maps")
+
+/* the next tool's program on this hook, if any: every exit of a
+ * program on a KS_CHAIN_MAP hook goes through here */
+#define ks_chain(ctx, hook)						\
+	({ bpf_tail_call(ctx, &ks_next_##hook, 0); 0; })
+
 /* Events not counted, per reason; user space sums the CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -23,6 +23,9 @@ struct {
 	__type(value, struct kmem_val);
 } counts SEC(".maps");
 
+KS_CHAIN_MAP(kmalloc);
+KS_CHAIN_MAP(kmem_cache_alloc);
+
 static __always_inline int record(void *ctx, u64 site, u64 req, u64 alloc,
 				  u32 kind)
 {
@@ -55,28 +58,28 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_btf, unsigned long call_site, const void *ptr,
 	     size_t bytes_req, size_t bytes_alloc)
 {
-	if (!ptr)	/* failed allocation: every mode counts successes */
-		return 0;
-	return record(ctx, call_site, bytes_req, bytes_alloc, KMEM_KMALLOC);
+	if (ptr)	/* failed allocation: every mode counts successes */
+		record(ctx, call_site, bytes_req, bytes_alloc, KMEM_KMALLOC);
+	return ks_chain(ctx, kmalloc);
 }
 
 SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(cache_alloc_btf, unsigned long call_site, const void *ptr,
 	     struct kmem_cache *s)
 {
-	if (!ptr)
-		return 0;
-	return record(ctx, call_site, s->object_size, s->size, KMEM_CACHE);
+	if (ptr)
+		record(ctx, call_site, s->object_size, s->size, KMEM_CACHE);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 SEC("raw_tp/kmalloc")
 int kmalloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node) */
-	if (!ctx->args[1])	/* failed allocation */
-		return 0;
-	return record(ctx, ctx->args[0], ctx->args[2], ctx->args[3],
-		      KMEM_KMALLOC);
+	if (ctx->args[1])	/* else a failed allocation */
+		record(ctx, ctx->args[0], ctx->args[2], ctx->args[3],
+		       KMEM_KMALLOC);
+	return ks_chain(ctx, kmalloc);
 }
 
 SEC("raw_tp/kmem_cache_alloc")
@@ -85,28 +88,28 @@ int cache_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 	/* (call_site, ptr, struct kmem_cache *s, gfp_flags, node) */
 	struct kmem_cache *s = (void *)ctx->args[2];
 
-	if (!ctx->args[1])	/* failed allocation */
-		return 0;
-	return record(ctx, ctx->args[0], BPF_CORE_READ(s, object_size),
-		      BPF_CORE_READ(s, size), KMEM_CACHE);
+	if (ctx->args[1])	/* else a failed allocation */
+		record(ctx, ctx->args[0], BPF_CORE_READ(s, object_size),
+		       BPF_CORE_READ(s, size), KMEM_CACHE);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 SEC("tp/kmem/kmalloc")
 int kmalloc_tp(struct trace_event_raw_kmalloc *ctx)
 {
-	if (!BPF_CORE_READ(ctx, ptr))
-		return 0;
-	return record(ctx, BPF_CORE_READ(ctx, call_site),
-		      BPF_CORE_READ(ctx, bytes_req),
-		      BPF_CORE_READ(ctx, bytes_alloc), KMEM_KMALLOC);
+	if (BPF_CORE_READ(ctx, ptr))
+		record(ctx, BPF_CORE_READ(ctx, call_site),
+		       BPF_CORE_READ(ctx, bytes_req),
+		       BPF_CORE_READ(ctx, bytes_alloc), KMEM_KMALLOC);
+	return ks_chain(ctx, kmalloc);
 }
 
 SEC("tp/kmem/kmem_cache_alloc")
 int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc *ctx)
 {
-	if (!BPF_CORE_READ(ctx, ptr))
-		return 0;
-	return record(ctx, BPF_CORE_READ(ctx, call_site),
-		      BPF_CORE_READ(ctx, bytes_req),
-		      BPF_CORE_READ(ctx, bytes_alloc), KMEM_CACHE);
+	if (BPF_CORE_READ(ctx, ptr))
+		record(ctx, BPF_CORE_READ(ctx, call_site),
+		       BPF_CORE_READ(ctx, bytes_req),
+		       BPF_CORE_READ(ctx, bytes_alloc), KMEM_CACHE);
+	return ks_chain(ctx, kmem_cache_alloc);
 }

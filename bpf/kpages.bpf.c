@@ -18,6 +18,8 @@ struct {
 	__type(value, struct kpages_val);
 } counts SEC(".maps");
 
+KS_CHAIN_MAP(mm_page_alloc);
+
 const volatile __u32 stack_every = 1;
 
 /* allocations seen on this CPU: which of them walk the stack */
@@ -70,14 +72,16 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(page_alloc_btf, struct page *page, unsigned int order)
 {
-	return record(ctx, (u64)page, order);
+	record(ctx, (u64)page, order);
+	return ks_chain(ctx, mm_page_alloc);
 }
 
 SEC("raw_tp/mm_page_alloc")
 int page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (struct page *page, unsigned int order, gfp_t, int migratetype) */
-	return record(ctx, ctx->args[0], (u32)ctx->args[1]);
+	record(ctx, ctx->args[0], (u32)ctx->args[1]);
+	return ks_chain(ctx, mm_page_alloc);
 }
 
 SEC("tp/kmem/mm_page_alloc")
@@ -86,5 +90,6 @@ int page_alloc_tp(struct trace_event_raw_mm_page_alloc *ctx)
 	/* pfn is -1UL when the allocation failed */
 	u64 pfn = BPF_CORE_READ(ctx, pfn);
 
-	return record(ctx, pfn != (u64)-1, BPF_CORE_READ(ctx, order));
+	record(ctx, pfn != (u64)-1, BPF_CORE_READ(ctx, order));
+	return ks_chain(ctx, mm_page_alloc);
 }

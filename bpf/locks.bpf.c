@@ -125,6 +125,10 @@ struct {
 	__type(value, struct wait_start);
 } inflight SEC(".maps");
 
+/* the contention tracepoints mlock and spinlock share in kscope report */
+KS_CHAIN_MAP(contention_begin);
+KS_CHAIN_MAP(contention_end);
+
 /* the table's size (inflight's max_entries, set with it) */
 const volatile unsigned int inflight_slots = KS_DEFAULT_ENTRIES;
 #define INFLIGHT_PROBES 8
@@ -707,40 +711,46 @@ static __always_inline int cont_end(void *ctx, u64 lock)
 SEC("tp_btf/contention_begin")
 int BPF_PROG(cont_begin_btf, void *lock, unsigned int flags)
 {
-	return cont_begin((u64)lock, flags);
+	cont_begin((u64)lock, flags);
+	return ks_chain(ctx, contention_begin);
 }
 
 SEC("tp_btf/contention_end")
 int BPF_PROG(cont_end_btf, void *lock, int ret)
 {
-	return cont_end(ctx, (u64)lock);
+	cont_end(ctx, (u64)lock);
+	return ks_chain(ctx, contention_end);
 }
 
 SEC("raw_tp/contention_begin")
 int cont_begin_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (void *lock, unsigned int flags) */
-	return cont_begin(ctx->args[0], (u32)ctx->args[1]);
+	cont_begin(ctx->args[0], (u32)ctx->args[1]);
+	return ks_chain(ctx, contention_begin);
 }
 
 SEC("raw_tp/contention_end")
 int cont_end_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (void *lock, int ret) */
-	return cont_end(ctx, ctx->args[0]);
+	cont_end(ctx, ctx->args[0]);
+	return ks_chain(ctx, contention_end);
 }
 
 SEC("tp/lock/contention_begin")
 int cont_begin_tp(struct trace_event_raw_contention_begin *ctx)
 {
-	return cont_begin((u64)BPF_CORE_READ(ctx, lock_addr),
-			  BPF_CORE_READ(ctx, flags));
+	cont_begin((u64)BPF_CORE_READ(ctx, lock_addr),
+		   BPF_CORE_READ(ctx, flags));
+	return ks_chain(ctx, contention_begin);
 }
 
 SEC("tp/lock/contention_end")
 int cont_end_tp(struct trace_event_raw_contention_end *ctx)
 {
-	return cont_end(ctx, (u64)BPF_CORE_READ(ctx, lock_addr));
+	cont_end(ctx, (u64)BPF_CORE_READ(ctx, lock_addr));
+	return ks_chain(ctx, contention_end);
 }
 
 /* ---- mutex lock functions: every call (mlock), acquisitions (mheld) --- */

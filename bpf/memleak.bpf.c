@@ -57,6 +57,11 @@ struct {
 	__type(value, u64);
 } stats SEC(".maps");
 
+/* the allocation hooks other tools share in kscope report */
+KS_CHAIN_MAP(kmalloc);
+KS_CHAIN_MAP(kmem_cache_alloc);
+KS_CHAIN_MAP(mm_page_alloc);
+
 /*
  * Kernel pages (pfns in the tracepoint mode) and per-CPU pointers are
  * small numbers that could equal each other; a tag in the top bits keeps
@@ -224,16 +229,17 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_btf, unsigned long call_site, const void *ptr,
 	     size_t bytes_req, size_t bytes_alloc)
 {
-	return k_alloc(ctx, (u64)ptr, bytes_alloc, ML_KMALLOC);
+	k_alloc(ctx, (u64)ptr, bytes_alloc, ML_KMALLOC);
+	return ks_chain(ctx, kmalloc);
 }
 
 SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(cache_alloc_btf, unsigned long call_site, const void *ptr,
 	     struct kmem_cache *s)
 {
-	if (!ptr)
-		return 0;
-	return k_alloc(ctx, (u64)ptr, s->size, ML_CACHE);
+	if (ptr)
+		k_alloc(ctx, (u64)ptr, s->size, ML_CACHE);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 SEC("tp_btf/kfree")
@@ -251,7 +257,8 @@ int BPF_PROG(cache_free_btf, unsigned long call_site, const void *ptr)
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(page_alloc_btf, struct page *page, unsigned int order)
 {
-	return k_alloc(ctx, (u64)page, page_size << order, ML_PAGE);
+	k_alloc(ctx, (u64)page, page_size << order, ML_PAGE);
+	return ks_chain(ctx, mm_page_alloc);
 }
 
 SEC("tp_btf/mm_page_free")
@@ -284,7 +291,8 @@ SEC("raw_tp/kmalloc")
 int kmalloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node) */
-	return k_alloc(ctx, ctx->args[1], ctx->args[3], ML_KMALLOC);
+	k_alloc(ctx, ctx->args[1], ctx->args[3], ML_KMALLOC);
+	return ks_chain(ctx, kmalloc);
 }
 
 SEC("raw_tp/kmem_cache_alloc")
@@ -293,9 +301,9 @@ int cache_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 	/* (call_site, ptr, struct kmem_cache *s, gfp_flags, node) */
 	struct kmem_cache *s = (void *)ctx->args[2];
 
-	if (!ctx->args[1])
-		return 0;
-	return k_alloc(ctx, ctx->args[1], BPF_CORE_READ(s, size), ML_CACHE);
+	if (ctx->args[1])
+		k_alloc(ctx, ctx->args[1], BPF_CORE_READ(s, size), ML_CACHE);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 SEC("raw_tp/kfree")
@@ -314,7 +322,8 @@ SEC("raw_tp/mm_page_alloc")
 int page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (struct page *page, order, gfp_flags, migratetype) */
-	return k_alloc(ctx, ctx->args[0], page_size << ctx->args[1], ML_PAGE);
+	k_alloc(ctx, ctx->args[0], page_size << ctx->args[1], ML_PAGE);
+	return ks_chain(ctx, mm_page_alloc);
 }
 
 SEC("raw_tp/mm_page_free")
@@ -344,15 +353,17 @@ int pcpu_free_raw(struct bpf_raw_tracepoint_args *ctx)
 SEC("tp/kmem/kmalloc")
 int kmalloc_tp(struct trace_event_raw_kmalloc *ctx)
 {
-	return k_alloc(ctx, (u64)BPF_CORE_READ(ctx, ptr),
-		       BPF_CORE_READ(ctx, bytes_alloc), ML_KMALLOC);
+	k_alloc(ctx, (u64)BPF_CORE_READ(ctx, ptr),
+		BPF_CORE_READ(ctx, bytes_alloc), ML_KMALLOC);
+	return ks_chain(ctx, kmalloc);
 }
 
 SEC("tp/kmem/kmem_cache_alloc")
 int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc *ctx)
 {
-	return k_alloc(ctx, (u64)BPF_CORE_READ(ctx, ptr),
-		       BPF_CORE_READ(ctx, bytes_alloc), ML_CACHE);
+	k_alloc(ctx, (u64)BPF_CORE_READ(ctx, ptr),
+		BPF_CORE_READ(ctx, bytes_alloc), ML_CACHE);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 SEC("tp/kmem/kfree")
@@ -373,10 +384,10 @@ int page_alloc_tp(struct trace_event_raw_mm_page_alloc *ctx)
 {
 	u64 pfn = BPF_CORE_READ(ctx, pfn);
 
-	if (pfn == (u64)-1)
-		return 0;
-	return k_alloc(ctx, pfn ^ TAG_PFN,
-		       page_size << BPF_CORE_READ(ctx, order), ML_PAGE);
+	if (pfn != (u64)-1)
+		k_alloc(ctx, pfn ^ TAG_PFN,
+			page_size << BPF_CORE_READ(ctx, order), ML_PAGE);
+	return ks_chain(ctx, mm_page_alloc);
 }
 
 SEC("tp/kmem/mm_page_free")

@@ -45,6 +45,8 @@ struct {
 	__type(value, u64);
 } bulk_start SEC(".maps");
 
+KS_CHAIN_MAP(kmem_cache_alloc);
+
 static __always_inline void count_cache(struct kmem_cache *s, u64 n)
 {
 	struct slab_val *v;
@@ -183,20 +185,18 @@ int BPF_PROG(cache_alloc_btf, unsigned long call_site, const void *ptr,
 	 * allow it.  A copy works on all of them.
 	 */
 	bpf_probe_read_kernel(&obj, sizeof(obj), &ctx[1]);
-	if (!obj || ks_skip_task())	/* !obj: failed allocation */
-		return 0;
-	count_cache(s, 1);
-	return 0;
+	if (obj && !ks_skip_task())	/* !obj: failed allocation */
+		count_cache(s, 1);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 SEC("raw_tp/kmem_cache_alloc")
 int cache_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (call_site, ptr, struct kmem_cache *s, gfp_flags, node) */
-	if (!ctx->args[1] || ks_skip_task())
-		return 0;
-	count_cache((struct kmem_cache *)ctx->args[2], 1);
-	return 0;
+	if (ctx->args[1] && !ks_skip_task())
+		count_cache((struct kmem_cache *)ctx->args[2], 1);
+	return ks_chain(ctx, kmem_cache_alloc);
 }
 
 /* the record with the cache name (6.x+); a flavour of its own, so this
@@ -207,8 +207,8 @@ struct trace_event_raw_kmem_cache_alloc___name {
 	u32 __data_loc_name;
 } __attribute__((preserve_access_index));
 
-SEC("tp/kmem/kmem_cache_alloc")
-int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc___name *ctx)
+static __always_inline void
+count_record(struct trace_event_raw_kmem_cache_alloc___name *ctx)
 {
 	struct slab_name key = {};
 	struct slab_val *v;
@@ -216,9 +216,9 @@ int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc___name *ctx)
 
 	/* user space loads this program only where the field exists */
 	if (!bpf_core_field_exists(ctx->__data_loc_name))
-		return 0;
+		return;
 	if (!BPF_CORE_READ(ctx, ptr) || ks_skip_task())
-		return 0;
+		return;
 	loc = BPF_CORE_READ(ctx, __data_loc_name);
 	/* __data_loc: offset of the string in the record, low 16 bits */
 	bpf_probe_read_kernel_str(key.name, sizeof(key.name),
@@ -230,9 +230,15 @@ int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc___name *ctx)
 		__builtin_memcpy(init.name, key.name, sizeof(init.name));
 		v = ks_lookup_or_init(&names, &key, &init, KS_DROP_MAP_FULL);
 		if (!v)
-			return 0;
+			return;
 	}
 	__sync_fetch_and_add(&v->allocs, 1);
 	__sync_fetch_and_add(&v->bytes, BPF_CORE_READ(ctx, bytes_alloc));
-	return 0;
+}
+
+SEC("tp/kmem/kmem_cache_alloc")
+int cache_alloc_tp(struct trace_event_raw_kmem_cache_alloc___name *ctx)
+{
+	count_record(ctx);
+	return ks_chain(ctx, kmem_cache_alloc);
 }

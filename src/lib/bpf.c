@@ -220,6 +220,10 @@ int ks_bpf_keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
 
 int ks_bpf_attach(struct ks_run *r, struct bpf_program *p)
 {
+	int rc = r->chain ? ks_chain_join(r, p) : 1;
+
+	if (rc <= 0)	/* chained, or an error printed */
+		return rc;
 	return keep_link(r, bpf_program__attach(p), bpf_program__name(p));
 }
 
@@ -231,6 +235,8 @@ int ks_bpf_attach_kprobe(struct ks_run *r, struct bpf_program *p,
 
 void ks_bpf_cleanup(struct ks_run *r)
 {
+	if (r->chain)
+		ks_chain_leave(r);
 	while (r->nlinks > 0)
 		bpf_link__destroy(r->links[--r->nlinks]);
 }
@@ -595,7 +601,8 @@ uint64_t ks_prog_recursion_misses(const int *fds, int n)
 			continue;
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fds[i], &info, &len))
-			sum += info.recursion_misses;
+			sum += info.recursion_misses +
+			       ks_chain_misses(info.id);
 	}
 	return sum;
 }

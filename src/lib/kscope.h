@@ -823,6 +823,9 @@ struct ks_run {
 	double started;			/* monotonic s when attached */
 	double last_report;		/* monotonic s of previous report */
 	bool in_report;			/* part of `kscope report` */
+	/* report: a program on a tracepoint another tool's program is
+	 * on joins that one's chain (chain.c) */
+	bool chain;
 	bool stop_requested;
 	/* set by start(): why results may be missing or partial here (one
 	 * node, balancing off, a guest's spin locks...); said once on
@@ -912,6 +915,17 @@ uint64_t ks_obj_recursion_misses(const struct bpf_object *obj);
 int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj);
 int ks_bpf_load(struct ks_run *r, struct bpf_object *obj);
 int ks_bpf_attach(struct ks_run *r, struct bpf_program *p);
+/* chains (chain.c), for r->chain: attach p, or put it after the
+ * programs already on its tracepoint; 0, -1 (error printed), or 1: p
+ * cannot chain (attach it alone) */
+int ks_chain_join(struct ks_run *r, struct bpf_program *p);
+/* r's programs leave their chains (ks_bpf_cleanup()) */
+void ks_chain_leave(struct ks_run *r);
+/* detach every chain at once: no chained program runs after it */
+void ks_chain_stop(void);
+/* the recursion misses of a chained program's head since it joined
+ * (0 for any other program id) */
+uint64_t ks_chain_misses(uint32_t prog_id);
 int ks_bpf_attach_kprobe(struct ks_run *r, struct bpf_program *p,
 			 const char *func, bool ret);
 /* keep a link made with libbpf's *_opts attach calls (cookies, ...):

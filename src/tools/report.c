@@ -11,7 +11,7 @@
 #include "kscope.h"
 
 /* bench/macro.py's figures for kscope report (struct ks_tool's macro) */
-static const unsigned char report_macro[3] = { 77, 92, 72 };
+static const unsigned char report_macro[3] = { 81, 94, 76 };
 
 static const char usage_text[] =
 "Usage: kscope report [-d SECS] [-r ROWS] [-j] [--html FILE] [-s] [-Q] "
@@ -193,6 +193,7 @@ int ks_report_main(int argc, char **argv)
 		if (ks_run_init(r, ks_tools[i]))
 			return KS_EXIT_RUNTIME;
 		r->in_report = true;
+		r->chain = true;
 		r->o.json = json;
 		r->o.top = rows;
 		r->o.interval = 0;
@@ -249,8 +250,9 @@ int ks_report_main(int argc, char **argv)
 		}
 	}
 	stopped = ks_now();
-	/* the run is over: detach everything, then read maps that hold
-	 * still (see report() in run.c) */
+	/* the run is over: detach everything (every chain at once), then
+	 * read maps that hold still (see report() in run.c) */
+	ks_chain_stop();
 	for (int i = 0; i < nrun; i++)
 		if (runs[i].tool)
 			ks_bpf_cleanup(&runs[i]);

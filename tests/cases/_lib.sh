@@ -103,6 +103,30 @@ $ks_bt_prog" "$@" > "$OUT/bpftrace.json" 2> "$OUT/bpftrace.err" &
 	done
 }
 
+# ks_bt_mutex_waits COMM: ks_bpftrace counting COMM's mutex waits as
+# @waits, with mlock's definition of one wait: from a thread's first
+# contention_begin with the MUTEX flag (a mutex that spins, then sleeps,
+# begins twice) to its contention_end on that lock
+ks_bt_mutex_waits() {
+	ks_bpftrace '
+tracepoint:lock:contention_begin
+/comm == "'"$1"'" && (args->flags & 32)/
+{
+	$l = (uint64)args->lock_addr;
+	/* the same lock again: the wait goes on (spin, then sleep) */
+	if (@lock[tid] != $l) {
+		@lock[tid] = $l;
+	}
+}
+tracepoint:lock:contention_end
+/@lock[tid] == (uint64)args->lock_addr/
+{
+	@waits = count();
+	delete(@lock[tid]);
+}
+END { clear(@lock); }'
+}
+
 # ks_whole TOOL ARGS...: a second kscope with one report at the end (on
 # $OUT/whole.json); start it before ks_start and stop it after ks_stop
 # with ks_whole_stop, so that both see the same events (the interval-sum

@@ -52,23 +52,7 @@ echo $$ > "$cg/cgroup.procs"
 ks_start mlock --by lock,tid -c lknomem
 echo $$ > "$root/cgroup.procs"
 
-ks_bpftrace '
-tracepoint:lock:contention_begin
-/comm == "lknomem" && (args->flags & 32)/
-{
-	$l = (uint64)args->lock_addr;
-	/* the same lock again: the wait goes on (spin, then sleep) */
-	if (@lock[tid] != $l) {
-		@lock[tid] = $l;
-	}
-}
-tracepoint:lock:contention_end
-/@lock[tid] == (uint64)args->lock_addr/
-{
-	@waits = count();
-	delete(@lock[tid]);
-}
-END { clear(@lock); }'
+ks_bt_mutex_waits lknomem
 
 # hold kscope at what it uses now (it sleeps until its report).  Part
 # of that is charged ahead and cached per CPU (up to 64 pages a CPU),
