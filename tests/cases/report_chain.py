@@ -1,25 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
-import json
 from pathlib import Path
 
 from _check import reports, stderr, truth
 from _locks import bpftrace_maps
 
-# the tracepoints two or more of report's tools hook
-SHARED = ("kmalloc", "kmem_cache_alloc", "mm_page_alloc",
-          "contention_begin", "contention_end")
+# the tracepoints two or more of report's tools hook, and those tools
+SHARED = {"kmalloc": ("kmem", "memleak"),
+          "kmem_cache_alloc": ("kmem", "slabratetop", "memleak"),
+          "mm_page_alloc": ("kpages", "memleak"),
+          "contention_begin": ("mlock", "spinlock"),
+          "contention_end": ("mlock", "spinlock")}
 ALLOCATOR = ("alloc_pages", "folio_alloc", "alloc_frozen", "__alloc",
              "get_page_from_freelist", "bpf_", "trace")
 FILP_SITES = ("alloc_empty_file", "__alloc_file")
-
-
-def tp_links(path):
-    n = {}
-    for link in json.loads(path.read_text() or "[]"):
-        tp = link.get("tp_name")
-        if tp:
-            n[tp] = n.get(tp, 0) + 1
-    return n
 
 
 def check(out, env, mode):
@@ -33,15 +26,15 @@ def check(out, env, mode):
         assert all(v == 0 for v in reps[t]["dropped"].values()), \
             (t, reps[t]["dropped"])
 
-    # one attachment per shared tracepoint (tp_btf here: raw tracepoint
-    # links, named), where bpftool is installed
-    if (out / "links_during.json").exists() and \
-            reps["kmem"]["mode"] == "tp_btf":
-        before = tp_links(out / "links_before.json")
-        during = tp_links(out / "links_during.json")
-        for tp in SHARED:
-            assert during.get(tp, 0) - before.get(tp, 0) == 1, \
-                (tp, before.get(tp, 0), during.get(tp, 0))
+    # one link per shared tracepoint and mode (the tools that hook it
+    # in tp_btf or raw_tp mode: raw tracepoint links, named)
+    links = (out / "tp_links.txt").read_text().split()
+    for tp, tools in SHARED.items():
+        modes = {reps[t]["mode"] for t in tools
+                 if t in reps and reps[t]["mode"] in ("tp_btf", "raw_tp")}
+        assert links.count(tp) == len(modes), \
+            (tp, links.count(tp), {t: reps[t]["mode"] for t in tools
+                                   if t in reps})
 
     kmem = reps["kmem"]["entries"]
     opens = sum(e["count"] for e in kmem

@@ -11,20 +11,20 @@
 # count of the one function that allocates from it, every task), mlock
 # the pipe writers' mutex waits (bpftrace on the same tracepoints, where
 # it is installed).  Whichever tool's program a chain begins with, the
-# others are reached only through it.
+# others are reached only through it: kscope holds one link per
+# tracepoint and attach mode.
 . "$(dirname "$0")/_lib.sh"
 
-links() {
-	if command -v bpftool >/dev/null; then
-		bpftool link show -j > "$OUT/$1" 2>/dev/null || echo '[]' > "$OUT/$1"
-	fi
-}
-links links_before.json
 if command -v bpftrace >/dev/null; then
 	ks_bt_mutex_waits lkchain
 fi
 ks_start_to kscope.json report -j -d 600 -r 1000
-links links_during.json
+# kscope's attachments: a raw tracepoint link's fdinfo names its
+# tracepoint (tp_btf and raw_tp modes; tracepoint mode's perf links do
+# not)
+for f in /proc/$KS_PID/fdinfo/*; do
+	sed -n 's/^tp_name:[[:space:]]*//p' "$f"
+done > "$OUT/tp_links.txt" 2>/dev/null
 "$WL/opener" rw_chain 3000 > "$OUT/truth_open.json"
 "$WL/toucher" pgchain 20000 > "$OUT/truth_pages.json"
 "$WL/pipe_writers" lkchain 4 2s 4096 > /dev/null
