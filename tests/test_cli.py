@@ -65,6 +65,9 @@ BAD = [
     (["workq", "--stack-depth", "4"], 2, "unknown option '--stack-depth'"),
     (["slabratetop", "--stacks"], 2, "unknown option '--stacks'"),
     (["memleak", "-s"], 2, "unknown option '-s'"),
+    # 1e9 minutes is 6e19 ns, past 64 bits (found by fuzz_args)
+    (["memleak", "-o", "1000000000m"], 2, "bad age '1000000000m'"),
+    (["memleak", "-o", "nan"], 2, "bad age 'nan'"),
     (["report", "-d", "-1"], 2, "bad duration '-1'"),
     (["features", "--bogus"], 2, "unknown option '--bogus'"),
     (["help", "nosuchtool"], 2, "unknown command 'nosuchtool'"),

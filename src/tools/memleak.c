@@ -152,7 +152,7 @@ static int parse_age(const char *s, uint64_t *ns)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || v > 1e9)
+	if (errno || end == s || !(v >= 0))	/* !(v >= 0): NaN too */
 		return -1;
 	if (!*end || !strcmp(end, "ms"))
 		v *= 1e6;
@@ -161,6 +161,10 @@ static int parse_age(const char *s, uint64_t *ns)
 	else if (!strcmp(end, "m"))
 		v *= 60e9;
 	else
+		return -1;
+	/* in nanoseconds: a bound for every unit (1e9 minutes did not fit
+	 * in 64 bits); 1e18 ns, 31 years, is past any uptime */
+	if (!(v <= 1e18))
 		return -1;
 	*ns = (uint64_t)v;
 	return 0;
