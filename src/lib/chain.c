@@ -34,7 +34,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kscope.h"
@@ -46,7 +45,7 @@
 struct member {
 	struct ks_run *r;
 	struct bpf_program *p;
-	int next_fd;		/* p's object's one-slot prog array */
+	int next_fd;		/* p's object's one-slot prog array (its fd) */
 	uint32_t id;		/* p's program id */
 	uint64_t base;		/* the head's misses when it began to count */
 	uint64_t misses;	/* head misses counted under earlier heads */
@@ -104,16 +103,22 @@ static uint64_t member_misses(const struct chain *c, int i)
 /*
  * The hook of a program that may chain: a tracepoint it attaches to by
  * its section name (tp_btf/X, raw_tp/X, tp/CAT/X), and the one prog
- * array it uses (its KS_CHAIN_MAP), opened as *fd.  False otherwise.
+ * array of r's object it uses (its KS_CHAIN_MAP), as *fd (the object's:
+ * ks_bpf_cleanup() runs before the tool destroys it).  Found by map id
+ * among r's maps: opening a map by id would need CAP_SYS_ADMIN, which
+ * kscope does not need otherwise.  False for any other program.
  */
-static bool chainable(struct bpf_program *p, char *hook, size_t len, int *fd)
+static bool chainable(struct ks_run *r, struct bpf_program *p, char *hook,
+		      size_t len, int *fd)
 {
 	enum bpf_prog_type t = bpf_program__type(p);
 	const char *sec = bpf_program__section_name(p), *slash;
 	struct bpf_prog_info info;
-	uint32_t ids[16], ilen = sizeof(info);
+	struct bpf_map *m;
+	uint32_t ids[32], ilen = sizeof(info), n;
 
-	if (!(t == BPF_PROG_TYPE_TRACEPOINT ||
+	if (!r->obj ||
+	    !(t == BPF_PROG_TYPE_TRACEPOINT ||
 	      t == BPF_PROG_TYPE_RAW_TRACEPOINT ||
 	      (t == BPF_PROG_TYPE_TRACING &&
 	       bpf_program__expected_attach_type(p) == BPF_TRACE_RAW_TP)))
@@ -127,23 +132,24 @@ static bool chainable(struct bpf_program *p, char *hook, size_t len, int *fd)
 	info.map_ids = (uint64_t)(unsigned long)ids;
 	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &ilen))
 		return false;
-	*fd = -1;
-	for (uint32_t i = 0; i < info.nr_map_ids && i < 16; i++) {
+	n = info.nr_map_ids < 32 ? info.nr_map_ids : 32;
+	bpf_object__for_each_map(m, r->obj) {
 		struct bpf_map_info mi;
 		uint32_t mlen = sizeof(mi);
-		int m = bpf_map_get_fd_by_id(ids[i]);
+		int mfd = bpf_map__fd(m);
 
-		if (m < 0)
+		if (bpf_map__type(m) != BPF_MAP_TYPE_PROG_ARRAY || mfd < 0)
 			continue;
 		memset(&mi, 0, sizeof(mi));
-		if (!bpf_obj_get_info_by_fd(m, &mi, &mlen) &&
-		    mi.type == BPF_MAP_TYPE_PROG_ARRAY && *fd < 0) {
-			*fd = m;
+		if (bpf_obj_get_info_by_fd(mfd, &mi, &mlen))
 			continue;
-		}
-		close(m);
+		for (uint32_t i = 0; i < n; i++)
+			if (ids[i] == mi.id) {
+				*fd = mfd;
+				return true;
+			}
 	}
-	return *fd >= 0;
+	return false;
 }
 
 static struct chain *find(enum bpf_prog_type t, enum bpf_attach_type at,
@@ -170,14 +176,13 @@ int ks_chain_join(struct ks_run *r, struct bpf_program *p)
 	uint32_t zero = 0;
 	int fd, pfd = bpf_program__fd(p);
 
-	if (!chainable(p, hook, sizeof(hook), &fd))
+	if (!chainable(r, p, hook, sizeof(hook), &fd))
 		return 1;
 	pthread_mutex_lock(&chain_lock);
 	c = stopped ? NULL : find(bpf_program__type(p),
 				  bpf_program__expected_attach_type(p), hook);
 	if (!c || c->n == MEMBERS) {
 		pthread_mutex_unlock(&chain_lock);
-		close(fd);
 		return 1;
 	}
 	if (!c->n) {
@@ -187,7 +192,6 @@ int ks_chain_join(struct ks_run *r, struct bpf_program *p)
 			int err = l ? -libbpf_get_error(l) : errno;
 
 			pthread_mutex_unlock(&chain_lock);
-			close(fd);
 			ks_err("cannot attach %s in %s mode: %s [libbpf: %s]",
 			       bpf_program__name(p), ks_mode_name(r->mode),
 			       strerror(err), ks_libbpf_last());
@@ -198,7 +202,6 @@ int ks_chain_join(struct ks_run *r, struct bpf_program *p)
 				       BPF_ANY)) {
 		/* not a program the one before may tail-call: alone */
 		pthread_mutex_unlock(&chain_lock);
-		close(fd);
 		return 1;
 	}
 	m = &c->m[c->n++];
@@ -251,7 +254,6 @@ static void leave(struct chain *c, int i)
 				c->link = l;
 		}
 	}
-	close(c->m[i].next_fd);
 	if (ngone < GONE) {
 		gone[ngone].id = c->m[i].id;
 		gone[ngone++].misses = misses;
