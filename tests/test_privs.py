@@ -158,6 +158,41 @@ def test_report_drops_capabilities():
 
 
 @needs_root
+def test_report_chains_without_sys_admin():
+    """report's chains (src/lib/chain.c) need no more than loading does:
+    run without CAP_SYS_ADMIN (capsh drops it from the bounding set),
+    kscope still holds one link per tracepoint its tools share (its
+    fdinfo names each raw tracepoint link's tracepoint).  A build that
+    opened the prog arrays by id chained nothing there: 2 or 3 links on
+    each."""
+    if not shutil.which("capsh"):
+        pytest.skip("capsh not installed (libcap2-bin)")
+    modes = {t: f["modes"] for t, f in features().items()}
+    if not all(modes[t]["tp_btf"]["available"]
+               for t in ("kmem", "slabratetop", "memleak", "kpages")):
+        pytest.skip("the allocation tools do not all have tp_btf here")
+    p = subprocess.Popen(["capsh", "--drop=cap_sys_admin", "--",
+                          "-c", f"exec {KSCOPE} report -j -d 60"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_tracing(p, time.time() + 180)
+        assert not caps(p.pid)["CapBnd"] & bits(CAP_SYS_ADMIN), \
+            caps(p.pid)
+        links = []
+        for f in pathlib.Path(f"/proc/{p.pid}/fdinfo").iterdir():
+            try:
+                text = f.read_text()
+            except OSError:
+                continue
+            links += re.findall(r"^tp_name:\s*(\S+)", text, re.M)
+        for tp in ("kmalloc", "kmem_cache_alloc", "mm_page_alloc"):
+            assert links.count(tp) == 1, (tp, sorted(links))
+    finally:
+        p.kill()
+        p.wait()
+
+
+@needs_root
 def test_export_keeps_only_what_loading_takes():
     """kscope export starts profile runs on request: it keeps CAP_BPF and
     CAP_PERFMON, and such a run still works after the drop."""
