@@ -13,8 +13,16 @@
 
 # beside it, 1 in 2 allocations tracked: the frees of those must all be
 # matched too (with sampling a free looks its block up before deleting
-# it: a lookup that misses must never be a tracked block's)
-ks_bg sampled memleak -c leaker_files --sample 2 0.5
+# it: a lookup that misses must never be a tracked block's).  Only in
+# the modes whose programs have a guard of their own (tp_btf, raw_tp):
+# a classic tracepoint's program does not run while any other kprobe or
+# tracepoint program runs on that CPU, and kernels before 6.7 count
+# those skips nowhere (docs/memleak.md); a second instance's stack walks
+# widen that window (6.1, tracepoint: 9 of 500 frees, done by an RCU
+# callback, never seen in one fresh check)
+case "$MODE" in
+tp_btf | raw_tp) ks_bg sampled memleak -c leaker_files --sample 2 0.5 ;;
+esac
 ks_start memleak -c leaker_files 0.5
 # held 5 s: a report's first symbol lookup reads /proc/kallsyms, which
 # under TCG, with two kscopes reading it at once, held both instances'
@@ -23,4 +31,6 @@ ks_start memleak -c leaker_files 0.5
 "$WL/leaker_files" 500 5000 "$OUT/truth.json"
 sleep 1
 ks_stop
-ks_bg_stop sampled
+case "$MODE" in
+tp_btf | raw_tp) ks_bg_stop sampled ;;
+esac
