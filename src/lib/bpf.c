@@ -194,7 +194,7 @@ int ks_bpf_load(struct ks_run *r, struct bpf_object *obj)
 	return 0;
 }
 
-static int keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
+bool ks_bpf_link_ok(struct ks_run *r, struct bpf_link *l, const char *what)
 {
 	long err = libbpf_get_error(l);
 
@@ -202,8 +202,15 @@ static int keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
 		ks_err("cannot attach %s in %s mode: %s [libbpf: %s]", what,
 		       ks_mode_name(r->mode), strerror(l ? -err : errno),
 		       ks_libbpf_last());
-		return -1;
+		return false;
 	}
+	return true;
+}
+
+static int keep_link(struct ks_run *r, struct bpf_link *l, const char *what)
+{
+	if (!ks_bpf_link_ok(r, l, what))
+		return -1;
 	if (r->nlinks >= (int)(sizeof(r->links) / sizeof(r->links[0]))) {
 		bpf_link__destroy(l);
 		ks_err("internal: too many probes");

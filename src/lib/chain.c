@@ -30,9 +30,7 @@
  * member; the counts of that moment are not kept anyway (report restarts
  * every tool once all are attached).
  */
-#include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -188,13 +186,8 @@ int ks_chain_join(struct ks_run *r, struct bpf_program *p)
 	if (!c->n) {
 		struct bpf_link *l = bpf_program__attach(p);
 
-		if (!l || libbpf_get_error(l)) {
-			int err = l ? -libbpf_get_error(l) : errno;
-
+		if (!ks_bpf_link_ok(r, l, bpf_program__name(p))) {
 			pthread_mutex_unlock(&chain_lock);
-			ks_err("cannot attach %s in %s mode: %s [libbpf: %s]",
-			       bpf_program__name(p), ks_mode_name(r->mode),
-			       strerror(err), ks_libbpf_last());
 			return -1;
 		}
 		c->link = l;

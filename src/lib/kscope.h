@@ -931,6 +931,9 @@ int ks_bpf_attach_kprobe(struct ks_run *r, struct bpf_program *p,
 /* keep a link made with libbpf's *_opts attach calls (cookies, ...):
  * error message on failure, detached by ks_bpf_cleanup() */
 int ks_bpf_keep_link(struct ks_run *r, struct bpf_link *l, const char *what);
+/* l from a libbpf attach call: true, or false after the one error line
+ * naming what (ks_bpf_keep_link()'s, and chain.c's for a chain's head) */
+bool ks_bpf_link_ok(struct ks_run *r, struct bpf_link *l, const char *what);
 /* write a .rodata variable by name before load (any tool's object) */
 int ks_bpf_set_rodata(struct bpf_object *obj, const char *var,
 		      const void *val, size_t size);
