@@ -58,7 +58,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_btf, unsigned long call_site, const void *ptr,
 	     size_t bytes_req, size_t bytes_alloc)
 {
-	if (ptr)	/* failed allocation: every mode counts successes */
+	if (ptr)	/* NULL: failed; every mode counts successes */
 		record(ctx, call_site, bytes_req, bytes_alloc, KMEM_KMALLOC);
 	return ks_chain(ctx, kmalloc);
 }

@@ -20,9 +20,11 @@
 # those skips nowhere (docs/memleak.md); a second instance's stack walks
 # widen that window (6.1, tracepoint: 9 of 500 frees, done by an RCU
 # callback, never seen in one fresh check)
+sampled=
 case "$MODE" in
-tp_btf | raw_tp) ks_bg sampled memleak -c leaker_files --sample 2 0.5 ;;
+tp_btf | raw_tp) sampled=sampled ;;
 esac
+[ -z "$sampled" ] || ks_bg sampled memleak -c leaker_files --sample 2 0.5
 ks_start memleak -c leaker_files 0.5
 # held 5 s: a report's first symbol lookup reads /proc/kallsyms, which
 # under TCG, with two kscopes reading it at once, held both instances'
@@ -31,6 +33,4 @@ ks_start memleak -c leaker_files 0.5
 "$WL/leaker_files" 500 5000 "$OUT/truth.json"
 sleep 1
 ks_stop
-case "$MODE" in
-tp_btf | raw_tp) ks_bg_stop sampled ;;
-esac
+[ -z "$sampled" ] || ks_bg_stop sampled
