@@ -20,7 +20,9 @@ def check(out_dir: pathlib.Path, env: str, mode: str):
     # migration count below proves nothing
     assert int(touch["pages_on_from_before"]) >= pages * 9 // 10, (
         f"{env}: only {touch['pages_on_from_before']}/{pages} pages on node 1 "
-        "after binding the allocation there")
+        "after binding the allocation there "
+        f"({touch.get('pages_elsewhere_before')} elsewhere, "
+        f"{touch.get('pages_absent_before')} absent)")
     migrated = int((out_dir / "numa_pages_migrated").read_text())
     knobs = (out_dir / "knobs.txt").read_text()
     # Touched from node 0 for 12 s with 100 ms scan delays, most of the

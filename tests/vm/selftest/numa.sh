@@ -37,8 +37,9 @@ knob() { # NAME VALUE: first existing path wins, recorded in knobs.txt
 	done
 	echo "$1: no knob" >>"$OUT/knobs.txt"
 }
-echo 1 >/proc/sys/kernel/numa_balancing
-echo "/proc/sys/kernel/numa_balancing=$(cat /proc/sys/kernel/numa_balancing)" >"$OUT/knobs.txt"
+# off while numa_touch places its pages and counts them; it turns balancing
+# on itself (-B) before touching them from the other node
+echo 0 >/proc/sys/kernel/numa_balancing
 knob scan_delay_ms 100
 knob scan_period_min_ms 100
 knob scan_period_max_ms 1000
@@ -47,7 +48,8 @@ knob scan_size_mb 256
 vm() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 b=$(vm numa_pages_migrated)
 bh=$(vm numa_hint_faults)
-$NT -m 128 -f 1 -c 0 -s 12 >"$OUT/numa_touch.txt" || exit 1
+$NT -m 128 -f 1 -c 0 -s 12 -B >"$OUT/numa_touch.txt" || exit 1
+echo "/proc/sys/kernel/numa_balancing=$(cat /proc/sys/kernel/numa_balancing)" >>"$OUT/knobs.txt"
 a=$(vm numa_pages_migrated)
 ah=$(vm numa_hint_faults)
 echo $((a - b)) >"$OUT/numa_pages_migrated"
