@@ -39,7 +39,12 @@ enum ks_drop_common {
 	 * (-ENOMEM: a memory cgroup's limit, or the BPF allocator's per-CPU
 	 * cache empty and not refilled yet), with room left in it */
 	KS_DROP_NO_MEMORY = 2,
-	KS_DROP_COMMON_MAX = 3,
+	/* runs of the tool's programs the kernel skipped because one was
+	 * already running on that CPU (struct bpf_prog_info's
+	 * recursion_misses), each an event not counted: read in user space,
+	 * never written by a program */
+	KS_DROP_RECURSION = 3,
+	KS_DROP_COMMON_MAX = 4,
 };
 
 #endif

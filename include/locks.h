@@ -46,7 +46,9 @@ enum lock_fn_how {
 };
 
 /* Events not counted, after the common reasons (map_full, stack,
- * no_memory). */
+ * no_memory, recursion: on PREEMPT_RT a program can be preempted by a task
+ * that runs it again; a lost end can also be seen as missed at that
+ * thread's next one). */
 enum lock_drop {
 	/* a begin/entry whose end/exit never came (kretprobe maxactive,
 	 * a tracepoint lost), seen when the next one replaces it */
@@ -57,12 +59,6 @@ enum lock_drop {
 	 * map's bucket lock is a spin lock: spinlock --calls sees it) and
 	 * the map refused the nested update (-EBUSY) */
 	LOCK_DROP_REENTERED,
-	/* runs of kscope's programs the kernel skipped, one already running
-	 * on that CPU (bpf_prog_info.recursion_misses; PREEMPT_RT, where a
-	 * program can be preempted by a task that runs it again): each is a
-	 * lost begin/entry or end/exit; a lost end can also be seen as
-	 * missed at that thread's next one */
-	LOCK_DROP_RECURSION,
 	LOCK_DROP_MAX,
 };
 _Static_assert(LOCK_DROP_MAX <= KS_MAX_DROP_REASONS, "ks_drops too small");

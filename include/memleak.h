@@ -67,12 +67,12 @@ enum memleak_stat {
 	ML_ST_MAX,
 };
 
-/* drop reasons after the common map_full, stack and no_memory */
+/* drop reasons after the common map_full, stack, no_memory and recursion
+ * (for memleak: allocation hooks skipped; skipped free hooks are
+ * frees.missed_recursion) */
 enum memleak_drop {
 	ML_DROP_PENDING = KS_DROP_COMMON_MAX,	/* in-flight call map full */
 	ML_DROP_STACKS_FULL,			/* stack table full */
-	ML_DROP_RECURSION,	/* allocation hook skipped by the kernel's
-				 * BPF recursion protection */
 	ML_DROP_BUSY,		/* hash bucket locked by a nested update on
 				 * this CPU (-EBUSY): not a full map */
 	ML_DROP_MAX,

@@ -402,7 +402,7 @@ def test_source_keys_in_schemas():
 
 def test_drop_reasons_in_schemas():
     """dropped in each tool's schema has exactly map_full, stack,
-    no_memory and the names of its struct ks_tool's .drop_names array."""
+    no_memory, recursion and the names of its struct ks_tool's .drop_names array."""
     text = "\n".join(p.read_text() for p in sorted(SRC.glob("*.c")))
     problems, seen = [], set()
     for tool, arr in TOOL_DEF.findall(text):
@@ -412,12 +412,12 @@ def test_drop_reasons_in_schemas():
             m = re.search(r'\b' + arr + r'\[\]\s*=\s*\{([^}]*)\}', text)
             assert m, f"{tool}: no definition of .drop_names {arr}"
             drops = re.findall(r'"([^"]+)"', m.group(1))
-        want = {"map_full", "stack", "no_memory", *drops}
+        want = {"map_full", "stack", "no_memory", "recursion", *drops}
         have = set(_schema.load(tool)["properties"]["dropped"]["properties"])
         if want != have:
             problems.append(
                 f"{tool}: its drop reasons (src/tools, .drop_names "
-                f"{arr or 'none'}, with map_full, stack and no_memory) are "
+                f"{arr or 'none'}, with map_full, stack, no_memory and recursion) are "
                 f"{sorted(want)}; tests/schemas/{tool}.json's dropped has "
                 f"{sorted(have)}")
     assert seen == set(_schema.TOOLS), sorted(seen)

@@ -798,9 +798,9 @@ struct ks_tool {
 	/* "kscope TOOL [options] -- COMMAND [ARG...]" is allowed */
 	bool takes_command;
 	long default_max_entries;	/* 0: KS_DEFAULT_ENTRIES */
-	/* add drops counted outside the ks_drops map (cumulative), e.g. the
-	 * kernel's per-program recursion misses */
-	void (*extra_drops)(struct ks_run *r, uint64_t *drops);
+	/* KS_DROP_RECURSION, cumulative: the runs of the tool's programs
+	 * the kernel skipped; NULL: those of every program of r->obj */
+	uint64_t (*recursion)(struct ks_run *r);
 	/* r->tool_state: this many zeroed bytes from ks_run_init() to
 	 * ks_run_free(), for the tool's options and objects */
 	size_t state_size;

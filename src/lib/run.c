@@ -538,14 +538,16 @@ static int choose_mode(struct ks_run *r)
 static void read_drops(struct ks_run *r, uint64_t *out)
 {
 	ks_percpu_sum(ks_bpf_map_fd(r, "ks_drops"), KS_MAX_DROP_REASONS, out);
-	if (r->tool->extra_drops)
-		r->tool->extra_drops(r, out);
+	if (r->tool->recursion)
+		out[KS_DROP_RECURSION] += r->tool->recursion(r);
+	else if (r->obj)
+		out[KS_DROP_RECURSION] += ks_obj_recursion_misses(r->obj);
 }
 
 const char *ks_drop_name(const struct ks_tool *t, int i)
 {
 	static const char *const common[] = { "map_full", "stack",
-					       "no_memory" };
+					       "no_memory", "recursion" };
 
 	if (i < 0 || i >= KS_MAX_DROP_REASONS)
 		return NULL;
@@ -735,6 +737,7 @@ static int run_load(struct ks_run *r)
 		ks_bpf_cleanup(r);
 		if (r->tool->stop)
 			r->tool->stop(r);
+		r->obj = NULL;	/* gone with the tool's objects */
 		return KS_EXIT_RUNTIME;
 	}
 	r->started = r->last_report = ks_now();
@@ -880,6 +883,7 @@ void ks_run_stop(struct ks_run *r)
 	ks_bpf_cleanup(r);
 	if (r->tool->stop)
 		r->tool->stop(r);
+	r->obj = NULL;
 }
 
 /*

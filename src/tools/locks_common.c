@@ -28,7 +28,7 @@
 #include "slabname.skel.h"
 
 const char *const locks_drop_names[] = {
-	"missed", "inflight_full", "reentered", "recursion", NULL,
+	"missed", "inflight_full", "reentered", NULL,
 };
 
 /*
@@ -742,14 +742,14 @@ int locks_load_attach(struct ks_run *r, const struct locks_prog *progs,
 	return 0;
 }
 
-void locks_extra_drops(struct ks_run *r, uint64_t *drops)
+uint64_t locks_recursion(struct ks_run *r)
 {
 	struct locks_state *st = state(r);
 
-	if (st && st->skel)
-		drops[LOCK_DROP_RECURSION] +=
-			ks_obj_recursion_misses(st->skel->obj) +
-			ks_prog_recursion_misses(st->prog_fds, st->nprog_fds);
+	if (!st || !st->skel)
+		return 0;
+	return ks_obj_recursion_misses(st->skel->obj) +
+	       ks_prog_recursion_misses(st->prog_fds, st->nprog_fds);
 }
 
 void locks_stop(struct ks_run *r)

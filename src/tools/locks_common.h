@@ -143,8 +143,8 @@ void locks_collect(struct ks_run *r, struct ks_report *rep, bool hold);
 /* spinlock --calls: the "calls" table */
 void locks_collect_calls(struct ks_run *r, struct ks_report *rep,
 			 const struct locks_fn *fns, int nfns);
-/* tool->extra_drops: the programs' recursion misses */
-void locks_extra_drops(struct ks_run *r, uint64_t *drops);
+/* tool->recursion: the skeleton's programs and those loaded beside it */
+uint64_t locks_recursion(struct ks_run *r);
 void locks_stop(struct ks_run *r);
 
 /* "mutex:sleeping", "rwlock-read:spinning", ... (see docs/locks.md) */

@@ -912,13 +912,13 @@ static uint64_t recursion_misses(struct bpf_program **p, int n)
 	return sum;
 }
 
-static void ml_extra_drops(struct ks_run *r, uint64_t *drops)
+/* tool->recursion: the allocation hooks only (frees: missed_recursion) */
+static uint64_t ml_recursion(struct ks_run *r)
 {
 	struct ml_state *st = r->tool_state;
 
-	if (st->skel)
-		drops[ML_DROP_RECURSION] +=
-			recursion_misses(st->alloc_progs, st->nalloc_progs);
+	return st->skel ? recursion_misses(st->alloc_progs,
+					   st->nalloc_progs) : 0;
 }
 
 static const char *kind_label(const struct ml_state *st, unsigned int k)
@@ -1173,7 +1173,7 @@ static void ml_stop(struct ks_run *r)
 }
 
 static const char *const drop_names[] = {
-	"pending_full", "stacks_full", "recursion", "map_busy", NULL,
+	"pending_full", "stacks_full", "map_busy", NULL,
 };
 
 static const struct option long_opts[] = {
@@ -1246,6 +1246,6 @@ const struct ks_tool ks_tool_memleak = {
 	.drop_names = drop_names,
 	.takes_command = true,
 	.default_max_entries = DEFAULT_MAX_ENTRIES,
-	.extra_drops = ml_extra_drops,
+	.recursion = ml_recursion,
 	.state_size = sizeof(struct ml_state),
 };

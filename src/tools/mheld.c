@@ -136,5 +136,5 @@ const struct ks_tool ks_tool_mheld = {
 	.state_size = sizeof(struct locks_state),
 	.hold_heap = true,
 	.drop_names = locks_drop_names,
-	.extra_drops = locks_extra_drops,
+	.recursion = locks_recursion,
 };

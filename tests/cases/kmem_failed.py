@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, truth
+from _check import final, no_drops, truth
 
 
 def check(out, env, mode):
@@ -13,4 +13,4 @@ def check(out, env, mode):
     assert count == t["resized"], \
         f"{count} pipe_resize_ring kmallocs counted, {t['resized']} succeeded" \
         f" and {t['failed']} failed"
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])

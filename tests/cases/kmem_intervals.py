@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import reports, truth
+from _check import no_drops, reports, truth
 
 
 def filp_count(reps, comm, mode):
@@ -9,7 +9,7 @@ def filp_count(reps, comm, mode):
     for r in reps:
         if mode:
             assert r["mode"] == mode, r["mode"]
-        assert all(v == 0 for v in r["dropped"].values()), r["dropped"]
+        no_drops(r["dropped"])
         for e in r["entries"]:
             assert e["comm"] == comm, e["comm"]
             # struct file: alloc_empty_file() (6.4+), __alloc_file() (6.1)

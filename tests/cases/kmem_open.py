@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, truth
+from _check import final, no_drops, truth
 
 
 def check(out, env, mode):
@@ -20,4 +20,4 @@ def check(out, env, mode):
     if t["filp_size"] > 0:
         nbytes = sum(e["bytes"] for e in filp)
         assert nbytes == t["opens"] * t["filp_size"], (nbytes, t)
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])

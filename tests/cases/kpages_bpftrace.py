@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final
+from _check import final, no_drops
 from kmem_bpftrace import bpftrace_maps
 
 
@@ -13,4 +13,4 @@ def check(out, env, mode):
     # the same events in both windows (see kmem_bpftrace): exactly
     assert count == bt["@count"], (count, bt)
     assert pages == bt["@pages"], (pages, bt)
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])

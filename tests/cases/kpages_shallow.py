@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, truth
+from _check import final, no_drops, truth
 from kpages_touch import ALLOCATOR
 
 BEYOND = "[beyond the 1 frames walked]"
@@ -17,4 +17,4 @@ def check(out, env, mode):
     # one frame past the tracing frames is inside the allocator
     beyond = sum(e["count"] for e in ents if e["site"] == BEYOND)
     assert beyond == count, (beyond, count, [e["site"] for e in ents])
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, truth
+from _check import final, no_drops, truth
 
 ALLOCATOR = ("alloc_pages", "folio_alloc", "alloc_frozen", "__alloc",
              "get_page_from_freelist", "bpf_", "trace")
@@ -18,4 +18,4 @@ def check(out, env, mode):
     for e in ents:
         assert e["bytes"] == e["pages"] * t["page_size"]
         assert not e["site"].startswith(ALLOCATOR), e["site"]
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])

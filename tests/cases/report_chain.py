@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 from pathlib import Path
 
-from _check import reports, stderr, truth
+from _check import no_drops, reports, stderr, truth
 from _locks import bpftrace_maps
 
 # the tracepoints two or more of report's tools hook, and those tools
@@ -23,8 +23,7 @@ def check(out, env, mode):
     for t in ("kmem", "kpages", "slabratetop", "mlock"):
         assert t in reps, f"{t} did not run: {stderr(out)}"
     for t in ("kmem", "kpages", "slabratetop"):
-        assert all(v == 0 for v in reps[t]["dropped"].values()), \
-            (t, reps[t]["dropped"])
+        no_drops(reps[t]["dropped"])
 
     # one link per shared tracepoint and mode (the tools that hook it
     # in tp_btf or raw_tp mode: raw tracepoint links, named)

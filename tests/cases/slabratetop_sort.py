@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, reports, truth
+from _check import final, no_drops, reports, truth
 
 
 def check(out, env, mode):
@@ -36,4 +36,4 @@ def check(out, env, mode):
     filp = [e for e in ents if e["cache"] == "filp"]
     assert filp, f"filp not among the top 3 by bytes: {ents}"
     assert filp[0]["allocs"] == tb["opens"] + tb["eventfds"], (filp, tb)
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])

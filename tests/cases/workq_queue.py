@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, reports, truth
+from _check import final, no_drops, reports, truth
 
 
 def hist_total(h):
@@ -40,7 +40,7 @@ def check(out, env, mode):
     # barriers): exactly the entries' runs that have no queue latency
     assert rep["queue_unmatched"] == sum(e["count"] - e["queue"]["count"]
                                          for e in rep["entries"]), rep
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])
 
     assert (out / "unbound.rc").read_text().strip() == "0"
     ub = reports(out, "unbound.json")

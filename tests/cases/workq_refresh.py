@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, truth
+from _check import final, no_drops, truth
 
 
 def hist_total(h):
@@ -15,7 +15,7 @@ def check(out, env, mode):
     rep = final(out, mode)
     t = truth(out)
     assert rep["tool"] == "workq"
-    assert all(v == 0 for v in rep["dropped"].values()), rep["dropped"]
+    no_drops(rep["dropped"])
     want = t["writes"] * t["online_cpus"]
     runs = [e for e in rep["entries"] if e["function"] == "refresh_vm_stats"]
     assert len(runs) == 1, [e["function"] for e in rep["entries"]]
