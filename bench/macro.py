@@ -73,6 +73,12 @@ TRACERS["floor ×programs"] = [FLOOR, "-m", "tp_btf"] + REPORT_HOOKS
 # the two allocation tracepoints
 TRACERS["floor alloc"] = [FLOOR, "-m", "tp_btf", "kmem/kmalloc",
                           "kmem/kmem_cache_alloc"]
+# the pipe workload's writer allocates a page under the pipe's mutex and its
+# reader frees it: an empty program on the allocation alone, and on both
+# (docs/bench.md, "The pipe column")
+TRACERS["floor page"] = [FLOOR, "-m", "tp_btf", "kmem/mm_page_alloc"]
+TRACERS["floor page+free"] = [FLOOR, "-m", "tp_btf", "kmem/mm_page_alloc",
+                              "kmem/mm_page_free"]
 
 
 LABEL = {"pipe": "stress-ng --pipe %d", "fork": "stress-ng --fork %d",

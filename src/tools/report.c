@@ -154,7 +154,10 @@ int ks_report_main(int argc, char **argv)
 			      "  An empty program on each of report's hooks "
 			      "alone takes 8% of an open/close\n"
 			      "  loop's throughput here: kernel-heavy loads "
-			      "feel report.\n", stdout);
+			      "feel report.  On stress-ng --pipe\n"
+			      "  an empty program on the page allocation "
+			      "alone takes 10-20% (docs/bench.md).\n",
+			      stdout);
 			ks_help_macro(stdout, report_macro);
 			return KS_EXIT_OK;
 		default:
