@@ -831,7 +831,7 @@ struct ks_run {
 	 * node, balancing off, a guest's spin locks...); said once on
 	 * stderr, as "note" in every JSON report, and in `kscope report` */
 	const char *note;
-	char note_buf[512];	/* ks_run_note()'s notes */
+	char note_buf[1024];	/* ks_run_note()'s notes */
 	/* set by start(): what the Tracing line names, instead of the
 	 * tool's tracing_what (memleak: which process, which allocator) */
 	const char *what;
@@ -1011,6 +1011,8 @@ int ks_gzip(const void *in, size_t n, int level, unsigned char **out,
 	    size_t *len);
 /* true when /proc/cpuinfo lists this CPU flag (e.g. "hypervisor") */
 bool ks_cpu_has_flag(const char *flag);
+/* the running kernel's release (uname) is older than major.minor */
+bool ks_kernel_before(int major, int minor);
 
 /* ---- errors & diagnostics ------------------------------------------------- */
 void ks_set_prog(const char *prog);	/* "kscope kmem" */

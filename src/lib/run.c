@@ -741,6 +741,14 @@ static int run_load(struct ks_run *r)
 		return KS_EXIT_RUNTIME;
 	}
 	r->started = r->last_report = ks_now();
+	/* dropped.recursion reads the kernel's per-program count, which
+	 * classic tracepoints have only since 6.7 (bpf_prog_active skips) */
+	if (r->mode == KS_MODE_TRACEPOINT && ks_kernel_before(6, 7))
+		ks_run_note(r, "this kernel (before 6.7) does not count the "
+			    "tracepoint program runs it skips while another "
+			    "BPF program runs on that CPU: events lost so are "
+			    "in no dropped count (tp_btf and raw_tp count "
+			    "them)");
 	ks_probe_release();
 	return 0;
 }

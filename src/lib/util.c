@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <zlib.h>
@@ -301,6 +302,17 @@ bool ks_cpu_has_flag(const char *flag)
 	}
 	fclose(f);
 	return found;
+}
+
+bool ks_kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int ma, mi;
+
+	/* "6.1.0-57-amd64": unreadable counts as new (no claim made) */
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
 }
 
 /* length of the valid UTF-8 sequence at s (1-4), or 0 */

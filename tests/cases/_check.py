@@ -3,6 +3,7 @@
 json module and validate the contract every report line must meet: its
 tool's JSON Schema (tests/schemas/TOOL.json, _schema.py)."""
 import json
+import os
 import re
 from pathlib import Path
 
@@ -52,6 +53,33 @@ def no_drops(dropped):
     truth to show."""
     assert all(v == 0 for k, v in dropped.items() if k != "recursion"), \
         dropped
+
+
+# the note of a tracepoint-mode run on a kernel before 6.7 (src/lib/run.c)
+UNCOUNTED_SKIPS = "does not count the tracepoint program runs it skips"
+
+
+def kernel_before(env, major, minor):
+    """the kernel of env ("host", "vm-6.1", "vm-6.12-rt", ...) is older
+    than major.minor"""
+    rel = os.uname().release if env == "host" else env[len("vm-"):]
+    ma, mi = (int(x) for x in re.match(r"(\d+)\.(\d+)", rel).groups())
+    return (ma, mi) < (major, minor)
+
+
+def other_notes(rep):
+    """rep's note less the one every tracepoint-mode run has on kernels
+    before 6.7 (UNCOUNTED_SKIPS), checked by check_skips_note()"""
+    return "; ".join(n for n in rep.get("note", "").split("; ")
+                     if n and UNCOUNTED_SKIPS not in n)
+
+
+def check_skips_note(rep, env, mode):
+    """the UNCOUNTED_SKIPS note is there exactly in tracepoint mode on a
+    kernel before 6.7"""
+    want = mode == "tracepoint" and kernel_before(env, 6, 7)
+    assert (UNCOUNTED_SKIPS in rep.get("note", "")) == want, \
+        (env, mode, rep.get("note"))
 
 
 def within(a, b, pct):

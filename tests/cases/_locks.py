@@ -3,6 +3,8 @@
 import json
 from collections import defaultdict
 
+from _check import other_notes
+
 
 def bpftrace_maps(path):
     maps = {}
@@ -66,7 +68,7 @@ def check_spin_note(rep, out):
     if hypervisor(out):
         assert "virt_spin_lock" in rep.get("note", ""), rep.get("note")
     else:
-        assert "note" not in rep, rep["note"]
+        assert not other_notes(rep), rep["note"]
 
 
 def final_also(out, name, mode=""):

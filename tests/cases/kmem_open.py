@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import final, no_drops, truth
+from _check import check_skips_note, final, no_drops, truth
 
 
 def check(out, env, mode):
@@ -21,3 +21,4 @@ def check(out, env, mode):
         nbytes = sum(e["bytes"] for e in filp)
         assert nbytes == t["opens"] * t["filp_size"], (nbytes, t)
     no_drops(rep["dropped"])
+    check_skips_note(rep, env, mode)

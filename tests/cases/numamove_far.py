@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-from _check import reports, stderr, truth
+from _check import other_notes, reports, stderr, truth
 
 # Tolerance: kscope counts from attach to stop, /proc/vmstat from just
 # after attach to just before stop.  The two gaps hold no workload (it
@@ -38,7 +38,7 @@ def check(out, env, mode):
         time_ms += e["time_ms"]
         assert r["numa_nodes"] == vm["nodes"], r
         assert r["numa_balancing"] == 1, r
-        assert "note" not in r, r
+        assert not other_notes(r), r
         assert r["dropped"]["map_full"] == 0, r["dropped"]
     assert abs(pages - delta) <= TOLERANCE_PAGES, \
         f"kscope {pages} pages, /proc/vmstat numa_pages_migrated +{delta}"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 import re
 
-from _check import reports, truth
+from _check import UNCOUNTED_SKIPS, other_notes, reports, truth
 
 
 def expect_note(nodes, balancing):
@@ -32,14 +32,15 @@ def check_run(out, name, mode, nodes, balancing):
         if want:
             assert want in r.get("note", ""), (want, r)
         else:
-            assert "note" not in r, r
+            assert not other_notes(r), r
         if nodes < 2:
             # nothing can be misplaced on one node
             assert e["migrations"] == 0 and e["pages"] == 0, e
     if want:
         assert re.search(r"^kscope numamove: note: .*" + want, err, re.M), err
     else:
-        assert "note:" not in err, err
+        assert not [l for l in err.splitlines() if "note:" in l and
+                    UNCOUNTED_SKIPS not in l], err
     return reps
 
 
