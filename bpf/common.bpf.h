@@ -69,19 +69,37 @@ struct {
 } ks_drops SEC(".maps");
 
 /*
- * Stacks, one map per interval generation: user space empties a closed
- * generation's map once its interval was reported, while keys of the open
- * generation hold ids in the other map, so no id is ever read from a map
+ * Stacks, two maps per interval generation: user space empties a closed
+ * generation's maps once its interval was reported, while keys of the open
+ * generation hold ids in the other ones, so no id is ever read from a map
  * cleared under it.  Sized from --stack-depth and --max-entries before
- * load; ks_stacks1 stays at one entry unless interval reports take stacks.
+ * load; the generation 1 maps stay at one entry unless interval reports
+ * take stacks.
  *
- * Hash maps keyed by a 64-bit hash of the frames (ks_stack_store()), not
- * BPF stack maps: a stack map refuses a new stack whenever its bucket
- * (the stack's 32-bit hash modulo the map size) holds another one, so
- * distinct stacks are dropped long before the map is full (birthday
- * collisions: 217,946 of kmem -s's stacks in a 20-minute soak with the
- * map far from full).  Here a stack is lost only when the map is full.
+ * A kernel stack goes first into a BPF stack-trace map (ks_stackids):
+ * bpf_get_stackid() hashes and compares the frames in the kernel, about
+ * 200 ns less per event than copying them out and hashing them here
+ * (docs/bench.md, "Stack ids").  But a stack-trace map refuses a new
+ * stack whenever its bucket (the stack's 32-bit hash modulo the map size)
+ * holds another one, so distinct stacks are refused long before the map
+ * is full (birthday collisions: 217,946 of kmem -s's stacks in a
+ * 20-minute soak with the map far from full).  A refused stack is walked
+ * again and kept in ks_stacks, a hash map keyed by a 64-bit hash of the
+ * frames (ks_stack_store()), as big as the stack-trace map: a stack is
+ * lost only when both are full.  Preallocated like every map an
+ * allocation hook inserts into (an insert that allocated would itself be
+ * an allocation, made by whichever task the BPF allocator's refill ran
+ * in).
  */
+struct ks_stackid_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, KS_MAX_STACK_DEPTH * sizeof(u64));
+};
+struct ks_stackid_map ks_stackids SEC(".maps");
+struct ks_stackid_map ks_stackids1 SEC(".maps");
+
 struct ks_stack_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
@@ -324,7 +342,8 @@ static __always_inline long ks_user_stack(struct pt_regs *regs, u64 *ips,
 /*
  * Walks the current stack (flags: 0 for the kernel's, BPF_F_USER_STACK for
  * the task's) and stores its frames in map, a hash map keyed by a 64-bit
- * FNV-1a hash of them.  Returns that key, never 0, or 0 when the walk
+ * FNV-1a hash of them.  Returns that key, never 0 and never with
+ * KS_STACKID_MAP, or 0 when the walk
  * failed (counted as KS_DROP_STACK) or the map had no room for a new stack
  * (counted as full_reason).  Two stacks with one 64-bit hash would share a
  * key; at 2^-64 per pair that is not counted.
@@ -371,6 +390,7 @@ static __always_inline u64 ks_stack_store(void *ctx, void *map, u32 bytes,
 	}
 	h ^= h >> 32;
 	h |= 1;			/* 0 means "no stack" */
+	h &= ~KS_STACKID_MAP;	/* that bit tags stack-trace map ids */
 	if (bpf_map_lookup_elem(map, &h))
 		goto out;
 	err = ks_map_update(map, &h, ips, BPF_NOEXIST);
@@ -384,13 +404,32 @@ out:
 	return h;
 }
 
-/* Kernel stack of this event in generation gen's stack map (the gen of
+/*
+ * Kernel stack of this event: its id in idmap, a stack-trace map of
+ * bytes / 8 frames, tagged KS_STACKID_MAP, or where idmap refuses it (its
+ * bucket holds another stack, or it is full) its hash in hmap
+ * (ks_stack_store(), which walks the stack again); 0 with the failure
+ * counted.
+ */
+static __always_inline u64 ks_kstack_in(void *ctx, void *idmap, void *hmap,
+					u32 bytes, u32 full_reason)
+{
+	long id = bpf_get_stackid(ctx, idmap, 0);
+
+	if (id >= 0)
+		return KS_STACKID_MAP | (u64)id;
+	return ks_stack_store(ctx, hmap, bytes, 0, full_reason);
+}
+
+/* Kernel stack of this event in generation gen's stack maps (the gen of
  * the key that will hold it), or 0 with the failure counted. */
 static __always_inline u64 ks_kstack(void *ctx, u32 gen)
 {
-	return ks_stack_store(ctx, gen & 1 ? (void *)&ks_stacks1 :
-			      (void *)&ks_stacks, ks_stack_bytes, 0,
-			      KS_DROP_STACK);
+	if (gen & 1)
+		return ks_kstack_in(ctx, &ks_stackids1, &ks_stacks1,
+				    ks_stack_bytes, KS_DROP_STACK);
+	return ks_kstack_in(ctx, &ks_stackids, &ks_stacks, ks_stack_bytes,
+			    KS_DROP_STACK);
 }
 
 /*

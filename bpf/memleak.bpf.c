@@ -8,11 +8,12 @@
  * stack and the -o age filter without keeping a second per-stack counter
  * up to date on every event.
  *
- * Stacks are deduplicated as every tool's are (ks_stack_store(): a hash
- * map keyed by a 64-bit hash of the frames, not a BPF stack map, whose
- * bucket collisions drop stacks long before it is full: bcc memleak's
- * silent loss).  Here a stack is lost only when the table is really
- * full, and that is counted.
+ * Stacks are deduplicated as every tool's are: a kernel stack goes into
+ * a BPF stack-trace map first (kstackids) and, where that refuses it (its
+ * bucket holds another stack: bcc memleak's silent loss), into a hash map
+ * keyed by a 64-bit hash of the frames (ks_kstack_in(), common.bpf.h);
+ * user stacks go into that hash map only.  A stack is lost only when the
+ * tables are really full, and that is counted.
  *
  * Kernel mode has one thin program per tracepoint and attach mode
  * (tp_btf, raw_tp, tracepoint); user mode has uprobes on the allocator
@@ -34,7 +35,16 @@ struct {
 	__type(value, struct memleak_alloc);
 } allocs SEC(".maps");
 
-/* hash of the frames -> frames; value size set to stack_bytes at load */
+/* kernel mode's stacks first: stack id -> frames (one entry in user mode) */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, KS_MAX_STACK_DEPTH * 8);
+} kstackids SEC(".maps");
+
+/* hash of the frames -> frames; value size set to stack_bytes at load
+ * (kernel mode: what kstackids refuses) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -88,9 +98,11 @@ static __always_inline void stat_inc(u32 idx)
  * caller: the user walk reads registers a tracepoint's context lacks) */
 static __always_inline u64 get_stack(void *ctx, bool user)
 {
-	return ks_stack_store(ctx, &stacks, stack_bytes,
-			      user ? BPF_F_USER_STACK : 0,
-			      ML_DROP_STACKS_FULL);
+	if (user)
+		return ks_stack_store(ctx, &stacks, stack_bytes,
+				      BPF_F_USER_STACK, ML_DROP_STACKS_FULL);
+	return ks_kstack_in(ctx, &kstackids, &stacks, stack_bytes,
+			    ML_DROP_STACKS_FULL);
 }
 
 /*

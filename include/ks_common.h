@@ -17,6 +17,9 @@
 /* stack id (the key of a stack in the tools' stack maps: a hash of its
  * frames) of a key that holds no stack */
 #define KS_NO_STACK		0ULL
+/* a stack id with this bit is an id of a BPF stack-trace map (in its low
+ * 32 bits); without it, a hash of the frames in the fallback hash map */
+#define KS_STACKID_MAP		(1ULL << 63)
 
 /*
  * Filters, set once in .rodata before load.  One struct so that user space

@@ -82,6 +82,29 @@ static int ks_stack_slots(const struct ks_run *r)
 	return n < KS_MAX_STACK_DEPTH ? n : KS_MAX_STACK_DEPTH;
 }
 
+long ks_stackid_entries(long entries)
+{
+	const char *v = getenv("KSCOPE_TEST_STACKID_ENTRIES");
+	long n;
+
+	if (entries <= 1 || !v || ks_parse_long(v, 1, entries, &n))
+		return entries;
+	return n;
+}
+
+/* one generation's stack maps (common.bpf.h): the stack-trace map and
+ * the hash map that takes the stacks it refuses, as big as each other */
+static void size_stack_maps(struct bpf_object *obj, const char *gen,
+			    long entries, long bytes)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "ks_stackids%s", gen);
+	ks_bpf_size_map(obj, name, ks_stackid_entries(entries), bytes);
+	snprintf(name, sizeof(name), "ks_stacks%s", gen);
+	ks_bpf_size_map(obj, name, entries, bytes);
+}
+
 int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
 {
 	struct ks_filter f = {
@@ -117,15 +140,15 @@ int ks_bpf_prepare(struct ks_run *r, struct bpf_object *obj)
 			       "object (%s)", strerror(-err));
 			return -1;
 		}
-		ks_bpf_size_map(obj, "ks_stacks", r->o.max_entries, bytes);
+		size_stack_maps(obj, "", r->o.max_entries, bytes);
 	} else
-		ks_bpf_size_map(obj, "ks_stacks", 1, sizeof(uint64_t));
+		size_stack_maps(obj, "", 1, sizeof(uint64_t));
 	if (stacks && r->tool->takes_counts &&
 	    (r->o.interval > 0 || r->in_report))	/* ks_run_restart() */
-		ks_bpf_size_map(obj, "ks_stacks1", r->o.max_entries,
+		size_stack_maps(obj, "1", r->o.max_entries,
 				ks_stack_slots(r) * sizeof(uint64_t));
 	else
-		ks_bpf_size_map(obj, "ks_stacks1", 1, sizeof(uint64_t));
+		size_stack_maps(obj, "1", 1, sizeof(uint64_t));
 	return 0;
 }
 
@@ -552,9 +575,26 @@ static bool tracing_frame(uint64_t ip)
 }
 
 
-static const char *stack_map(unsigned int gen)
+static const char *stack_map(unsigned int gen, uint64_t stackid)
 {
+	if (stackid & KS_STACKID_MAP)
+		return gen & 1 ? "ks_stackids1" : "ks_stackids";
 	return gen & 1 ? "ks_stacks1" : "ks_stacks";
+}
+
+int ks_stack_lookup(int idmap_fd, int hmap_fd, uint64_t stackid,
+		    uint64_t *buf)
+{
+	if (stackid == KS_NO_STACK)
+		return -1;
+	if (stackid & KS_STACKID_MAP) {
+		uint32_t id = (uint32_t)stackid;
+
+		return idmap_fd < 0 || bpf_map_lookup_elem(idmap_fd, &id, buf)
+			? -1 : 0;
+	}
+	return hmap_fd < 0 || bpf_map_lookup_elem(hmap_fd, &stackid, buf)
+		? -1 : 0;
 }
 
 int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
@@ -572,20 +612,25 @@ int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
 int ks_stack_frames(struct ks_run *r, unsigned int gen, uint64_t stackid,
 		    uint64_t *ips, int max)
 {
-	int fd = ks_bpf_map_fd(r, stack_map(gen));
+	int fd = ks_bpf_map_fd(r, stack_map(gen, stackid));
 	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
 
-	if (fd < 0 || stackid == KS_NO_STACK ||
-	    bpf_map_lookup_elem(fd, &stackid, buf))
+	if (stackid & KS_STACKID_MAP ? ks_stack_lookup(fd, -1, stackid, buf)
+				     : ks_stack_lookup(-1, fd, stackid, buf))
 		return -1;
 	return ks_kstack_clean(r, buf, ks_stack_slots(r), ips, max);
 }
 
 void ks_stacks_done(struct ks_run *r, long gen)
 {
-	int fd = ks_bpf_map_fd(r, stack_map(gen));
+	int fd = ks_bpf_map_fd(r, stack_map(gen, KS_STACKID_MAP));
 
-	if (fd >= 0 && gen >= 0)
+	if (gen < 0)
+		return;
+	if (fd >= 0)
+		ks_map_clear(fd, sizeof(uint32_t));
+	fd = ks_bpf_map_fd(r, stack_map(gen, 0));
+	if (fd >= 0)
 		ks_map_clear(fd, sizeof(uint64_t));
 }
 

@@ -977,6 +977,15 @@ void *ks_map_rows(int fd, size_t ksz, size_t vsz, size_t rsz, size_t koff,
 			     which))
 /* delete every key */
 void ks_map_clear(int fd, size_t ksz);
+/* entries of a kernel stack-trace map meant to hold entries stacks: the
+ * same, or fewer when the tests ask (KSCOPE_TEST_STACKID_ENTRIES, to make
+ * it refuse stacks and exercise the hash map that takes them) */
+long ks_stackid_entries(long entries);
+/* the raw frames of a stack id (common.bpf.h: an id of the stack-trace
+ * map idmap_fd when it has KS_STACKID_MAP, else a hash in hmap_fd) into
+ * buf, KS_MAX_STACK_DEPTH slots zeroed past the frames; -1: no such stack */
+int ks_stack_lookup(int idmap_fd, int hmap_fd, uint64_t stackid,
+		    uint64_t *buf);
 /* a captured kernel stack (raw, slots frames) as people want it: the
  * tracing machinery on top (BPF program, tracepoint glue) stripped, at
  * most --stack-depth and max frames; returns the count */

@@ -563,8 +563,20 @@ static int set_common(struct ks_run *r, uint32_t stack_bytes)
 	sk->rodata->stack_bytes = stack_bytes;
 	sk->rodata->page_size = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(sk->maps.allocs, r->o.max_entries);
-	bpf_map__set_max_entries(sk->maps.stacks, stacks < 1024 ? 1024 : stacks);
+	if (stacks < 1024)
+		stacks = 1024;
+	bpf_map__set_max_entries(sk->maps.stacks, stacks);
 	bpf_map__set_value_size(sk->maps.stacks, stack_bytes);
+	if (st->user) {
+		bpf_map__set_max_entries(sk->maps.kstackids, 1);
+		bpf_map__set_value_size(sk->maps.kstackids, sizeof(uint64_t));
+	} else {
+		/* kernel stacks go to the stack-trace map first; the hash
+		 * map takes those it refuses (common.bpf.h) */
+		bpf_map__set_max_entries(sk->maps.kstackids,
+					 ks_stackid_entries(stacks));
+		bpf_map__set_value_size(sk->maps.kstackids, stack_bytes);
+	}
 	/* one entry per thread inside an allocator call: as many threads as
 	 * allocations tracked, up to the 8192 the object declares */
 	if (!st->user)
@@ -936,8 +948,8 @@ static int stack_frames(struct ks_run *r, uint64_t id, uint64_t *ips)
 	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
 	int slots = bpf_map__value_size(st->skel->maps.stacks) / 8, n = 0;
 
-	if (!id || bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.stacks), &id,
-				       buf))
+	if (ks_stack_lookup(bpf_map__fd(st->skel->maps.kstackids),
+			    bpf_map__fd(st->skel->maps.stacks), id, buf))
 		return -1;
 	if (!st->user)
 		return ks_kstack_clean(r, buf, slots, ips, KS_MAX_STACK_DEPTH);

@@ -6,9 +6,9 @@
 # kmem -s with a stack table of 512 while one task makes files of 17
 # kinds (each round: opens, pipes, sockets, eventfd, epoll, timerfd,
 # signalfd, memfd, inotify, pidfd): dozens of distinct stacks, far fewer
-# than the table holds, so not one may be dropped (a BPF stack map, whose
-# buckets collide, dropped some), and the filp allocations equal the
-# files made.
+# than the table holds, so not one may be dropped (a BPF stack map alone,
+# whose buckets collide, dropped some; kmem_stack_fallback makes it refuse
+# nearly all of them), and the filp allocations equal the files made.
 . "$(dirname "$0")/_lib.sh"
 
 ROUNDS=2000
