@@ -582,19 +582,15 @@ static const char *stack_map(unsigned int gen, uint64_t stackid)
 	return gen & 1 ? "ks_stacks1" : "ks_stacks";
 }
 
-int ks_stack_lookup(int idmap_fd, int hmap_fd, uint64_t stackid,
-		    uint64_t *buf)
+int ks_stack_lookup(int fd, uint64_t stackid, uint64_t *buf)
 {
-	if (stackid == KS_NO_STACK)
-		return -1;
-	if (stackid & KS_STACKID_MAP) {
-		uint32_t id = (uint32_t)stackid;
+	uint32_t id = (uint32_t)stackid;
 
-		return idmap_fd < 0 || bpf_map_lookup_elem(idmap_fd, &id, buf)
-			? -1 : 0;
-	}
-	return hmap_fd < 0 || bpf_map_lookup_elem(hmap_fd, &stackid, buf)
-		? -1 : 0;
+	if (fd < 0 || stackid == KS_NO_STACK)
+		return -1;
+	/* a stack-trace map's keys are 32-bit */
+	return bpf_map_lookup_elem(fd, stackid & KS_STACKID_MAP ?
+				   (void *)&id : (void *)&stackid, buf) ? -1 : 0;
 }
 
 int ks_kstack_clean(const struct ks_run *r, const uint64_t *raw, int slots,
@@ -615,23 +611,23 @@ int ks_stack_frames(struct ks_run *r, unsigned int gen, uint64_t stackid,
 	int fd = ks_bpf_map_fd(r, stack_map(gen, stackid));
 	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
 
-	if (stackid & KS_STACKID_MAP ? ks_stack_lookup(fd, -1, stackid, buf)
-				     : ks_stack_lookup(-1, fd, stackid, buf))
+	if (ks_stack_lookup(fd, stackid, buf))
 		return -1;
 	return ks_kstack_clean(r, buf, ks_stack_slots(r), ips, max);
 }
 
 void ks_stacks_done(struct ks_run *r, long gen)
 {
-	int fd = ks_bpf_map_fd(r, stack_map(gen, KS_STACKID_MAP));
+	int ids, hashes;
 
 	if (gen < 0)
 		return;
-	if (fd >= 0)
-		ks_map_clear(fd, sizeof(uint32_t));
-	fd = ks_bpf_map_fd(r, stack_map(gen, 0));
-	if (fd >= 0)
-		ks_map_clear(fd, sizeof(uint64_t));
+	ids = ks_bpf_map_fd(r, stack_map(gen, KS_STACKID_MAP));
+	hashes = ks_bpf_map_fd(r, stack_map(gen, 0));
+	if (ids >= 0)
+		ks_map_clear(ids, sizeof(uint32_t));
+	if (hashes >= 0)
+		ks_map_clear(hashes, sizeof(uint64_t));
 }
 
 /*

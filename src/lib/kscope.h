@@ -981,11 +981,11 @@ void ks_map_clear(int fd, size_t ksz);
  * same, or fewer when the tests ask (KSCOPE_TEST_STACKID_ENTRIES, to make
  * it refuse stacks and exercise the hash map that takes them) */
 long ks_stackid_entries(long entries);
-/* the raw frames of a stack id (common.bpf.h: an id of the stack-trace
- * map idmap_fd when it has KS_STACKID_MAP, else a hash in hmap_fd) into
- * buf, KS_MAX_STACK_DEPTH slots zeroed past the frames; -1: no such stack */
-int ks_stack_lookup(int idmap_fd, int hmap_fd, uint64_t stackid,
-		    uint64_t *buf);
+/* the raw frames of a stack id into buf (KS_MAX_STACK_DEPTH slots, zeroed
+ * past the frames) from fd, the map the id belongs to (common.bpf.h: a
+ * stack-trace map for an id with KS_STACKID_MAP, else the hash map);
+ * -1: no such stack */
+int ks_stack_lookup(int fd, uint64_t stackid, uint64_t *buf);
 /* a captured kernel stack (raw, slots frames) as people want it: the
  * tracing machinery on top (BPF program, tracepoint glue) stripped, at
  * most --stack-depth and max frames; returns the count */

@@ -948,8 +948,9 @@ static int stack_frames(struct ks_run *r, uint64_t id, uint64_t *ips)
 	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
 	int slots = bpf_map__value_size(st->skel->maps.stacks) / 8, n = 0;
 
-	if (ks_stack_lookup(bpf_map__fd(st->skel->maps.kstackids),
-			    bpf_map__fd(st->skel->maps.stacks), id, buf))
+	if (ks_stack_lookup(bpf_map__fd(id & KS_STACKID_MAP ?
+					st->skel->maps.kstackids :
+					st->skel->maps.stacks), id, buf))
 		return -1;
 	if (!st->user)
 		return ks_kstack_clean(r, buf, slots, ips, KS_MAX_STACK_DEPTH);
