@@ -246,11 +246,14 @@ def kscope_cmd(tool, args):
     return [KSCOPE, tool.command] + args
 
 
-def kscope_stack_frames():
-    """Frames kscope asks the kernel for by default: --stack-depth plus the
-    tracing frames it strips (include/ks_common.h, src/lib/bpf.c)."""
+def kscope_stack_frames(mode):
+    """Frames kscope asks the kernel for by default in mode: --stack-depth
+    plus the tracing frames it strips, fewer for a classic tracepoint,
+    whose walk starts at the traced function (include/ks_common.h,
+    src/lib/bpf.c)."""
     import re
-    n = {"KS_DEFAULT_STACK_DEPTH": 16, "KS_TRACING_FRAMES": 4}
+    n = {"KS_DEFAULT_STACK_DEPTH": 16, "KS_TRACING_FRAMES": 4,
+         "KS_TRACING_FRAMES_TP": 1}
     for f in ("include/ks_common.h", "src/lib/bpf.c"):
         try:
             text = open(os.path.join(ROOT, f)).read()
@@ -260,7 +263,9 @@ def kscope_stack_frames():
             m = re.search(r"#define\s+%s\s+(\d+)" % k, text)
             if m:
                 n[k] = int(m.group(1))
-    return n["KS_DEFAULT_STACK_DEPTH"] + n["KS_TRACING_FRAMES"]
+    return n["KS_DEFAULT_STACK_DEPTH"] + n[
+        "KS_TRACING_FRAMES_TP" if mode == "tracepoint" else
+        "KS_TRACING_FRAMES"]
 
 
 def configs(tool, mode, avail, args):
@@ -271,13 +276,18 @@ def configs(tool, mode, avail, args):
     c = [{"label": "none", "kind": "none", "cmd": None},
          {"label": "floor", "kind": "floor", "mode": mode,
           "cmd": floor(mode)}]
-    # bpftrace uses classic tracepoints: the floor of its mechanism
+    # bpftrace uses classic tracepoints: the floor of its mechanism; a
+    # tool that takes them itself (a stack walker, ks_default_mode())
+    # shows the floor of the mode it passed over
     if mode != "tracepoint":
         c.append({"label": "floor tracepoint", "kind": "floor",
                   "mode": "tracepoint", "cmd": floor("tracepoint")})
+    elif "tp_btf" in avail:
+        c.append({"label": "floor tp_btf", "kind": "floor",
+                  "mode": "tp_btf", "cmd": floor("tp_btf")})
     # a bare stack capture, as deep as kscope -s takes by default (for
     # tools that take stacks at all)
-    d = kscope_stack_frames()
+    d = kscope_stack_frames(mode)
     if tool.stacks:
         c.append({
             "label": "floor + kstack(%d)%s" % (

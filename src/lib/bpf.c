@@ -72,12 +72,18 @@ int ks_bpf_size_map(struct bpf_object *obj, const char *name, long entries,
 }
 
 /* Room for the tracing frames stripped from the top of each stack, so
- * the user still gets --stack-depth frames of their own code. */
+ * the user still gets --stack-depth frames of their own code: the
+ * program and the tracepoint or trampoline glue it runs under.  A
+ * classic tracepoint's walk starts at the traced function (the perf glue
+ * records its caller's registers): room for one frame, the tracepoint's
+ * iterator where a tracepoint has several probes. */
 #define KS_TRACING_FRAMES 4
+#define KS_TRACING_FRAMES_TP 1
 
-static int ks_stack_slots(const struct ks_run *r)
+int ks_stack_slots(const struct ks_run *r)
 {
-	int n = r->o.stack_depth + KS_TRACING_FRAMES;
+	int n = r->o.stack_depth + (r->mode == KS_MODE_TRACEPOINT ?
+				    KS_TRACING_FRAMES_TP : KS_TRACING_FRAMES);
 
 	return n < KS_MAX_STACK_DEPTH ? n : KS_MAX_STACK_DEPTH;
 }

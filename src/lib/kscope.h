@@ -55,6 +55,11 @@ struct ks_probe {
 
 /* the first supported and available mode in preference order, or -1 */
 int ks_best_mode(const struct ks_probe *p);
+struct ks_run;
+/* the mode a run of r's options takes by default on this kernel: the best
+ * one, or the classic tracepoint for a run that walks a stack per event
+ * (walks_every_event), or -1 */
+int ks_default_mode(const struct ks_run *r, const struct ks_probe *p);
 
 /* Kernel capability probes, each cached after the first call. */
 bool ks_kernel_has_btf(void);
@@ -773,6 +778,10 @@ struct ks_tool {
 	 * tracepoint mode: its fentry mode (fexit on the allocator) would
 	 * make kmem see BPF trampolines as call sites */
 	bool report_prefers_tp;
+	/* true when a run with r's options walks a kernel stack on every
+	 * event: it takes classic tracepoints over tp_btf and raw_tp
+	 * (ks_default_mode()) */
+	bool (*walks_every_event)(const struct ks_run *r);
 	/* its start parses the kernel's BTF three times and reads
 	 * /proc/kallsyms (the lock tools): freed memory is kept for reuse
 	 * while it starts (ks_heap_hold()) */
@@ -986,6 +995,9 @@ long ks_stackid_entries(long entries);
  * stack-trace map for an id with KS_STACKID_MAP, else the hash map);
  * -1: no such stack */
 int ks_stack_lookup(int fd, uint64_t stackid, uint64_t *buf);
+/* frames a kernel stack walk of r takes: --stack-depth plus room for the
+ * tracing frames on top in r's mode, at most KS_MAX_STACK_DEPTH */
+int ks_stack_slots(const struct ks_run *r);
 /* a captured kernel stack (raw, slots frames) as people want it: the
  * tracing machinery on top (BPF program, tracepoint glue) stripped, at
  * most --stack-depth and max frames; returns the count */

@@ -68,8 +68,8 @@ int ks_features_main(int argc, char **argv)
 			return KS_EXIT_RUNTIME;
 		memset(&p, 0, sizeof(p));
 		t->probe(&r, &p);
+		best = ks_default_mode(&r, &p);
 		ks_run_free(&r);
-		best = ks_best_mode(&p);
 		if (json) {
 			struct ks_json j;
 

@@ -205,6 +205,12 @@ static void kmem_collect(struct ks_run *r, struct ks_report *rep)
 		      tot_count, ks_fmt_bytes(tot_bytes, b1, sizeof(b1)));
 }
 
+/* -s: every allocation walks its stack (ks_default_mode()) */
+static bool kmem_walks(const struct ks_run *r)
+{
+	return r->o.stacks;
+}
+
 static void kmem_stop(struct ks_run *r)
 {
 	struct kmem_state *st = r->tool_state;
@@ -233,6 +239,7 @@ const struct ks_tool ks_tool_kmem = {
 	.tracing_what = "kmalloc and kmem_cache_alloc",
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",
+	.walks_every_event = kmem_walks,
 	.weight_help = "bytes",
 	.pprof_help = "alloc_objects/count, alloc_space/bytes",
 	.probe = kmem_probe,

@@ -38,6 +38,12 @@ static unsigned int kpages_sample(const struct ks_run *r)
 	return r->in_report ? KS_REPORT_SAMPLE : 1;
 }
 
+/* unsampled, every allocation walks its stack (ks_default_mode()) */
+static bool kpages_walks(const struct ks_run *r)
+{
+	return kpages_sample(r) <= 1;
+}
+
 static void kpages_probe(const struct ks_run *r, struct ks_probe *p)
 {
 	struct ks_mode_avail *m;
@@ -397,6 +403,7 @@ const struct ks_tool ks_tool_kpages = {
 	.tracing_what = "page allocations",
 	.takes_counts = true,
 	.stacks_help = "key by kernel stack instead of call site",
+	.walks_every_event = kpages_walks,
 	.weight_help = "bytes",
 	.pprof_help = "alloc_objects/count, alloc_space/bytes",
 	.needs_stack_map = true,

@@ -537,6 +537,15 @@ static int object_for_pid(struct ml_state *st, pid_t pid)
 	return 0;
 }
 
+/* kernel mode, unsampled: every allocation walks its stack
+ * (ks_default_mode()) */
+static bool ml_walks(const struct ks_run *r)
+{
+	const struct ml_state *st = r->tool_state;
+
+	return !user_mode(r) && st->sample <= 1 && !r->in_report;
+}
+
 /* ---- start -------------------------------------------------------------- */
 
 /* 1 in N allocations tracked: --sample, or in kscope report (kernel mode)
@@ -591,14 +600,12 @@ static int start_kernel(struct ks_run *r)
 	struct ml_state *st = r->tool_state;
 	struct memleak_bpf *sk = st->skel;
 	struct bpf_program *keep[16] = { NULL }, **a, **f;
-	int depth = r->o.stack_depth + 4, n = 0;
+	int n = 0;
 	unsigned int kinds = kinds_of(st);
 	bool slab = kinds & (KIND_BIT(ML_KMALLOC) | KIND_BIT(ML_CACHE));
 
 	/* room for the tracing frames stripped at print time */
-	if (depth > KS_MAX_STACK_DEPTH)
-		depth = KS_MAX_STACK_DEPTH;
-	if (set_common(r, depth * 8))
+	if (set_common(r, ks_stack_slots(r) * 8))
 		return -1;
 	a = st->alloc_progs;
 	f = st->free_progs;
@@ -1244,6 +1251,7 @@ const struct ks_tool ks_tool_memleak = {
 	.macro = { 64, 74, 42 },
 	.tracing_what = "outstanding allocations",
 	.always_stacks = true,
+	.walks_every_event = ml_walks,
 	.weight_help = "bytes outstanding",
 	.pprof_help = "inuse_objects/count, inuse_space/bytes",
 	.long_opts = long_opts,
