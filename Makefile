@@ -21,7 +21,9 @@ CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude -Isrc -Isrc/lib -I$(B) $(SANITIZE) $(CROSS_CFLAGS)
 LDLIBS := -lbpf -lelf -lz -ldw
 # kscope export: HTTP server, TLS, web-config YAML, bcrypt
-EXPORT_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
+# libmicrohttpd and libgnutls are opened by the exporter itself
+# (src/export/dl.h): headers from the -dev packages, no link
+EXPORT_LDLIBS := -lyaml -lcrypt -lpthread
 STATIC_LDLIBS := -lbpf -ldw -lelf -lz -llzma -lbz2 -lzstd -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -98,7 +100,8 @@ $(B)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
 		include/*.h $(SKELS) | $(B)/tools
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/export/%.o: src/export/%.c src/export/export.h src/lib/kscope.h \
+$(B)/export/%.o: src/export/%.c src/export/export.h src/export/dl.h \
+		src/lib/kscope.h \
 		include/*.h | $(B)/export
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -155,7 +158,7 @@ $(B)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(B)/unit
 
 # the exporter's request handler and web-config parser, without a socket
 $(B)/unit/test_export: tests/unit/test_export.c $(LIB_OBJS) \
-		$(B)/export/http.o $(B)/export/webcfg.o | $(B)/unit
+		$(B)/export/http.o $(B)/export/webcfg.o $(B)/export/dl.o | $(B)/unit
 	$(CC) $(CFLAGS) -Itests/unit $^ $(LDLIBS) $(EXPORT_LDLIBS) -lcmocka -o $@
 
 unit: $(UNIT_TESTS)
@@ -198,8 +201,9 @@ $(FZ)/fuzz_flame: FUZZ_EXTRA = -I/usr/include/libxml2 -lxml2
 $(FZ)/export/%.o: src/export/%.c src/export/export.h src/lib/kscope.h
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-$(FZ)/fuzz_http: $(FZ)/export/http.o $(FZ)/export/webcfg.o
+$(FZ)/fuzz_http: $(FZ)/export/http.o $(FZ)/export/webcfg.o $(FZ)/export/dl.o
 $(FZ)/fuzz_http: FUZZ_EXTRA = $(FZ)/export/http.o $(FZ)/export/webcfg.o \
+	$(FZ)/export/dl.o \
 	$(EXPORT_LDLIBS)
 
 fuzz-build: $(patsubst %,$(FZ)/fuzz_%,$(FUZZERS))

@@ -380,6 +380,36 @@ def test_bad_input(args, rc, msg):
     assert len(lines) == 1 and msg in lines[0], r.stderr
 
 
+def test_no_http_library():
+    """libmicrohttpd is opened by the exporter only (src/export/dl.h): where
+    it cannot be loaded (here: its file replaced by an empty one in a
+    private mount namespace) export says which library and package, at
+    once, before loading any tool; every other command never maps it."""
+    lib = os.path.realpath("/usr/lib/x86_64-linux-gnu/libmicrohttpd.so.12"
+                           if os.uname().machine == "x86_64" else
+                           "/usr/lib/aarch64-linux-gnu/libmicrohttpd.so.12")
+    assert os.path.exists(lib), lib
+    t0 = time.monotonic()
+    r = subprocess.run(["unshare", "-m", "sh", "-c",
+                        'mount --bind /dev/null "$0" && exec "$@"', lib,
+                        str(KSCOPE), "export", "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "libmicrohttpd.so.12" in lines[0] and \
+        "libmicrohttpd12" in lines[0], r.stderr
+    assert time.monotonic() - t0 < 2, "failed only after loading tools"
+    # the other commands run without it, and do not map it
+    maps = subprocess.run(["unshare", "-m", "sh", "-c",
+                           'mount --bind /dev/null "$0" && exec "$@"', lib,
+                           str(KSCOPE), "features"],
+                          capture_output=True, text=True, timeout=60)
+    assert maps.returncode == 0, maps.stderr
+    ldd = subprocess.run(["ldd", str(KSCOPE)], capture_output=True,
+                         text=True).stdout
+    assert "microhttpd" not in ldd and "gnutls" not in ldd, ldd
+
+
 def test_port_in_use():
     ex = Exporter("--tools", "workq")
     try:

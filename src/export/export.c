@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "dl.h"
 #include "export.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9961"
@@ -936,6 +937,16 @@ int ks_export_main(int argc, char **argv)
 	err = parse(argc, argv, &tools, &max_series, &labels);
 	if (err)
 		return err < 0 ? KS_EXIT_OK : err;
+	/* the HTTP and TLS libraries before any tool loads: a missing one
+	 * fails at once, not after seconds of BPF loading */
+	{
+		char why[256];
+
+		if (ks_dl_load(why, sizeof(why))) {
+			ks_err("%s", why);
+			return KS_EXIT_RUNTIME;
+		}
+	}
 	if (E.web_config) {
 		E.cfg = load_cfg(E.web_config);
 		if (!E.cfg)

@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <gnutls/gnutls.h>
-#include <microhttpd.h>
+#include "dl.h"
 #include "export.h"
 
 #define CT_TEXT		"text/plain; version=0.0.4; charset=utf-8"
@@ -429,10 +428,10 @@ static bool client_ok(struct MHD_Connection *conn,
 
 	if (!cfg || !cfg->tls || cfg->client_auth == KS_CLIENT_NONE)
 		return true;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	ci = ks_dl.MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!ci || !ci->tls_session)
 		return false;
-	rc = gnutls_certificate_verify_peers2(ci->tls_session, &status);
+	rc = ks_dl.gnutls_certificate_verify_peers2(ci->tls_session, &status);
 	if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND)
 		return cfg->client_auth == KS_CLIENT_VERIFY_IF_GIVEN;
 	return rc == 0 && status == 0;
@@ -448,13 +447,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct ks_http_req q = {
 		.method = method,
 		.path = url,
-		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		.accept = ks_dl.MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						      MHD_HTTP_HEADER_ACCEPT),
-		.accept_encoding = MHD_lookup_connection_value(conn,
+		.accept_encoding = ks_dl.MHD_lookup_connection_value(conn,
 			MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING),
-		.authorization = MHD_lookup_connection_value(conn,
+		.authorization = ks_dl.MHD_lookup_connection_value(conn,
 			MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-		.seconds = MHD_lookup_connection_value(conn,
+		.seconds = ks_dl.MHD_lookup_connection_value(conn,
 			MHD_GET_ARGUMENT_KIND, "seconds"),
 	};
 	struct ks_http_resp p;
@@ -471,17 +470,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	q.tls_client_ok = client_ok(conn, h->cfg);
 	ks_http_handle(h->x, h->cfg, &q, &p);
-	r = MHD_create_response_from_buffer(p.len, p.body,
+	r = ks_dl.MHD_create_response_from_buffer(p.len, p.body,
 					    MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(p.body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, p.ctype);
+	ks_dl.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, p.ctype);
 	for (int i = 0; i < p.nheaders; i++)
-		MHD_add_response_header(r, p.hname[i], p.hvalue[i]);
-	ret = MHD_queue_response(conn, p.status, r);
-	MHD_destroy_response(r);
+		ks_dl.MHD_add_response_header(r, p.hname[i], p.hvalue[i]);
+	ret = ks_dl.MHD_queue_response(conn, p.status, r);
+	ks_dl.MHD_destroy_response(r);
 	return ret;
 }
 
@@ -507,9 +506,14 @@ struct ks_httpd *ks_httpd_start(struct ks_export *x, struct ks_webcfg *cfg,
 			     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 			     MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem opts[16];
-	char prio[128];
+	char prio[128], why[256];
 	int n = 0;
 
+	if (ks_dl_load(why, sizeof(why))) {
+		ks_err("%s", why);
+		free(h);
+		return NULL;
+	}
 	if (!h) {
 		ks_err("out of memory");
 		return NULL;
@@ -552,7 +556,7 @@ struct ks_httpd *ks_httpd_start(struct ks_export *x, struct ks_webcfg *cfg,
 				MHD_OPTION_HTTPS_MEM_TRUST, 0, cfg->ca_pem };
 	}
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->d = ks_dl.MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->d) {
 		ks_err("cannot start the HTTP server%s%s", errno ? ": " : "",
@@ -565,21 +569,21 @@ struct ks_httpd *ks_httpd_start(struct ks_export *x, struct ks_webcfg *cfg,
 
 int ks_httpd_quiesce(struct ks_httpd *h)
 {
-	return MHD_quiesce_daemon(h->d);
+	return ks_dl.MHD_quiesce_daemon(h->d);
 }
 
 void ks_httpd_stop(struct ks_httpd *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	ks_dl.MHD_stop_daemon(h->d);
 	free(h);
 }
 
 int ks_httpd_port(const struct ks_httpd *h)
 {
 	const union MHD_DaemonInfo *i =
-		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+		ks_dl.MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 
 	return i ? i->port : -1;
 }

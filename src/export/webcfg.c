@@ -13,9 +13,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <yaml.h>
+#include "dl.h"
 #include "export.h"
 
 #define MAX_FILE	(1 << 20)	/* web-config, certificates, keys */
@@ -410,6 +409,8 @@ int ks_webcfg_parse(const char *text, size_t len, const char *dir,
 	int ret;
 
 	cfg_init(c);
+	if (ks_dl_load(err, errlen))
+		return -1;
 	if (!yaml_parser_initialize(&parser))
 		return fail(err, errlen, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
@@ -490,29 +491,29 @@ static int check_tls(const struct ks_webcfg *c, char *err, size_t errlen)
 			       strlen(c->key_pem) };
 	int rc;
 
-	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+	if (ks_dl.gnutls_certificate_allocate_credentials(&cred) < 0)
 		return fail(err, errlen, "out of memory");
-	rc = gnutls_certificate_set_x509_key_mem(cred, &cert, &key,
+	rc = ks_dl.gnutls_certificate_set_x509_key_mem(cred, &cert, &key,
 						 GNUTLS_X509_FMT_PEM);
 	if (rc < 0) {
-		gnutls_certificate_free_credentials(cred);
+		ks_dl.gnutls_certificate_free_credentials(cred);
 		return fail(err, errlen, "%s, %s: %s", c->cert_file,
-			    c->key_file, gnutls_strerror(rc));
+			    c->key_file, ks_dl.gnutls_strerror(rc));
 	}
 	if (c->ca_pem) {
 		gnutls_datum_t ca = { (unsigned char *)c->ca_pem,
 				      strlen(c->ca_pem) };
 
-		rc = gnutls_certificate_set_x509_trust_mem(cred, &ca,
+		rc = ks_dl.gnutls_certificate_set_x509_trust_mem(cred, &ca,
 							   GNUTLS_X509_FMT_PEM);
 		if (rc <= 0) {
-			gnutls_certificate_free_credentials(cred);
+			ks_dl.gnutls_certificate_free_credentials(cred);
 			return fail(err, errlen, "%s: %s", c->client_ca_file,
-				    rc ? gnutls_strerror(rc) :
+				    rc ? ks_dl.gnutls_strerror(rc) :
 				    "no certificate in it");
 		}
 	}
-	gnutls_certificate_free_credentials(cred);
+	ks_dl.gnutls_certificate_free_credentials(cred);
 	return 0;
 }
 
@@ -632,14 +633,15 @@ bool ks_webcfg_auth(struct ks_webcfg *c, const char *authorization)
 
 	if (!c->nusers)
 		return true;
-	if (!authorization || strncasecmp(authorization, "Basic ", 6))
+	if (!authorization || strncasecmp(authorization, "Basic ", 6) ||
+	    ks_dl_load(NULL, 0))	/* loaded by the parse: never fails here */
 		return false;
 	authorization += 6;
 	while (*authorization == ' ')
 		authorization++;
 	in.data = (unsigned char *)authorization;
 	in.size = strlen(authorization);
-	if (!in.size || in.size > 4096 || gnutls_base64_decode2(&in, &dec) < 0)
+	if (!in.size || in.size > 4096 || ks_dl.gnutls_base64_decode2(&in, &dec) < 0)
 		return false;
 	/* user:password, with a terminating NUL of our own */
 	user = malloc(dec.size + 1);
@@ -656,7 +658,7 @@ bool ks_webcfg_auth(struct ks_webcfg *c, const char *authorization)
 	for (size_t i = 0; i < c->nusers; i++)
 		if (!strcmp(c->users[i].name, user))
 			u = &c->users[i];
-	if (u && gnutls_hash_fast(GNUTLS_DIG_SHA256, dec.data, dec.size,
+	if (u && ks_dl.gnutls_hash_fast(GNUTLS_DIG_SHA256, dec.data, dec.size,
 				  digest) == 0) {
 		pthread_mutex_lock(&c->cache_lock);
 		for (int i = 0; i < c->nok && !cached; i++)
@@ -677,7 +679,7 @@ bool ks_webcfg_auth(struct ks_webcfg *c, const char *authorization)
 out:
 	if (dec.data) {
 		explicit_bzero(dec.data, dec.size);
-		gnutls_free(dec.data);
+		(*ks_dl.gnutls_free_fn)(dec.data);
 	}
 	return ok;
 }
