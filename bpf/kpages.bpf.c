@@ -43,6 +43,43 @@ static __always_inline bool take_stack(void)
 	return (*c)++ % stack_every == 0;
 }
 
+/*
+ * Site mode (no -s) walks a short stack first: KPAGES_SHORT_FRAMES past
+ * the tracing frames, into short_ids.  Where user space has found the
+ * site in that short stack (its id is in short_ok: kpages_tick()), the
+ * allocation counts under it; where not (a stack not yet looked at, or
+ * one whose site lies deeper), the whole stack is walked as with -s.
+ * The frames past the site, down to the system call or fault entry, are
+ * what a walk pays most for and a site does not need.  Never cleared:
+ * an id keeps its stack (no BPF_F_REUSE_STACKID), and a full map only
+ * sends new stacks to the whole walk.
+ */
+const volatile __u32 short_walk;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);			/* sized by user space */
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u64));	/* sized by user space */
+} short_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);			/* sized by user space */
+	__type(key, u32);
+	__type(value, u8);
+} short_ok SEC(".maps");
+
+static __always_inline u64 short_stack(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &short_ids, 0);
+	u32 k = (u32)id;
+
+	if (id < 0 || !bpf_map_lookup_elem(&short_ok, &k))
+		return KS_NO_STACK;
+	return KPAGES_SHORT | k;
+}
+
 static __always_inline int record(void *ctx, u64 page, u32 order)
 {
 	static const struct kpages_val zero;
@@ -55,7 +92,9 @@ static __always_inline int record(void *ctx, u64 page, u32 order)
 	if (take_stack()) {
 		/* a failed walk (counted) loses the allocation unless counts
 		 * are kept apart from stacks anyway, as when sampling */
-		key.stackid = ks_kstack(ctx, key.gen);
+		key.stackid = short_walk ? short_stack(ctx) : KS_NO_STACK;
+		if (key.stackid == KS_NO_STACK)
+			key.stackid = ks_kstack(ctx, key.gen);
 		if (key.stackid == KS_NO_STACK && stack_every <= 1)
 			return 0;
 	}

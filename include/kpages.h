@@ -13,6 +13,20 @@ struct kpages_key {
 	char comm[KS_COMM_LEN];
 };
 
+/*
+ * Site mode's short walk (kpages.bpf.c): an id in the map of short stacks,
+ * one user space has found the site in (KS_STACKID_MAP marks a stack-trace
+ * map id; bit 62 this map's)
+ */
+#define KPAGES_SHORT		(KS_STACKID_MAP | (1ULL << 62))
+/* frames of the short walk past the room for tracing frames: with a
+ * classic tracepoint's room of one, as many as bpftrace's kpages.bt
+ * takes (kstack(5)) where no tracing frame is on top (the usual case:
+ * one probe on the tracepoint).  Five frames hold the site of all but
+ * ~0.05% of page allocations (stress-ng --fork --pipe --vm, 6.18); each
+ * frame more costs ~100 ns of cold unwinder look-ups (docs/bench.md) */
+#define KPAGES_SHORT_FRAMES	4
+
 struct kpages_val {
 	unsigned long long count;
 	unsigned long long pages;

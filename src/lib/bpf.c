@@ -80,10 +80,15 @@ int ks_bpf_size_map(struct bpf_object *obj, const char *name, long entries,
 #define KS_TRACING_FRAMES 4
 #define KS_TRACING_FRAMES_TP 1
 
+int ks_tracing_frames(const struct ks_run *r)
+{
+	return r->mode == KS_MODE_TRACEPOINT ? KS_TRACING_FRAMES_TP :
+					       KS_TRACING_FRAMES;
+}
+
 int ks_stack_slots(const struct ks_run *r)
 {
-	int n = r->o.stack_depth + (r->mode == KS_MODE_TRACEPOINT ?
-				    KS_TRACING_FRAMES_TP : KS_TRACING_FRAMES);
+	int n = r->o.stack_depth + ks_tracing_frames(r);
 
 	return n < KS_MAX_STACK_DEPTH ? n : KS_MAX_STACK_DEPTH;
 }

@@ -801,6 +801,9 @@ struct ks_tool {
 	 * state that no report takes, e.g. memleak's outstanding table */
 	void (*restart)(struct ks_run *r);
 	void (*stop)(struct ks_run *r);
+	/* a single tool's run calls it five times a second while tracing
+	 * (kscope report and export do not) */
+	void (*tick)(struct ks_run *r);
 	/* true when the run should end (e.g. traced process exited) */
 	bool (*finished)(struct ks_run *r);
 	const char *const *drop_names;	/* per drop reason index */
@@ -998,6 +1001,8 @@ int ks_stack_lookup(int fd, uint64_t stackid, uint64_t *buf);
 /* frames a kernel stack walk of r takes: --stack-depth plus room for the
  * tracing frames on top in r's mode, at most KS_MAX_STACK_DEPTH */
 int ks_stack_slots(const struct ks_run *r);
+/* room a walk of r keeps for the tracing frames on top of its stacks */
+int ks_tracing_frames(const struct ks_run *r);
 /* a captured kernel stack (raw, slots frames) as people want it: the
  * tracing machinery on top (BPF program, tracepoint glue) stripped, at
  * most --stack-depth and max frames; returns the count */

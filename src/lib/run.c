@@ -994,10 +994,13 @@ int ks_tool_main(const struct ks_tool *t, int argc, char **argv)
 		double wake = next < end ? next : end;
 		bool sig;
 
-		/* a tool that can finish early is polled 5 times a second */
-		if (t->finished && wake > ks_now() + 0.2)
+		/* a tool that can finish early or has work while tracing
+		 * is polled 5 times a second */
+		if ((t->finished || t->tick) && wake > ks_now() + 0.2)
 			wake = ks_now() + 0.2;
 		sig = ks_wait_until(wake, &set);
+		if (!sig && t->tick)
+			t->tick(&r);
 		if (sig || ks_now() >= end || (t->finished && t->finished(&r))) {
 			report(&r, true);
 			break;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kscope.h"
 #include "kpages.h"
@@ -14,6 +15,11 @@
 struct kpages_state {
 	struct kpages_bpf *skel;
 	unsigned int sample;	/* 0: every allocation's stack */
+	/* the short walk (kpages.bpf.c): frames per short stack, buckets of
+	 * short_ids (0: off) and which of them were looked at */
+	int short_slots;
+	uint32_t short_buckets;
+	uint8_t *short_seen;
 };
 
 static int kpages_parse_opt(struct ks_run *r, int c, const char *arg)
@@ -80,6 +86,32 @@ static int kpages_start(struct ks_run *r)
 		return -1;
 	bpf_map__set_max_entries(skel->maps.counts, r->o.max_entries);
 	skel->rodata->stack_every = kpages_sample(r);
+	if (!r->o.stacks && !r->in_report) {
+		/* the short walk, looked at by kpages_tick(): beside other
+		 * tools (report, export) nothing looks until a report, and
+		 * their sampled walks would pay for both */
+		int depth = r->o.stack_depth < KPAGES_SHORT_FRAMES ?
+			    r->o.stack_depth : KPAGES_SHORT_FRAMES;
+
+		st->short_slots = depth + ks_tracing_frames(r);
+		st->short_buckets = 1;
+		/* a stack-trace map's ids are bucket numbers, as many as the
+		 * entries rounded up to a power of two */
+		while (st->short_buckets < (uint32_t)r->o.max_entries)
+			st->short_buckets <<= 1;
+		st->short_seen = calloc(st->short_buckets / 8 + 1, 1);
+		if (!st->short_seen) {
+			ks_err("out of memory");
+			return -1;
+		}
+		skel->rodata->short_walk = 1;
+		bpf_map__set_max_entries(skel->maps.short_ids,
+					 r->o.max_entries);
+		bpf_map__set_value_size(skel->maps.short_ids,
+					st->short_slots * sizeof(uint64_t));
+		bpf_map__set_max_entries(skel->maps.short_ok,
+					 r->o.max_entries);
+	}
 	keep[0] = r->mode == KS_MODE_TP_BTF ? skel->progs.page_alloc_btf :
 		  r->mode == KS_MODE_RAW_TP ? skel->progs.page_alloc_raw :
 		  skel->progs.page_alloc_tp;
@@ -126,6 +158,57 @@ static uint64_t ks_kpages_site(const uint64_t *ips, int n)
 			return ips[i];
 	}
 	return KPAGES_SITE_BEYOND;
+}
+
+/*
+ * The short stacks not looked at yet: those whose site is in their frames
+ * go to short_ok, and their allocations stop walking any further; the
+ * others keep the whole walk.  Five times a second (the tool's tick) and
+ * before each report.
+ */
+static void kpages_tick(struct ks_run *r)
+{
+	struct kpages_state *st = r->tool_state;
+	uint64_t buf[KS_MAX_STACK_DEPTH], ips[KS_MAX_STACK_DEPTH];
+	uint32_t key, next, *prev = NULL;
+	const uint8_t one = 1;
+	int ids, ok, n;
+
+	if (!st->skel || !st->short_seen)
+		return;
+	ids = bpf_map__fd(st->skel->maps.short_ids);
+	ok = bpf_map__fd(st->skel->maps.short_ok);
+	for (; !bpf_map_get_next_key(ids, prev, &next); prev = &key) {
+		key = next;
+		if (key >= st->short_buckets ||
+		    st->short_seen[key / 8] & (1u << key % 8))
+			continue;
+		memset(buf, 0, sizeof(buf));
+		if (bpf_map_lookup_elem(ids, &key, buf))
+			continue;
+		st->short_seen[key / 8] |= 1u << key % 8;
+		n = ks_kstack_clean(r, buf, st->short_slots, ips,
+				    KS_MAX_STACK_DEPTH);
+		if (n > 0 && ks_kpages_site(ips, n) != KPAGES_SITE_BEYOND)
+			bpf_map_update_elem(ok, &key, &one, BPF_ANY);
+	}
+}
+
+/* the frames of a count's stack: a short one or a whole one */
+static int key_frames(struct ks_run *r, const struct kpages_key *k,
+		      uint64_t *ips)
+{
+	struct kpages_state *st = r->tool_state;
+	uint64_t buf[KS_MAX_STACK_DEPTH] = { 0 };
+
+	if ((k->stackid & KPAGES_SHORT) != KPAGES_SHORT)
+		return ks_stack_frames(r, k->gen, k->stackid, ips,
+				       KS_MAX_STACK_DEPTH);
+	if (ks_stack_lookup(bpf_map__fd(st->skel->maps.short_ids),
+			    k->stackid, buf))
+		return -1;
+	return ks_kstack_clean(r, buf, st->short_slots, ips,
+			       KS_MAX_STACK_DEPTH);
 }
 
 struct row {
@@ -265,11 +348,12 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 	struct row *rows;
 	size_t n = 0, m = 0;
 	uint64_t page = sysconf(_SC_PAGESIZE), tot_count = 0, tot_pages = 0;
-	uint64_t beyond = 0;
+	uint64_t beyond = 0, short_walks = 0;
 	uint64_t ips[KS_MAX_STACK_DEPTH];
 	char site[256], b1[32];
 	unsigned int sample = kpages_sample(r);
 
+	kpages_tick(r);
 	/* an interval report takes the counts: the next starts from zero */
 	if (ks_map_take(bpf_map__fd(st->skel->maps.counts), sizeof(*keys),
 			sizeof(*vals), offsetof(struct kpages_key, gen),
@@ -278,9 +362,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	for (size_t i = 0; rows && i < n; i++) {
 		bool none = keys[i].stackid == KS_NO_STACK;
-		int nf = none ? 0 : ks_stack_frames(r, keys[i].gen,
-						    keys[i].stackid, ips,
-						    KS_MAX_STACK_DEPTH);
+		int nf = none ? 0 : key_frames(r, &keys[i], ips);
 
 		if (nf < 0 && sample > 1) {
 			/* counts are kept apart from stacks: the count
@@ -291,6 +373,8 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 			ks_report_lost_stack(rep, vals[i].count);
 			continue;
 		}
+		if ((keys[i].stackid & KPAGES_SHORT) == KPAGES_SHORT)
+			short_walks += vals[i].count;
 		rows[m].site = none ? 0 : ks_kpages_site(ips, nf);
 		rows[m].gen = keys[i].gen;
 		rows[m].stackid = keys[i].stackid;
@@ -358,6 +442,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 			      "pages per order are exact, split among its "
 			      "sites as in the sample)", sample);
 	ks_report_u64(rep, "sample", sample);
+	ks_report_u64(rep, "short_walks", short_walks);
 	ks_report_u64(rep, "total_count", tot_count);
 	ks_report_u64(rep, "total_pages", tot_pages);
 	ks_table_line(t, true, "Total: %" PRIu64 " allocations, %" PRIu64
@@ -371,6 +456,8 @@ static void kpages_stop(struct ks_run *r)
 
 	kpages_bpf__destroy(st->skel);
 	st->skel = NULL;
+	free(st->short_seen);
+	st->short_seen = NULL;
 }
 
 static const struct option long_opts[] = {
@@ -410,6 +497,7 @@ const struct ks_tool ks_tool_kpages = {
 	.probe = kpages_probe,
 	.start = kpages_start,
 	.collect = kpages_collect,
+	.tick = kpages_tick,
 	.state_size = sizeof(struct kpages_state),
 	.stop = kpages_stop,
 };
