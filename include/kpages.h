@@ -25,7 +25,14 @@ struct kpages_key {
  * one probe on the tracepoint).  Five frames hold the site of all but
  * ~0.05% of page allocations (stress-ng --fork --pipe --vm, 6.18); each
  * frame more costs ~100 ns of cold unwinder look-ups (docs/bench.md) */
+#if defined(__aarch64__) || defined(__TARGET_ARCH_arm64)
+/* arm64 6.12: the fault site is the 5th frame (one allocator frame
+ * more, folio_alloc_mpol); with 4 the short walk found no site there in
+ * any mode (case kpages_short_walk on 6.12-arm64), with 6 it does */
+#define KPAGES_SHORT_FRAMES	6
+#else
 #define KPAGES_SHORT_FRAMES	4
+#endif
 
 struct kpages_val {
 	unsigned long long count;
