@@ -141,6 +141,17 @@ if [ -n "${KSCOPE_INITRAMFS_EXPORT:-}" ]; then
 	[ -x "$BUILD/kscope" ] || die "no $BUILD/kscope for kscope export: run make"
 	cp "$BUILD/kscope" "$S/bin/kscope-export"
 	n=$(copy_libs "$BUILD/kscope" | wc -l)
+	# and the libraries the exporter opens itself (src/export/dl.c
+	# names them), with theirs: ldd of kscope does not list them
+	for so in $(sed -n 's/^#define KS_DL_[A-Z]*_SO[[:space:]]*"\(.*\)"/\1/p' \
+		    "$REPO/src/export/dl.c"); do
+		lib=$(ldconfig -p | sed -n "s|^[[:space:]]*$so (libc6,x86-64) => ||p" |
+		      head -n 1)
+		[ -n "$lib" ] || die "kscope export opens $so: not installed"
+		mkdir -p "$S$(dirname "$lib")"
+		cp -L "$lib" "$S$lib"
+		n=$((n + 1 + $(copy_libs "$lib" | wc -l)))
+	done
 	log "kscope export: $BUILD/kscope as /bin/kscope-export ($n libs added)"
 	for d in ${KSCOPE_INITRAMFS_NETMODS:-}; do
 		mkdir -p "$S/netmods"
