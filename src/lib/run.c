@@ -512,6 +512,7 @@ int ks_default_mode(const struct ks_run *r, const struct ks_probe *p)
 static int choose_mode(struct ks_run *r)
 {
 	const struct ks_tool *t = r->tool;
+	int mode;
 
 	t->probe(r, &r->probe);
 	if (r->o.mode != KS_MODE_AUTO) {
@@ -536,8 +537,9 @@ static int choose_mode(struct ks_run *r)
 				r->mode = i;
 				return 0;
 			}
-	if (ks_default_mode(r, &r->probe) >= 0) {
-		r->mode = ks_default_mode(r, &r->probe);
+	mode = ks_default_mode(r, &r->probe);
+	if (mode >= 0) {
+		r->mode = mode;
 		return 0;
 	}
 	/* say why each supported mode is out: for an unprivileged user

@@ -537,15 +537,6 @@ static int object_for_pid(struct ml_state *st, pid_t pid)
 	return 0;
 }
 
-/* kernel mode, unsampled: every allocation walks its stack
- * (ks_default_mode()) */
-static bool ml_walks(const struct ks_run *r)
-{
-	const struct ml_state *st = r->tool_state;
-
-	return !user_mode(r) && st->sample <= 1 && !r->in_report;
-}
-
 /* ---- start -------------------------------------------------------------- */
 
 /* 1 in N allocations tracked: --sample, or in kscope report (kernel mode)
@@ -557,6 +548,13 @@ static unsigned int ml_sample(const struct ks_run *r)
 	if (st->sample)
 		return st->sample;
 	return r->in_report && !st->user ? KS_REPORT_SAMPLE : 1;
+}
+
+/* kernel mode, unsampled: every allocation walks its stack
+ * (ks_default_mode()) */
+static bool ml_walks(const struct ks_run *r)
+{
+	return !user_mode(r) && ml_sample(r) <= 1;
 }
 
 static int set_common(struct ks_run *r, uint32_t stack_bytes)
