@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -563,9 +564,9 @@ void ks_map_clear(int fd, size_t ksz)
 	free(keys);
 }
 
-/* Frames of the tracing machinery itself (the BPF program, the
+/* Functions of the tracing machinery itself (the BPF program, the
  * tracepoint glue), which sit on top of every captured stack. */
-static bool tracing_frame(uint64_t ip)
+bool ks_tracing_sym(const struct ks_ksym *s)
 {
 	static const char *const prefixes[] = {
 		"bpf_trace_run", "__bpf_trace_", "perf_trace_", "perf_tp_",
@@ -573,16 +574,34 @@ static bool tracing_frame(uint64_t ip)
 		"bpf_prog_", "__bpf_prog_", "bpf_get_stack", "kprobe_",
 		"__kprobes_", "bpf_trampoline_", NULL,
 	};
-	const struct ks_ksym *s = ks_ksyms_lookup(ks_kernel_syms(), ip);
 
-	if (!s)
-		return false;
 	if (s->module && !strcmp(s->module, "bpf"))
 		return true;
 	for (int i = 0; prefixes[i]; i++)
 		if (!strncmp(s->name, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
+}
+
+static unsigned int tracing_class(const struct ks_ksym *s)
+{
+	return ks_tracing_sym(s);
+}
+
+/* by ranges, built at the first stack cleaned (after the programs are
+ * loaded, so that their symbols are in), not from the whole symbol table:
+ * a tool that cleans stacks while it traces (kpages' tick) keeps none */
+static bool tracing_frame(uint64_t ip)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct ks_kranges *ranges;
+	bool yes;
+
+	pthread_mutex_lock(&lock);
+	ks_kranges_kernel(&ranges, tracing_class);
+	yes = ks_kranges_class(ranges, ip);
+	pthread_mutex_unlock(&lock);
+	return yes;
 }
 
 

@@ -230,12 +230,37 @@ const struct ks_ksyms *ks_kernel_syms(void);
 /* the process-wide kallsyms was loaded and showed only zero addresses
  * (kptr_restrict: this user may not see them) */
 bool ks_kernel_syms_hidden(void);
+/* addrs[i]: the address ks_ksyms_by_name() gives names[i] (0: none),
+ * read from kallsyms at path (NULL: /proc/kallsyms) line by line, keeping
+ * no table; 0, or -1 when it cannot be read */
+int ks_ksyms_scan_names(const char *path, const char *const *names,
+			uint64_t *addrs, int n);
+/* the same from the process-wide table if loaded, else by a scan */
+int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n);
+/* the process-wide kallsyms if loaded, else one read for the looks
+ * between this and the last matching put, then freed: for a few addresses
+ * or ranges taken at start or while tracing, without keeping ~8 MB */
+const struct ks_ksyms *ks_kernel_syms_get(void);
+void ks_kernel_syms_put(const struct ks_ksyms *k);
 /* use k (owned from now on) as the process-wide kallsyms: unit tests
  * resolve stacks against a fixture */
 void ks_kernel_syms_use(struct ks_ksyms *k);
 /* open /proc/kallsyms now (with the capabilities that show its addresses)
  * for a later ks_kernel_syms() to read, unless already loaded */
 void ks_kernel_syms_preopen(void);
+
+/* kernel text ranges by class: the symbols classify() gives a non-zero
+ * class, each up to the next symbol; ks_kranges_class(kr, addr) equals
+ * classify(ks_ksyms_lookup(k, addr)), 0 where that is NULL */
+struct ks_kranges;
+struct ks_kranges *ks_kranges_build(const struct ks_ksyms *k,
+				    unsigned int (*classify)(const struct ks_ksym *));
+unsigned int ks_kranges_class(const struct ks_kranges *kr, uint64_t addr);
+void ks_kranges_free(struct ks_kranges *kr);
+/* *kr built from the kernel's symbols (ks_kernel_syms_get()) unless
+ * already built from the current table; 0, or -1 without symbols */
+int ks_kranges_kernel(struct ks_kranges **kr,
+		      unsigned int (*classify)(const struct ks_ksym *));
 
 /* ---- user-space symbols (usyms.c, elfutils libdwfl) ---------------------- */
 /*
@@ -1003,6 +1028,9 @@ int ks_stack_lookup(int fd, uint64_t stackid, uint64_t *buf);
 int ks_stack_slots(const struct ks_run *r);
 /* room a walk of r keeps for the tracing frames on top of its stacks */
 int ks_tracing_frames(const struct ks_run *r);
+/* s is a function of the tracing machinery (the BPF program, the
+ * tracepoint glue) that tops every captured stack */
+bool ks_tracing_sym(const struct ks_ksym *s);
 /* a captured kernel stack (raw, slots frames) as people want it: the
  * tracing machinery on top (BPF program, tracepoint glue) stripped, at
  * most --stack-depth and max frames; returns the count */

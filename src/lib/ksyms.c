@@ -57,68 +57,98 @@ static size_t arena_add(struct ks_ksyms *k, const char *s, size_t len)
 }
 
 /* /proc/kallsyms opened before capabilities were dropped: whether it
- * shows addresses was decided at open, with the opener's credentials */
+ * shows addresses was decided at open, with the opener's credentials.
+ * Kept open and read from its start each time (seq_file seeks), since the
+ * table may be read, let go and read again (ks_kernel_syms_get()). */
 static FILE *preopened;
-
-static FILE *take_preopened(void)
-{
-	FILE *f = preopened;
-
-	preopened = NULL;
-	return f;
-}
 
 static struct ks_ksyms *kernel_syms;
 /* report's loader threads ask for the table at once: one loads it, the
  * others wait; the name index is built once under the same lock */
 static pthread_mutex_t kernel_syms_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void close_preopened(void)
+{
+	if (preopened)
+		fclose(preopened);
+	preopened = NULL;
+}
+
 void ks_kernel_syms_preopen(void)
 {
-	if (!kernel_syms && !preopened)
+	if (!kernel_syms && !preopened) {
 		preopened = fopen("/proc/kallsyms", "re");
+		if (preopened)
+			atexit(close_preopened);
+	}
+}
+
+/* one line of kallsyms, "addr type name[\t[module]]", into s (pointing
+ * into line); false for a line that is not one */
+static bool parse_line(char *line, struct ks_ksym *s)
+{
+	char *p, *end;
+
+	s->addr = strtoull(line, &end, 16);
+	if (end == line || *end != ' ')
+		return false;
+	s->type = end[1];
+	if (!s->type || end[2] != ' ')
+		return false;
+	s->name = p = end + 3;
+	p[strcspn(p, "\n")] = '\0';
+	s->module = NULL;
+	/* module symbols end with "\t[mod]" */
+	p = strchr(p, '\t');
+	if (p) {
+		*p++ = '\0';
+		if (*p == '[') {
+			s->module = p + 1;
+			p[1 + strcspn(p + 1, "]")] = '\0';
+		}
+	}
+	return true;
+}
+
+/* a symbol a table keeps: addresses hidden by kptr_restrict are all zero
+ * (useless), absolute and undefined ones are no place in the kernel */
+static bool kept(const struct ks_ksym *s)
+{
+	return s->addr && s->type != 'a' && s->type != 'A' && s->type != 'U';
+}
+
+static FILE *open_syms(const char *path)
+{
+	if (!path && preopened && !fseek(preopened, 0, SEEK_SET))
+		return preopened;
+	return fopen(path ? path : "/proc/kallsyms", "re");
+}
+
+static void close_syms(FILE *f)
+{
+	if (f && f != preopened)
+		fclose(f);
 }
 
 struct ks_ksyms *ks_ksyms_load(const char *path)
 {
 	struct ks_ksyms *k;
 	char line[512];
-	FILE *f;
+	FILE *f = open_syms(path);
 
-	f = !path ? take_preopened() : NULL;
-	if (!f)
-		f = fopen(path ? path : "/proc/kallsyms", "re");
 	if (!f)
 		return NULL;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		goto fail;
 	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *end, *name, *mod = NULL;
-		uint64_t addr;
-		char type;
+		struct ks_ksym l;
 		size_t off, moff = (size_t)-1;
 
-		addr = strtoull(p, &end, 16);
-		if (end == p || *end != ' ')
+		if (!parse_line(line, &l))
 			continue;
-		type = end[1];
-		if (!type || end[2] != ' ')
-			continue;
-		name = end + 3;
-		name[strcspn(name, "\n")] = '\0';
-		/* module symbols end with "\t[mod]" */
-		p = strchr(name, '\t');
-		if (p) {
-			*p++ = '\0';
-			if (*p == '[') {
-				mod = p + 1;
-				mod[strcspn(mod, "]")] = '\0';
-			}
-		}
-		/* addresses hidden by kptr_restrict are all zero: useless */
-		k->hidden += !addr;
-		if (!addr || type == 'a' || type == 'A' || type == 'U')
+		k->hidden += !l.addr;
+		if (!kept(&l))
 			continue;
 		if (k->n == k->cap) {
 			size_t cap = k->cap ? k->cap * 2 : 65536;
@@ -129,20 +159,21 @@ struct ks_ksyms *ks_ksyms_load(const char *path)
 			k->syms = s;
 			k->cap = cap;
 		}
-		off = arena_add(k, name, strlen(name));
-		if (mod)
-			moff = arena_add(k, mod, strlen(mod));
+		off = arena_add(k, l.name, strlen(l.name));
+		if (l.module)
+			moff = arena_add(k, l.module, strlen(l.module));
 		if (off == (size_t)-1)
 			goto fail;
 		/* arena may move: store offsets now, pointers after load */
-		k->syms[k->n].addr = addr;
-		k->syms[k->n].type = type;
+		k->syms[k->n].addr = l.addr;
+		k->syms[k->n].type = l.type;
 		k->syms[k->n].name = (const char *)(uintptr_t)off;
-		k->syms[k->n].module = mod ? (const char *)(uintptr_t)(moff + 1)
-					   : NULL;
+		k->syms[k->n].module = l.module ?
+				       (const char *)(uintptr_t)(moff + 1) :
+				       NULL;
 		k->n++;
 	}
-	fclose(f);
+	close_syms(f);
 	for (size_t i = 0; i < k->n; i++) {
 		k->syms[i].name = k->arena + (uintptr_t)k->syms[i].name;
 		if (k->syms[i].module)
@@ -154,8 +185,7 @@ struct ks_ksyms *ks_ksyms_load(const char *path)
 		qsort(k->syms, k->n, sizeof(*k->syms), cmp_addr);
 	return k;
 fail:
-	if (f)
-		fclose(f);
+	close_syms(f);
 	ks_ksyms_free(k);
 	return NULL;
 }
@@ -317,19 +347,122 @@ static void free_kernel_syms(void)
 	kernel_syms = NULL;
 }
 
+/*
+ * A table read for one look and let go (ks_kernel_syms_get()), shared by
+ * the looks that overlap: the 121,000 symbols of a kallsyms take ~8 MB,
+ * which a tool that needs a few addresses at its start (the lock tools) or
+ * a few ranges while it traces (kpages' short walk) should not keep for
+ * the whole run.
+ */
+static struct ks_ksyms *loan;
+static int loans;
+/* bumped when the process-wide table is replaced: ranges built from the
+ * old one are built again (ks_kranges_kernel()) */
+static unsigned int syms_gen;
+
 const struct ks_ksyms *ks_kernel_syms(void)
 {
 	struct ks_ksyms *k;
 
 	pthread_mutex_lock(&kernel_syms_lock);
 	if (!kernel_syms) {
-		kernel_syms = ks_ksyms_load(NULL);
+		/* a table on loan becomes the process-wide one */
+		kernel_syms = loan ? loan : ks_ksyms_load(NULL);
+		loan = NULL;
 		if (kernel_syms)
 			atexit(free_kernel_syms);
 	}
 	k = kernel_syms;
 	pthread_mutex_unlock(&kernel_syms_lock);
 	return k;
+}
+
+int ks_ksyms_scan_names(const char *path, const char *const *names,
+			uint64_t *addrs, int n)
+{
+	bool *vml = calloc(n > 0 ? n : 1, sizeof(*vml));
+	char line[512];
+	FILE *f;
+
+	if (!vml)
+		return -1;
+	f = open_syms(path);
+	if (!f) {
+		free(vml);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		addrs[i] = 0;
+	/* what ks_ksyms_by_name() answers: of the symbols of that name, the
+	 * lowest address, vmlinux before a module at the same one */
+	while (fgets(line, sizeof(line), f)) {
+		struct ks_ksym l;
+
+		if (!parse_line(line, &l) || !kept(&l))
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (strcmp(l.name, names[i]))
+				continue;
+			if (!addrs[i] || l.addr < addrs[i] ||
+			    (l.addr == addrs[i] && !l.module && !vml[i])) {
+				addrs[i] = l.addr;
+				vml[i] = !l.module;
+			}
+		}
+	}
+	close_syms(f);
+	free(vml);
+	return 0;
+}
+
+int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&kernel_syms_lock);
+	if (!kernel_syms)	/* the preopened file is read under the lock */
+		err = ks_ksyms_scan_names(NULL, names, addrs, n);
+	pthread_mutex_unlock(&kernel_syms_lock);
+	if (err || !kernel_syms)
+		return err;
+	for (int i = 0; i < n; i++) {
+		const struct ks_ksym *s = ks_ksyms_by_name(kernel_syms,
+							   names[i]);
+
+		addrs[i] = s ? s->addr : 0;
+	}
+	return 0;
+}
+
+const struct ks_ksyms *ks_kernel_syms_get(void)
+{
+	struct ks_ksyms *k;
+
+	pthread_mutex_lock(&kernel_syms_lock);
+	if (kernel_syms) {
+		k = kernel_syms;
+	} else {
+		if (!loan)
+			loan = ks_ksyms_load(NULL);
+		loans += loan != NULL;
+		k = loan;
+	}
+	pthread_mutex_unlock(&kernel_syms_lock);
+	return k;
+}
+
+void ks_kernel_syms_put(const struct ks_ksyms *k)
+{
+	struct ks_ksyms *done = NULL;
+
+	pthread_mutex_lock(&kernel_syms_lock);
+	/* the process-wide table (maybe the loan, kept since) stays */
+	if (k && k == loan && !--loans) {
+		done = loan;
+		loan = NULL;
+	}
+	pthread_mutex_unlock(&kernel_syms_lock);
+	ks_ksyms_free(done);
 }
 
 bool ks_kernel_syms_hidden(void)
@@ -339,9 +472,116 @@ bool ks_kernel_syms_hidden(void)
 
 void ks_kernel_syms_use(struct ks_ksyms *k)
 {
+	syms_gen++;
 	if (!kernel_syms && k)
 		atexit(free_kernel_syms);
 	else
 		ks_ksyms_free(kernel_syms);
 	kernel_syms = k;
+}
+
+/*
+ * Address ranges of kernel text by class: the symbols a classify function
+ * gives a non-zero class, each from its address to the next symbol's.  A
+ * lookup answers as classify(ks_ksyms_lookup(k, addr)) would (0 where that
+ * finds no symbol), from a few hundred ranges instead of the whole table.
+ */
+struct ks_krange {
+	uint64_t lo, last;	/* inclusive: the last one may end at ~0 */
+	unsigned int cls;
+};
+
+struct ks_kranges {
+	struct ks_krange *r;
+	size_t n;
+	unsigned int gen;
+};
+
+struct ks_kranges *ks_kranges_build(const struct ks_ksyms *k,
+				    unsigned int (*classify)(const struct ks_ksym *))
+{
+	struct ks_kranges *kr = calloc(1, sizeof(*kr));
+	size_t cap = 0;
+
+	if (!kr)
+		return NULL;
+	for (size_t i = 0, j; k && i < k->n; i = j) {
+		/* a lookup answers with the first of the symbols at one
+		 * address (sorted vmlinux first, then by name) */
+		unsigned int cls = classify(&k->syms[i]);
+		uint64_t last;
+
+		for (j = i + 1; j < k->n && k->syms[j].addr == k->syms[i].addr;
+		     j++)
+			;
+		if (!cls)
+			continue;
+		last = j < k->n ? k->syms[j].addr - 1 : UINT64_MAX;
+		if (kr->n && kr->r[kr->n - 1].last + 1 == k->syms[i].addr &&
+		    kr->r[kr->n - 1].cls == cls) {
+			kr->r[kr->n - 1].last = last;
+			continue;
+		}
+		if (kr->n == cap) {
+			struct ks_krange *r;
+
+			cap = cap ? cap * 2 : 64;
+			r = realloc(kr->r, cap * sizeof(*r));
+			if (!r) {
+				ks_kranges_free(kr);
+				return NULL;
+			}
+			kr->r = r;
+		}
+		kr->r[kr->n++] = (struct ks_krange){ k->syms[i].addr, last,
+						     cls };
+	}
+	return kr;
+}
+
+unsigned int ks_kranges_class(const struct ks_kranges *kr, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!kr || !kr->n || addr < kr->r[0].lo)
+		return 0;
+	hi = kr->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kr->r[mid].lo <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return addr <= kr->r[lo].last ? kr->r[lo].cls : 0;
+}
+
+void ks_kranges_free(struct ks_kranges *kr)
+{
+	if (!kr)
+		return;
+	free(kr->r);
+	free(kr);
+}
+
+int ks_kranges_kernel(struct ks_kranges **kr,
+		      unsigned int (*classify)(const struct ks_ksym *))
+{
+	const struct ks_ksyms *k;
+	struct ks_kranges *n;
+
+	if (*kr && (*kr)->gen == syms_gen)
+		return 0;
+	k = ks_kernel_syms_get();
+	if (!k)
+		return -1;
+	n = ks_kranges_build(k, classify);
+	ks_kernel_syms_put(k);
+	if (!n)
+		return -1;
+	n->gen = syms_gen;
+	ks_kranges_free(*kr);
+	*kr = n;
+	return 0;
 }

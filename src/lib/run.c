@@ -639,6 +639,7 @@ void ks_report_write(const struct ks_report *rep)
 
 void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)
 {
+	const struct ks_ksyms *syms;
 	long gen = -1;
 
 	/*
@@ -658,7 +659,12 @@ void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)
 	}
 	ks_report_begin(rep, r, final);
 	rep->take_gen = gen;
+	/* one read of the kernel's symbols serves the ranges a collect
+	 * classifies frames by and the names it prints (ks_kernel_syms()
+	 * keeps it) */
+	syms = ks_kernel_syms_get();
 	r->tool->collect(r, rep);
+	ks_kernel_syms_put(syms);
 	if (ks_kernel_syms_hidden())
 		ks_run_note(r, "kernel addresses are hidden from this user "
 			    "(/proc/kallsyms shows zeros: kptr_restrict without "

@@ -20,6 +20,9 @@ struct kpages_state {
 	int short_slots;
 	uint32_t short_buckets;
 	uint8_t *short_seen;
+	/* the allocators' text (ks_kranges_kernel()), built at the first
+	 * stack looked at: the tick needs no whole symbol table */
+	struct ks_kranges *alloc_text;
 };
 
 static int kpages_parse_opt(struct ks_run *r, int c, const char *arg)
@@ -143,20 +146,22 @@ static bool allocator_frame(const char *name)
 	return false;
 }
 
+static unsigned int allocator_class(const struct ks_ksym *s)
+{
+	return allocator_frame(s->name);
+}
+
 /* the site of a walk whose every frame is in the allocators (a shallow
  * --stack-depth): never a kernel address, never blamed on an allocator */
 #define KPAGES_SITE_BEYOND 1
 
-static uint64_t ks_kpages_site(const uint64_t *ips, int n)
+static uint64_t kpages_site(struct kpages_state *st, const uint64_t *ips,
+			    int n)
 {
-	const struct ks_ksyms *ks = ks_kernel_syms();
-
-	for (int i = 0; i < n; i++) {
-		const struct ks_ksym *s = ks_ksyms_lookup(ks, ips[i]);
-
-		if (!s || !allocator_frame(s->name))
+	ks_kranges_kernel(&st->alloc_text, allocator_class);
+	for (int i = 0; i < n; i++)
+		if (!ks_kranges_class(st->alloc_text, ips[i]))
 			return ips[i];
-	}
 	return KPAGES_SITE_BEYOND;
 }
 
@@ -171,6 +176,7 @@ static void kpages_tick(struct ks_run *r)
 	struct kpages_state *st = r->tool_state;
 	uint64_t buf[KS_MAX_STACK_DEPTH], ips[KS_MAX_STACK_DEPTH];
 	uint32_t key, next, *prev = NULL;
+	const struct ks_ksyms *syms = NULL;
 	const uint8_t one = 1;
 	int ids, ok, n;
 
@@ -187,11 +193,16 @@ static void kpages_tick(struct ks_run *r)
 		if (bpf_map_lookup_elem(ids, &key, buf))
 			continue;
 		st->short_seen[key / 8] |= 1u << key % 8;
+		/* the first look builds the ranges from one read of the
+		 * symbols, let go at the end */
+		if (!st->alloc_text && !syms)
+			syms = ks_kernel_syms_get();
 		n = ks_kstack_clean(r, buf, st->short_slots, ips,
 				    KS_MAX_STACK_DEPTH);
-		if (n > 0 && ks_kpages_site(ips, n) != KPAGES_SITE_BEYOND)
+		if (n > 0 && kpages_site(st, ips, n) != KPAGES_SITE_BEYOND)
 			bpf_map_update_elem(ok, &key, &one, BPF_ANY);
 	}
+	ks_kernel_syms_put(syms);
 }
 
 /* the frames of a count's stack: a short one or a whole one */
@@ -375,7 +386,7 @@ static void kpages_collect(struct ks_run *r, struct ks_report *rep)
 		}
 		if ((keys[i].stackid & KPAGES_SHORT) == KPAGES_SHORT)
 			short_walks += vals[i].count;
-		rows[m].site = none ? 0 : ks_kpages_site(ips, nf);
+		rows[m].site = none ? 0 : kpages_site(st, ips, nf);
 		rows[m].gen = keys[i].gen;
 		rows[m].stackid = keys[i].stackid;
 		rows[m].order = keys[i].order;
@@ -458,6 +469,8 @@ static void kpages_stop(struct ks_run *r)
 	st->skel = NULL;
 	free(st->short_seen);
 	st->short_seen = NULL;
+	ks_kranges_free(st->alloc_text);
+	st->alloc_text = NULL;
 }
 
 static const struct option long_opts[] = {

@@ -434,13 +434,6 @@ int locks_parse_opt(struct ks_run *r, int c, const char *arg)
 	return 1;
 }
 
-static unsigned long long sym_addr(const char *name)
-{
-	const struct ks_ksym *s = ks_ksyms_by_name(ks_kernel_syms(), name);
-
-	return s ? s->addr : 0;
-}
-
 /* the options above into the object's .rodata */
 static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 			 const struct locks_cfg *cfg)
@@ -453,16 +446,26 @@ static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 	skel->rodata->by_mask = by;
 	skel->rodata->want_caller = (by & LOCK_BY_CALLER) || lo->ncaller;
 	skel->rodata->want_class = (by & LOCK_BY_LOCK) || lo->classes;
-	skel->rodata->kretprobe_tramp = sym_addr("__kretprobe_trampoline");
-	skel->rodata->rethook_tramp = sym_addr("arch_rethook_trampoline");
-	skel->rodata->lock_text_lo = sym_addr("__lock_text_start");
-	skel->rodata->lock_text_hi = sym_addr("__lock_text_end");
-	skel->rodata->sched_text_lo = sym_addr("__sched_text_start");
-	skel->rodata->sched_text_hi = sym_addr("__sched_text_end");
-	skel->rodata->core_text_lo = sym_addr("_stext");
-	skel->rodata->core_text_hi = sym_addr("_etext");
-	skel->rodata->image_lo = sym_addr("_stext");
-	skel->rodata->image_hi = sym_addr("_end");
+	/* a few addresses, read without keeping the symbol table while
+	 * tracing (a report reads it for its names) */
+	static const char *const names[] = {
+		"__kretprobe_trampoline", "arch_rethook_trampoline",
+		"__lock_text_start", "__lock_text_end", "__sched_text_start",
+		"__sched_text_end", "_stext", "_etext", "_end",
+	};
+	uint64_t a[sizeof(names) / sizeof(names[0])] = { 0 };
+
+	ks_kernel_syms_addrs(names, a, sizeof(names) / sizeof(names[0]));
+	skel->rodata->kretprobe_tramp = a[0];
+	skel->rodata->rethook_tramp = a[1];
+	skel->rodata->lock_text_lo = a[2];
+	skel->rodata->lock_text_hi = a[3];
+	skel->rodata->sched_text_lo = a[4];
+	skel->rodata->sched_text_hi = a[5];
+	skel->rodata->core_text_lo = a[6];
+	skel->rodata->core_text_hi = a[7];
+	skel->rodata->image_lo = a[6];
+	skel->rodata->image_hi = a[8];
 	if (skel->rodata->want_caller && !skel->rodata->sched_text_hi) {
 		ks_err("--by caller/--caller: no __sched_text_start in "
 		       "/proc/kallsyms (hidden addresses?)");

@@ -186,6 +186,67 @@ static void test_ksyms(void **state)
 	assert_null(ks_ksyms_load(FIXTURES "/does-not-exist"));
 }
 
+/* a class for every symbol whose name has "helper" or is in a module */
+static unsigned int fixture_class(const struct ks_ksym *s)
+{
+	return (strstr(s->name, "helper") ? 1 : 0) | (s->module ? 2 : 0);
+}
+
+static void test_kranges(void **state)
+{
+	struct ks_ksyms *k = ks_ksyms_load(FIXTURES "/kallsyms");
+	struct ks_kranges *kr;
+	static const uint64_t probe[] = {
+		0, 0xffffffff80ffffffULL, 0xffffffff81000000ULL,
+		0xffffffff81001fffULL, 0xffffffff81002000ULL,
+		0xffffffff81002fffULL, 0xffffffff81ffffffULL,
+		0xffffffff82000000ULL, 0xffffffffc0000fffULL,
+		0xffffffffc0001000ULL, 0xffffffffc0002100ULL,
+		0xffffffffc0002200ULL, 0xffffffffc0003000ULL, UINT64_MAX,
+	};
+
+	(void)state;
+	assert_non_null(k);
+	kr = ks_kranges_build(k, fixture_class);
+	assert_non_null(kr);
+	/* as the whole table's lookup answers, everywhere probed */
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		const struct ks_ksym *s = ks_ksyms_lookup(k, probe[i]);
+
+		assert_int_equal(ks_kranges_class(kr, probe[i]),
+				 s ? fixture_class(s) : 0);
+	}
+	/* helper_two runs up to some_static_lock; the module's last symbol
+	 * (mod_lock) to the end of the address space */
+	assert_int_equal(ks_kranges_class(kr, 0xffffffff81ffffffULL), 1);
+	assert_int_equal(ks_kranges_class(kr, 0xffffffff82000000ULL), 0);
+	assert_int_equal(ks_kranges_class(kr, 0xffffffffc0002100ULL), 3);
+	assert_int_equal(ks_kranges_class(kr, UINT64_MAX), 2);
+	ks_kranges_free(kr);
+	ks_ksyms_free(k);
+}
+
+static void test_scan_names(void **state)
+{
+	static const char *const names[] = {
+		"helper_two", "mod_func", "nope", "_stext",
+		"fixed_percpu_data", "do_one_alias",
+	};
+	static const uint64_t want[] = {
+		0xffffffff81002000ULL, 0xffffffffc0001000ULL, 0,
+		0xffffffff81000000ULL, 0, 0xffffffff81001000ULL,
+	};
+	uint64_t got[6];
+
+	(void)state;
+	assert_int_equal(ks_ksyms_scan_names(FIXTURES "/kallsyms", names,
+					     got, 6), 0);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(got[i], want[i]);
+	assert_int_equal(ks_ksyms_scan_names(FIXTURES "/does-not-exist",
+					     names, got, 6), -1);
+}
+
 static void test_parsers(void **state)
 {
 	long l;
@@ -365,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_hist_slots),
 		cmocka_unit_test(test_hist_render),
 		cmocka_unit_test(test_ksyms),
+		cmocka_unit_test(test_kranges),
+		cmocka_unit_test(test_scan_names),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_comm_text),
