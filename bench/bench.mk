@@ -20,8 +20,9 @@ $(B)/workload: bench/workload.c bench/bench.mk | $(B)
 # object libbpf would parse the kernel's BTF for every floor, which would
 # spoil the tracepoint floor's start-up time and memory; the one struct
 # access (task->comm, ladder only) uses this build machine's layout.
-$(B)/floor.bpf.o: bench/floor.bpf.c build/vmlinux.h bench/bench.mk | $(B)
-	$(CLANG) -g -O2 -Wall -Werror -target bpf -Ibuild \
+$(B)/floor.bpf.o: bench/floor.bpf.c build/vmlinux.h include/memleak.h \
+		bench/bench.mk | $(B)
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -Ibuild -Iinclude \
 		-DBPF_NO_PRESERVE_ACCESS_INDEX -c $< -o $@
 
 $(B)/floor.skel.h: $(B)/floor.bpf.o

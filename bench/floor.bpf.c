@@ -14,6 +14,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "memleak.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -89,6 +90,98 @@ int stack_tp(void *ctx)
 {
 	bpf_get_stackid(ctx, &stacks, 0);
 	return 0;
+}
+
+/*
+ * A leak tracer's own floor (floor -l DEPTH, on memleak's hooks): what no
+ * tool that finds leaks can skip.  An allocation takes its stack id and
+ * puts its address in a hash of live blocks (memleak's value, as big as
+ * memleak's map); a free deletes its address: the argument (tp_btf,
+ * raw_tp) or u64 of the record (tracepoint, after its 8-byte common
+ * header) that floor.c puts in addr_at for that hook.  One live map for
+ * all hooks (floor.c shares the first one's).
+ */
+const volatile __u32 addr_at;
+
+/* a constant offset for each: the verifier takes no variable offset into
+ * a context, nor an offset added to its pointer before the load, which is
+ * what the compiler makes of ctx[addr_at] (the branches not taken are
+ * never verified: addr_at is a constant at load) */
+#define CTX_U64(ctx, off) ({						\
+	__u64 __v;							\
+	asm volatile("%0 = *(u64 *)(%1 + " #off ")" : "=r"(__v) : "r"(ctx)); \
+	__v;								\
+})
+
+static __always_inline __u64 arg_at(__u64 *ctx)
+{
+	switch (addr_at) {
+	case 0: return CTX_U64(ctx, 0);
+	case 1: return CTX_U64(ctx, 8);
+	case 2: return CTX_U64(ctx, 16);
+	case 3: return CTX_U64(ctx, 24);
+	default: return CTX_U64(ctx, 56);
+	}
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);	/* KS_DEFAULT_ENTRIES, as memleak */
+	__type(key, __u64);
+	__type(value, struct memleak_alloc);
+} live SEC(".maps");
+
+static __always_inline int live_alloc(void *ctx, __u64 addr)
+{
+	struct memleak_alloc a = {};
+
+	a.stack = bpf_get_stackid(ctx, &stacks, 0);
+	bpf_map_update_elem(&live, &addr, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int live_free(__u64 addr)
+{
+	bpf_map_delete_elem(&live, &addr);
+	return 0;
+}
+
+/* tp_btf and raw_tp: the arguments; tracepoint: the record, after its
+ * 8-byte common header */
+SEC("tp_btf")
+int live_alloc_btf(__u64 *ctx)
+{
+	return live_alloc(ctx, arg_at(ctx));
+}
+
+SEC("tp_btf")
+int live_free_btf(__u64 *ctx)
+{
+	return live_free(arg_at(ctx));
+}
+
+SEC("raw_tp")
+int live_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return live_alloc(ctx, arg_at(ctx->args));
+}
+
+SEC("raw_tp")
+int live_free_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return live_free(arg_at(ctx->args));
+}
+
+SEC("tp")
+int live_alloc_tp(__u64 *ctx)
+{
+	return live_alloc(ctx, arg_at(ctx));
+}
+
+SEC("tp")
+int live_free_tp(__u64 *ctx)
+{
+	return live_free(arg_at(ctx));
 }
 
 /* uprobes (floor -m uprobe: memleak's user mode, the bare-uprobe floor);

@@ -4,13 +4,16 @@
  * each given tracepoint in one attach mode, print a "Tracing" line once
  * attached (the same ready marker kscope prints), wait for SIGINT/SIGTERM.
  *
- *   floor -m tp_btf|raw_tp|tracepoint [-c TGID | -s DEPTH | -p PROG]
- *         CATEGORY/NAME...
+ *   floor -m tp_btf|raw_tp|tracepoint
+ *         [-c TGID | -s DEPTH | -l DEPTH | -p PROG] CATEGORY/NAME...
  *   floor -m uprobe -P PID [-c TGID] FUNC[%return]...
  *
  * With -c it prints {"events": N} on exit: the events TGID hit on those
  * tracepoints while attached.  With -s the program takes a kernel stack id
- * of up to DEPTH frames and nothing else.  -p picks one of floor.bpf.c's
+ * of up to DEPTH frames and nothing else.  With -l (a leak tracer's floor,
+ * on memleak's hooks) an allocation hook takes the stack id and puts the
+ * block's address in a hash of live blocks, a free hook (a name with
+ * "free") deletes it: one hash shared by all the hooks.  -p picks one of floor.bpf.c's
  * ladder_* programs by name (tp_btf mode only).
  *
  * -m uprobe puts the program on functions of the C library process PID
@@ -21,6 +24,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +54,38 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/*
+ * Where -l finds the block's address on memleak's hooks: the argument
+ * (tp_btf, raw_tp) and the u64 of the record after its common header
+ * (tracepoint) that holds the pointer or pfn, as memleak reads them.
+ */
+static const struct {
+	const char *hook;
+	unsigned int arg, rec;
+} live_addr[] = {
+	{ "kmalloc", 1, 2 },		/* call_site, ptr */
+	{ "kmem_cache_alloc", 1, 2 },
+	{ "kfree", 1, 2 },
+	{ "kmem_cache_free", 1, 2 },
+	{ "mm_page_alloc", 0, 1 },	/* page; the record: pfn */
+	{ "mm_page_free", 0, 1 },
+	{ "percpu_alloc_percpu", 7, 7 },	/* ... base_addr, off, ptr */
+	{ "percpu_free_percpu", 2, 3 },	/* base_addr, off, ptr */
+};
+
+static int live_addr_at(const char *hook, bool args)
+{
+	for (size_t i = 0; i < sizeof(live_addr) / sizeof(live_addr[0]); i++)
+		if (!strcmp(hook, live_addr[i].hook))
+			return args ? live_addr[i].arg : live_addr[i].rec;
+	return -1;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: floor -m tp_btf|raw_tp|tracepoint "
-		"[-c TGID | -s DEPTH | -p PROG] [-v] CATEGORY/NAME...\n"
+		"[-c TGID | -s DEPTH | -l DEPTH | -p PROG] [-v] "
+		"CATEGORY/NAME...\n"
 		"       floor -m uprobe -P PID [-c TGID] [-v] "
 		"FUNC[%%return]...\n");
 	exit(2);
@@ -168,12 +200,14 @@ int main(int argc, char **argv)
 	unsigned long long total = 0;
 	unsigned int tgid = 0, depth = 0;
 	const char *what = "an empty", *pick = NULL;
-	int opt, i, n, err = 0, pid = 0;
+	int opt, i, n, err = 0, pid = 0, live_fd = -1;
+	bool live = false;
 
-	while ((opt = getopt(argc, argv, "m:c:s:p:P:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:s:l:p:P:vh")) != -1) {
 		switch (opt) {
 		case 'm': mode = optarg; break;
 		case 'c': tgid = strtoul(optarg, NULL, 10); break;
+		case 'l': live = true; depth = strtoul(optarg, NULL, 10); break;
 		case 's': depth = strtoul(optarg, NULL, 10); break;
 		case 'p': pick = optarg; break;
 		case 'P': pid = atoi(optarg); break;
@@ -186,8 +220,12 @@ int main(int argc, char **argv)
 		usage();
 	if (pick && (tgid || depth || strcmp(mode, "tp_btf")))
 		usage();
+	if (live && !depth)
+		usage();
 	if (pick)
 		what = pick;
+	else if (live)
+		what = "a stack-taking, live-block-keeping";
 	else if (tgid)
 		what = "a counting";
 	else if (depth)
@@ -224,7 +262,30 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		skel[i]->rodata->target_tgid = tgid;
-		if (!strcmp(mode, "tp_btf"))
+		if (live) {
+			char prog[32];
+
+			snprintf(prog, sizeof(prog), "live_%s_%s",
+				 strstr(name, "free") ? "free" : "alloc",
+				 !strcmp(mode, "tp_btf") ? "btf" :
+				 !strcmp(mode, "raw_tp") ? "raw" : "tp");
+			keep = bpf_object__find_program_by_name(skel[i]->obj,
+								prog);
+			err = live_addr_at(name, strcmp(mode, "tracepoint"));
+			if (err < 0) {
+				fprintf(stderr, "floor: -l: no address known "
+					"on %s\n", name);
+				return 2;
+			}
+			skel[i]->rodata->addr_at = err;
+			err = 0;
+			if (live_fd >= 0 &&
+			    bpf_map__reuse_fd(skel[i]->maps.live, live_fd)) {
+				fprintf(stderr, "floor: cannot share the live "
+					"map\n");
+				return 1;
+			}
+		} else if (!strcmp(mode, "tp_btf"))
 			keep = tgid ? skel[i]->progs.count_btf :
 			       depth ? skel[i]->progs.stack_btf :
 				       skel[i]->progs.empty_btf;
@@ -247,6 +308,8 @@ int main(int argc, char **argv)
 			bpf_map__set_max_entries(skel[i]->maps.lhash, 1);
 			bpf_map__set_max_entries(skel[i]->maps.lpcpu, 1);
 		}
+		if (!live)
+			bpf_map__set_max_entries(skel[i]->maps.live, 1);
 		bpf_object__for_each_program(p, skel[i]->obj)
 			bpf_program__set_autoload(p, p == keep);
 		/* one frame if unused: no memory wasted */
@@ -263,6 +326,8 @@ int main(int argc, char **argv)
 				name, strerror(-err));
 			return 1;
 		}
+		if (live && live_fd < 0)
+			live_fd = bpf_map__fd(skel[i]->maps.live);
 		if (!strcmp(mode, "tp_btf"))
 			link = bpf_program__attach(keep);
 		else if (!strcmp(mode, "raw_tp"))

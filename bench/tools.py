@@ -16,7 +16,7 @@ class Tool:
     def __init__(self, name, scenario, hooks, bpftrace, kscope=None,
                  bpftrace_extra=None, stack_hooks=None, streams=False,
                  per_hit=False, stacks=True, command=None, uprobes=False,
-                 note=""):
+                 live_floor=False, note=""):
         self.name = name
         self.command = command or name  # the kscope subcommand
         self.scenario = scenario      # bench/workload.c scenario
@@ -40,6 +40,10 @@ class Tool:
         # hooks are functions of the workload's C library (FUNC,
         # FUNC%return), probed in that process only: floor -m uprobe
         self.uprobes = uprobes
+        # a leak tracer: also the floor that keeps a hash of live blocks
+        # (insert at allocation, delete at free; floor -l), the work no
+        # leak tracer can skip
+        self.live_floor = live_floor
         self.note = note
 
 
@@ -133,7 +137,7 @@ TOOLS = [
                       "tracepoint:kmem:mm_page_free\n"
                       "{ delete(@pbytes[args->pfn]); delete(@pstack[args->pfn]); }",
                       ["@bytes", "@stack", "@pbytes", "@pstack"]),
-         kscope={"kscope": []},
+         kscope={"kscope": []}, live_floor=True,
          note="memleak keys every allocation by its kernel stack, so its "
               "default mode pays for a stack walk per allocation; frees "
               "are a map delete"),
