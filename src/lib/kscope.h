@@ -237,11 +237,23 @@ int ks_ksyms_scan_names(const char *path, const char *const *names,
 			uint64_t *addrs, int n);
 /* the same from the process-wide table if loaded, else by a scan */
 int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n);
+/* the kernel image's layout as kallsyms names it (0: not there): its
+ * text, its end, the lock and scheduler text sections, the return-probe
+ * trampolines; read once per process (ks_kernel_syms_addrs()) */
+struct ks_ktext {
+	uint64_t stext, etext, end;
+	uint64_t lock_lo, lock_hi, sched_lo, sched_hi;
+	uint64_t kretprobe_tramp, rethook_tramp;
+};
+int ks_kernel_text(struct ks_ktext *t);
 /* the process-wide kallsyms if loaded, else one read for the looks
  * between this and the last matching put, then freed: for a few addresses
  * or ranges taken at start or while tracing, without keeping ~8 MB */
 const struct ks_ksyms *ks_kernel_syms_get(void);
 void ks_kernel_syms_put(const struct ks_ksyms *k);
+/* while paused (this thread), neither of the above reads kallsyms: they
+ * give the table if already loaded, else NULL (addresses stay hex) */
+void ks_kernel_syms_pause(bool paused);
 /* use k (owned from now on) as the process-wide kallsyms: unit tests
  * resolve stacks against a fixture */
 void ks_kernel_syms_use(struct ks_ksyms *k);

@@ -360,12 +360,20 @@ static int loans;
  * old one are built again (ks_kranges_kernel()) */
 static unsigned int syms_gen;
 
+/* set around a report nobody sees (ks_run_restart()): names not read */
+static __thread bool syms_paused;
+
+void ks_kernel_syms_pause(bool paused)
+{
+	syms_paused = paused;
+}
+
 const struct ks_ksyms *ks_kernel_syms(void)
 {
 	struct ks_ksyms *k;
 
 	pthread_mutex_lock(&kernel_syms_lock);
-	if (!kernel_syms) {
+	if (!kernel_syms && !syms_paused) {
 		/* a table on loan becomes the process-wide one */
 		kernel_syms = loan ? loan : ks_ksyms_load(NULL);
 		loan = NULL;
@@ -415,13 +423,45 @@ int ks_ksyms_scan_names(const char *path, const char *const *names,
 	return 0;
 }
 
+/* what scans found (0: not there), so that the tools of one report that
+ * ask for the same names (the lock tools' text bounds) read kallsyms once */
+static struct {
+	char name[64];
+	uint64_t addr;
+} scanned[32];
+static int nscanned;
+
+static bool from_scanned(const char *const *names, uint64_t *addrs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+
+		while (j < nscanned && strcmp(scanned[j].name, names[i]))
+			j++;
+		if (j == nscanned)
+			return false;
+		addrs[i] = scanned[j].addr;
+	}
+	return true;
+}
+
 int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&kernel_syms_lock);
-	if (!kernel_syms)	/* the preopened file is read under the lock */
+	/* the preopened file is read under the lock */
+	if (!kernel_syms && !from_scanned(names, addrs, n)) {
 		err = ks_ksyms_scan_names(NULL, names, addrs, n);
+		for (int i = 0; !err && i < n; i++) {
+			if (nscanned == (int)(sizeof(scanned) /
+					      sizeof(scanned[0])) ||
+			    strlen(names[i]) >= sizeof(scanned[0].name))
+				continue;
+			strcpy(scanned[nscanned].name, names[i]);
+			scanned[nscanned++].addr = addrs[i];
+		}
+	}
 	pthread_mutex_unlock(&kernel_syms_lock);
 	if (err || !kernel_syms)
 		return err;
@@ -434,12 +474,31 @@ int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n)
 	return 0;
 }
 
+int ks_kernel_text(struct ks_ktext *t)
+{
+	static const char *const names[] = {
+		"_stext", "_etext", "_end", "__lock_text_start",
+		"__lock_text_end", "__sched_text_start", "__sched_text_end",
+		"__kretprobe_trampoline", "arch_rethook_trampoline",
+	};
+	uint64_t a[sizeof(names) / sizeof(names[0])] = { 0 };
+	int err = ks_kernel_syms_addrs(names, a, sizeof(a) / sizeof(a[0]));
+
+	*t = (struct ks_ktext){
+		.stext = a[0], .etext = a[1], .end = a[2],
+		.lock_lo = a[3], .lock_hi = a[4],
+		.sched_lo = a[5], .sched_hi = a[6],
+		.kretprobe_tramp = a[7], .rethook_tramp = a[8],
+	};
+	return err;
+}
+
 const struct ks_ksyms *ks_kernel_syms_get(void)
 {
 	struct ks_ksyms *k;
 
 	pthread_mutex_lock(&kernel_syms_lock);
-	if (kernel_syms) {
+	if (kernel_syms || syms_paused) {
 		k = kernel_syms;
 	} else {
 		if (!loan)

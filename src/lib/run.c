@@ -714,8 +714,12 @@ void ks_run_restart(struct ks_run *r)
 	long gen;
 
 	/* an interval report nobody sees: takes the counts (by generation),
-	 * the drops and the differencing tools' bases */
+	 * the drops and the differencing tools' bases; its rows need no
+	 * names (the kernel's symbols, ~8 MB and 60 ms, wait for the first
+	 * report that is seen) */
+	ks_kernel_syms_pause(true);
 	ks_report_make(&rep, r, false);
+	ks_kernel_syms_pause(false);
 	gen = rep.take_gen;
 	ks_report_free(&rep);
 	if (gen >= 0)
@@ -804,9 +808,10 @@ int ks_run_start(struct ks_run *r)
  * chooses each run's mode in turn (the probes keep caches, and one BTF
  * parse serves them all: ks_probe_hold()) while loader threads (one per
  * other CPU, at least one, at most three) load and attach the runs
- * already chosen and, first, read the kernel's symbols every report
- * names its rows with; once all are chosen the calling thread loads
- * too.  A tool's start touches no other tool's state; what they share
+ * already chosen and, first, read the kernel's text bounds the lock
+ * tools load with (ks_kernel_text(): a scan of /proc/kallsyms that keeps
+ * no table; the whole table, ~8 MB, is read at the first report); once
+ * all are chosen the calling thread loads too.  A tool's start touches no other tool's state; what they share
  * is locked (the BTF and the kernel's symbols) or per thread (the last
  * error, libbpf's last warning, the name errors start with).  The
  * runs' windows are opened by the caller afterwards (ks_run_restart()),
@@ -821,7 +826,7 @@ struct start_pool {
 	int chosen;		/* runs[0..chosen) have their mode */
 	int next;		/* the next run a loader takes */
 	int started;
-	bool syms, done;	/* /proc/kallsyms still to read; all chosen */
+	bool syms, done;	/* the kernel's text bounds to read; all chosen */
 };
 
 static void pool_load(struct start_pool *p, int i)
@@ -847,9 +852,11 @@ static void *pool_work(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		if (p->syms) {
+			struct ks_ktext kt;
+
 			p->syms = false;
 			pthread_mutex_unlock(&p->lock);
-			ks_kernel_syms();
+			ks_kernel_text(&kt);
 			pthread_mutex_lock(&p->lock);
 			continue;
 		}

@@ -446,26 +446,21 @@ static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 	skel->rodata->by_mask = by;
 	skel->rodata->want_caller = (by & LOCK_BY_CALLER) || lo->ncaller;
 	skel->rodata->want_class = (by & LOCK_BY_LOCK) || lo->classes;
+	struct ks_ktext kt;
+
 	/* a few addresses, read without keeping the symbol table while
 	 * tracing (a report reads it for its names) */
-	static const char *const names[] = {
-		"__kretprobe_trampoline", "arch_rethook_trampoline",
-		"__lock_text_start", "__lock_text_end", "__sched_text_start",
-		"__sched_text_end", "_stext", "_etext", "_end",
-	};
-	uint64_t a[sizeof(names) / sizeof(names[0])] = { 0 };
-
-	ks_kernel_syms_addrs(names, a, sizeof(names) / sizeof(names[0]));
-	skel->rodata->kretprobe_tramp = a[0];
-	skel->rodata->rethook_tramp = a[1];
-	skel->rodata->lock_text_lo = a[2];
-	skel->rodata->lock_text_hi = a[3];
-	skel->rodata->sched_text_lo = a[4];
-	skel->rodata->sched_text_hi = a[5];
-	skel->rodata->core_text_lo = a[6];
-	skel->rodata->core_text_hi = a[7];
-	skel->rodata->image_lo = a[6];
-	skel->rodata->image_hi = a[8];
+	ks_kernel_text(&kt);
+	skel->rodata->kretprobe_tramp = kt.kretprobe_tramp;
+	skel->rodata->rethook_tramp = kt.rethook_tramp;
+	skel->rodata->lock_text_lo = kt.lock_lo;
+	skel->rodata->lock_text_hi = kt.lock_hi;
+	skel->rodata->sched_text_lo = kt.sched_lo;
+	skel->rodata->sched_text_hi = kt.sched_hi;
+	skel->rodata->core_text_lo = kt.stext;
+	skel->rodata->core_text_hi = kt.etext;
+	skel->rodata->image_lo = kt.stext;
+	skel->rodata->image_hi = kt.end;
 	if (skel->rodata->want_caller && !skel->rodata->sched_text_hi) {
 		ks_err("--by caller/--caller: no __sched_text_start in "
 		       "/proc/kallsyms (hidden addresses?)");
