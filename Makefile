@@ -95,6 +95,8 @@ $(B)/%.skel.h: $(B)/%.bpf.o
 
 $(B)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h | $(B)/lib
 	$(CC) $(CFLAGS) -c $< -o $@
+# kernel symbols by name from the kernel (bpf/ksym.bpf.c)
+$(B)/lib/ksyms.o: $(B)/ksym.skel.h
 
 $(B)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
 		include/*.h $(SKELS) | $(B)/tools
@@ -180,6 +182,7 @@ FUZZ_SECONDS ?= 60
 $(FZ)/lib/%.o: src/lib/%.c src/lib/kscope.h include/*.h
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FZ)/lib/ksyms.o: $(B)/ksym.skel.h
 $(FZ)/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) src/lib/kscope.h \
 		include/*.h $(SKELS)
 	@mkdir -p $(@D)

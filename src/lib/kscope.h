@@ -235,7 +235,9 @@ bool ks_kernel_syms_hidden(void);
  * no table; 0, or -1 when it cannot be read */
 int ks_ksyms_scan_names(const char *path, const char *const *names,
 			uint64_t *addrs, int n);
-/* the same from the process-wide table if loaded, else by a scan */
+/* the same from the process-wide table if loaded, else from the kernel
+ * (a BPF syscall program, bpf/ksym.bpf.c), else by a scan; kept for the
+ * process, so that the next ask for those names reads nothing */
 int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n);
 /* the kernel image's layout as kallsyms names it (0: not there): its
  * text, its end, the lock and scheduler text sections, the return-probe
@@ -244,6 +246,7 @@ struct ks_ktext {
 	uint64_t stext, etext, end;
 	uint64_t lock_lo, lock_hi, sched_lo, sched_hi;
 	uint64_t kretprobe_tramp, rethook_tramp;
+	const char *from;	/* where they were found, for -v */
 };
 int ks_kernel_text(struct ks_ktext *t);
 /* the process-wide kallsyms if loaded, else one read for the looks

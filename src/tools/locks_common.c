@@ -451,6 +451,13 @@ static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 	/* a few addresses, read without keeping the symbol table while
 	 * tracing (a report reads it for its names) */
 	ks_kernel_text(&kt);
+	if (r->o.verbose)
+		fprintf(stderr, "kscope %s: kernel text from %s: _stext 0x%"
+			PRIx64 " _etext 0x%" PRIx64 " __lock_text_start 0x%"
+			PRIx64 " __lock_text_end 0x%" PRIx64
+			" __sched_text_start 0x%" PRIx64 " __sched_text_end 0x%"
+			PRIx64 "\n", r->tool->name, kt.from, kt.stext, kt.etext,
+			kt.lock_lo, kt.lock_hi, kt.sched_lo, kt.sched_hi);
 	skel->rodata->kretprobe_tramp = kt.kretprobe_tramp;
 	skel->rodata->rethook_tramp = kt.rethook_tramp;
 	skel->rodata->lock_text_lo = kt.lock_lo;
