@@ -254,6 +254,11 @@ int ks_kernel_text(struct ks_ktext *t);
  * or ranges taken at start or while tracing, without keeping ~8 MB */
 const struct ks_ksyms *ks_kernel_syms_get(void);
 void ks_kernel_syms_put(const struct ks_ksyms *k);
+/* between keep(true) and keep(false) a table on loan, if one is read,
+ * stays for the next get (and for ks_kernel_syms() to keep): a report
+ * whose collect classifies frames and then prints names reads it once,
+ * and one that needs neither reads nothing */
+void ks_kernel_syms_keep(bool keep);
 /* while paused (this thread), neither of the above reads kallsyms: they
  * give the table if already loaded, else NULL (addresses stay hex) */
 void ks_kernel_syms_pause(bool paused);
@@ -908,6 +913,9 @@ struct ks_report {
 	struct ks_value values[KS_MAX_VALUES];
 	int nvalues;
 	struct ks_arena *arena;	/* every string, stack and table above */
+	/* ks_report_make() keeps a table of kernel symbols read for it
+	 * until ks_report_free(): frames are named as it is written */
+	bool syms_kept;
 };
 
 /* a report of r: drops and interval now; then collect(), write, free */

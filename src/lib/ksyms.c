@@ -359,7 +359,8 @@ static void free_kernel_syms(void)
  * the whole run.
  */
 static struct ks_ksyms *loan;
-static int loans;
+static int loans;	/* gets of it not put back yet */
+static int keeps;	/* ks_kernel_syms_keep() scopes open */
 /* bumped when the process-wide table is replaced: ranges built from the
  * old one are built again (ks_kranges_kernel()) */
 static unsigned int syms_gen;
@@ -381,6 +382,7 @@ const struct ks_ksyms *ks_kernel_syms(void)
 		/* a table on loan becomes the process-wide one */
 		kernel_syms = loan ? loan : ks_ksyms_load(NULL);
 		loan = NULL;
+		loans = 0;	/* its puts are of the process-wide table now */
 		if (kernel_syms)
 			atexit(free_kernel_syms);
 	}
@@ -576,7 +578,22 @@ void ks_kernel_syms_put(const struct ks_ksyms *k)
 
 	pthread_mutex_lock(&kernel_syms_lock);
 	/* the process-wide table (maybe the loan, kept since) stays */
-	if (k && k == loan && !--loans) {
+	if (k && k == loan && loans > 0 && !--loans && !keeps) {
+		done = loan;
+		loan = NULL;
+	}
+	pthread_mutex_unlock(&kernel_syms_lock);
+	ks_ksyms_free(done);
+}
+
+void ks_kernel_syms_keep(bool keep)
+{
+	struct ks_ksyms *done = NULL;
+
+	pthread_mutex_lock(&kernel_syms_lock);
+	if (keep) {
+		keeps++;
+	} else if (keeps > 0 && !--keeps && !loans) {
 		done = loan;
 		loan = NULL;
 	}

@@ -639,7 +639,6 @@ void ks_report_write(const struct ks_report *rep)
 
 void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)
 {
-	const struct ks_ksyms *syms;
 	long gen = -1;
 
 	/*
@@ -659,12 +658,13 @@ void ks_report_make(struct ks_report *rep, struct ks_run *r, bool final)
 	}
 	ks_report_begin(rep, r, final);
 	rep->take_gen = gen;
-	/* one read of the kernel's symbols serves the ranges a collect
-	 * classifies frames by and the names it prints (ks_kernel_syms()
-	 * keeps it) */
-	syms = ks_kernel_syms_get();
+	/* one read of the kernel's symbols, if any, serves the ranges a
+	 * collect classifies frames by and the names the report prints as
+	 * it is written (ks_kernel_syms() keeps it); ks_report_free() lets
+	 * a table that was only on loan go */
+	ks_kernel_syms_keep(true);
+	rep->syms_kept = true;
 	r->tool->collect(r, rep);
-	ks_kernel_syms_put(syms);
 	if (ks_kernel_syms_hidden())
 		ks_run_note(r, "kernel addresses are hidden from this user "
 			    "(/proc/kallsyms shows zeros: kptr_restrict without "

@@ -55,6 +55,9 @@ void ks_report_free(struct ks_report *rep)
 	}
 	rep->ntables = 0;
 	rep->nvalues = 0;
+	if (rep->syms_kept)
+		ks_kernel_syms_keep(false);
+	rep->syms_kept = false;
 }
 
 const char *ks_report_strdup(struct ks_report *rep, const char *s)
