@@ -17,7 +17,9 @@ ks_start kpages
 # stacks five times a second, and walks whole stacks until it has
 "$WL/toucher" pagewarm 20000 > /dev/null
 "$WL/leaker_files" 900 100 "$OUT/warm.json"
-sleep 1
+# (TCG guests take a second or two over the first look: it reads
+# the kernel's symbols and sorts their text into ranges)
+sleep 3
 "$WL/toucher" pagetoucher 20000 > "$OUT/truth.json"
 # the same deep stacks again, now looked at: still walked whole
 "$WL/leaker_files" 900 100 "$OUT/files.json"
