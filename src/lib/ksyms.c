@@ -429,8 +429,9 @@ int ks_ksyms_scan_names(const char *path, const char *const *names,
 	return 0;
 }
 
-/* what scans found (0: not there), so that the tools of one report that
- * ask for the same names (the lock tools' text bounds) read kallsyms once */
+/* what the kernel's lookup or a scan found (0: not there), so that the
+ * tools of one report that ask for the same names (the lock tools' text
+ * bounds) look them up once */
 static struct {
 	char name[64];
 	uint64_t addr;
