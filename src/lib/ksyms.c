@@ -204,22 +204,34 @@ void ks_ksyms_free(struct ks_ksyms *k)
 	free(k);
 }
 
-const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k, uint64_t addr)
+/* the last of n elements (stride bytes apart, each starting with its
+ * uint64_t address, sorted by it) whose address is at most addr; the
+ * first one's must be */
+static size_t last_at_or_below(const void *arr, size_t n, size_t stride,
+			       uint64_t addr)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = n;
 
-	if (!k || !k->n || addr < k->syms[0].addr)
-		return NULL;
-	hi = k->n;
-	/* last symbol with sym.addr <= addr */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
+		uint64_t a;
 
-		if (k->syms[mid].addr <= addr)
+		memcpy(&a, (const char *)arr + mid * stride, sizeof(a));
+		if (a <= addr)
 			lo = mid;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+const struct ks_ksym *ks_ksyms_lookup(const struct ks_ksyms *k, uint64_t addr)
+{
+	size_t lo;
+
+	if (!k || !k->n || addr < k->syms[0].addr)
+		return NULL;
+	lo = last_at_or_below(k->syms, k->n, sizeof(k->syms[0]), addr);
 	/* skip back over aliases so vmlinux names win (sorted first) */
 	while (lo > 0 && k->syms[lo - 1].addr == k->syms[lo].addr)
 		lo--;
@@ -678,19 +690,11 @@ struct ks_kranges *ks_kranges_build(const struct ks_ksyms *k,
 
 unsigned int ks_kranges_class(const struct ks_kranges *kr, uint64_t addr)
 {
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!kr || !kr->n || addr < kr->r[0].lo)
 		return 0;
-	hi = kr->n;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (kr->r[mid].lo <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	lo = last_at_or_below(kr->r, kr->n, sizeof(kr->r[0]), addr);
 	return addr <= kr->r[lo].last ? kr->r[lo].cls : 0;
 }
 
