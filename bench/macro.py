@@ -69,6 +69,13 @@ FLOOR = "@./build/bench/floor"
 # one per program report attaches (its present structure)
 TRACERS["floor"] = [FLOOR, "-m", "tp_btf"] + sorted(set(REPORT_HOOKS))
 TRACERS["floor ×programs"] = [FLOOR, "-m", "tp_btf"] + REPORT_HOOKS
+# the least an exact count pays beside the hook itself: on each of the
+# same hooks one aggregating program, a row keyed by the first argument
+# and the comm in a hash, three atomic adds (floor.bpf.c's ladder rung
+# "direct comm + hash + 3 atomics"): one count per event, where report
+# keeps several (kmem by site, slabratetop by cache, memleak, kpages)
+TRACERS["floor count"] = [FLOOR, "-m", "tp_btf", "-p",
+                          "ladder_dcomm_atomic"] + sorted(set(REPORT_HOOKS))
 # the least any exact count of slab allocations pays: an empty program on
 # the two allocation tracepoints
 TRACERS["floor alloc"] = [FLOOR, "-m", "tp_btf", "kmem/kmalloc",
@@ -255,7 +262,11 @@ def main():
                 100 * statistics.median(v), 100 * pct(v, .25),
                 100 * pct(v, .75)) if v else "–")
         args = " ".join(tracers[t]).replace(" -d 3600", "")
-        if tracers[t][0] == FLOOR:
+        if tracers[t][0] == FLOOR and "-p" in tracers[t]:
+            label = "%s: `%s` on %d hooks" % (
+                t, tracers[t][tracers[t].index("-p") + 1],
+                len(tracers[t]) - 5)
+        elif tracers[t][0] == FLOOR:
             label = "%s: an empty program on %d hooks" % (
                 t, len(tracers[t]) - 3)
         elif args.startswith("@"):
