@@ -565,8 +565,9 @@ void ks_map_clear(int fd, size_t ksz)
 }
 
 /* Functions of the tracing machinery itself (the BPF program, the
- * tracepoint glue), which sit on top of every captured stack. */
-bool ks_tracing_sym(const struct ks_ksym *s)
+ * tracepoint glue), which sit on top of every captured stack: 1, else 0
+ * (a class for ks_kranges) */
+static unsigned int tracing_class(const struct ks_ksym *s)
 {
 	static const char *const prefixes[] = {
 		"bpf_trace_run", "__bpf_trace_", "perf_trace_", "perf_tp_",
@@ -581,11 +582,6 @@ bool ks_tracing_sym(const struct ks_ksym *s)
 		if (!strncmp(s->name, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
-}
-
-static unsigned int tracing_class(const struct ks_ksym *s)
-{
-	return ks_tracing_sym(s);
 }
 
 /* by ranges, built at the first stack cleaned (after the programs are

@@ -236,12 +236,13 @@ bool ks_kernel_syms_hidden(void);
 int ks_ksyms_scan_names(const char *path, const char *const *names,
 			uint64_t *addrs, int n);
 /* the same from the process-wide table if loaded, else from the kernel
- * (a BPF syscall program, bpf/ksym.bpf.c), else by a scan; kept for the
- * process, so that the next ask for those names reads nothing */
-int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n);
+ * (a BPF syscall program, bpf/ksym.bpf.c), else by a scan; *from says
+ * which answered */
+int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n,
+			 const char **from);
 /* the kernel image's layout as kallsyms names it (0: not there): its
  * text, its end, the lock and scheduler text sections, the return-probe
- * trampolines; read once per process (ks_kernel_syms_addrs()) */
+ * trampolines; looked up once per process (ks_kernel_syms_addrs()) */
 struct ks_ktext {
 	uint64_t stext, etext, end;
 	uint64_t lock_lo, lock_hi, sched_lo, sched_hi;
@@ -249,15 +250,12 @@ struct ks_ktext {
 	const char *from;	/* where they were found, for -v */
 };
 int ks_kernel_text(struct ks_ktext *t);
-/* the process-wide kallsyms if loaded, else one read for the looks
- * between this and the last matching put, then freed: for a few addresses
- * or ranges taken at start or while tracing, without keeping ~8 MB */
-const struct ks_ksyms *ks_kernel_syms_get(void);
-void ks_kernel_syms_put(const struct ks_ksyms *k);
-/* between keep(true) and keep(false) a table on loan, if one is read,
- * stays for the next get (and for ks_kernel_syms() to keep): a report
- * whose collect classifies frames and then prints names reads it once,
- * and one that needs neither reads nothing */
+/* between keep(true) and keep(false) a table read for ranges
+ * (ks_kranges_kernel(), which otherwise lets it go at once) stays for the
+ * next ranges and for ks_kernel_syms() to keep: a report whose collect
+ * classifies frames and then prints names reads it once, one that needs
+ * neither reads nothing, and kpages' tick reads it once for both its
+ * ranges and lets it go */
 void ks_kernel_syms_keep(bool keep);
 /* while paused (this thread), neither of the above reads kallsyms: they
  * give the table if already loaded, else NULL (addresses stay hex) */
@@ -277,8 +275,10 @@ struct ks_kranges *ks_kranges_build(const struct ks_ksyms *k,
 				    unsigned int (*classify)(const struct ks_ksym *));
 unsigned int ks_kranges_class(const struct ks_kranges *kr, uint64_t addr);
 void ks_kranges_free(struct ks_kranges *kr);
-/* *kr built from the kernel's symbols (ks_kernel_syms_get()) unless
- * already built from the current table; 0, or -1 without symbols */
+/* *kr built from the kernel's symbols (the process-wide table if
+ * loaded, else one read and let go unless kept: ks_kernel_syms_keep())
+ * unless already built from the current table; 0, or -1 without
+ * symbols */
 int ks_kranges_kernel(struct ks_kranges **kr,
 		      unsigned int (*classify)(const struct ks_ksym *));
 
@@ -1051,9 +1051,6 @@ int ks_stack_lookup(int fd, uint64_t stackid, uint64_t *buf);
 int ks_stack_slots(const struct ks_run *r);
 /* room a walk of r keeps for the tracing frames on top of its stacks */
 int ks_tracing_frames(const struct ks_run *r);
-/* s is a function of the tracing machinery (the BPF program, the
- * tracepoint glue) that tops every captured stack */
-bool ks_tracing_sym(const struct ks_ksym *s);
 /* a captured kernel stack (raw, slots frames) as people want it: the
  * tracing machinery on top (BPF program, tracepoint glue) stripped, at
  * most --stack-depth and max frames; returns the count */

@@ -63,7 +63,7 @@ static size_t arena_add(struct ks_ksyms *k, const char *s, size_t len)
 /* /proc/kallsyms opened before capabilities were dropped: whether it
  * shows addresses was decided at open, with the opener's credentials.
  * Kept open and read from its start each time (seq_file seeks), since the
- * table may be read, let go and read again (ks_kernel_syms_get()). */
+ * table may be read, let go and read again (syms_get()). */
 static FILE *preopened;
 
 static struct ks_ksyms *kernel_syms;
@@ -364,7 +364,7 @@ static void free_kernel_syms(void)
 }
 
 /*
- * A table read for one look and let go (ks_kernel_syms_get()), shared by
+ * A table read for one look and let go (syms_get(), syms_put()), shared by
  * the looks that overlap: the 121,000 symbols of a kallsyms take ~8 MB,
  * which a tool that needs a few addresses at its start (the lock tools) or
  * a few ranges while it traces (kpages' short walk) should not keep for
@@ -441,29 +441,6 @@ int ks_ksyms_scan_names(const char *path, const char *const *names,
 	return 0;
 }
 
-/* what the kernel's lookup or a scan found (0: not there), so that the
- * tools of one report that ask for the same names (the lock tools' text
- * bounds) look them up once */
-static struct {
-	char name[64];
-	uint64_t addr;
-} scanned[32];
-static int nscanned;
-
-static bool from_scanned(const char *const *names, uint64_t *addrs, int n)
-{
-	for (int i = 0; i < n; i++) {
-		int j = 0;
-
-		while (j < nscanned && strcmp(scanned[j].name, names[i]))
-			j++;
-		if (j == nscanned)
-			return false;
-		addrs[i] = scanned[j].addr;
-	}
-	return true;
-}
-
 /*
  * The names looked up by the kernel itself (bpf/ksym.bpf.c: a syscall
  * program run once, ~1.5 ms against ~45 ms for a scan of kallsyms); -1
@@ -511,34 +488,24 @@ out:
 	return err;
 }
 
-/* where the last ks_kernel_syms_addrs() found its answers */
-static const char *addrs_from = "nowhere";
-
-int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n)
+int ks_kernel_syms_addrs(const char *const *names, uint64_t *addrs, int n,
+			 const char **from)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&kernel_syms_lock);
 	/* the preopened file is read under the lock */
-	if (!kernel_syms && !from_scanned(names, addrs, n)) {
-		addrs_from = "the kernel's lookup (BPF)";
+	if (!kernel_syms) {
+		*from = "the kernel's lookup (BPF)";
 		if (lookup_by_kernel(names, addrs, n)) {
-			addrs_from = "a scan of /proc/kallsyms";
+			*from = "a scan of /proc/kallsyms";
 			err = ks_ksyms_scan_names(NULL, names, addrs, n);
-		}
-		for (int i = 0; !err && i < n; i++) {
-			if (nscanned == (int)(sizeof(scanned) /
-					      sizeof(scanned[0])) ||
-			    strlen(names[i]) >= sizeof(scanned[0].name))
-				continue;
-			strcpy(scanned[nscanned].name, names[i]);
-			scanned[nscanned++].addr = addrs[i];
 		}
 	}
 	pthread_mutex_unlock(&kernel_syms_lock);
 	if (err || !kernel_syms)
 		return err;
-	addrs_from = "the symbol table";
+	*from = "the symbol table";
 	for (int i = 0; i < n; i++) {
 		const struct ks_ksym *s = ks_ksyms_by_name(kernel_syms,
 							   names[i]);
@@ -555,20 +522,33 @@ int ks_kernel_text(struct ks_ktext *t)
 		"__lock_text_end", "__sched_text_start", "__sched_text_end",
 		"__kretprobe_trampoline", "arch_rethook_trampoline",
 	};
+	/* once per process: report's lock tools ask in their loader threads */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct ks_ktext known;
+	static bool have;
 	uint64_t a[sizeof(names) / sizeof(names[0])] = { 0 };
-	int err = ks_kernel_syms_addrs(names, a, sizeof(a) / sizeof(a[0]));
+	const char *from = "nowhere";
+	int err = 0;
 
-	*t = (struct ks_ktext){
-		.stext = a[0], .etext = a[1], .end = a[2],
-		.lock_lo = a[3], .lock_hi = a[4],
-		.sched_lo = a[5], .sched_hi = a[6],
-		.kretprobe_tramp = a[7], .rethook_tramp = a[8],
-		.from = addrs_from,
-	};
+	pthread_mutex_lock(&lock);
+	if (!have) {
+		err = ks_kernel_syms_addrs(names, a, sizeof(a) / sizeof(a[0]),
+					   &from);
+		known = (struct ks_ktext){
+			.stext = a[0], .etext = a[1], .end = a[2],
+			.lock_lo = a[3], .lock_hi = a[4],
+			.sched_lo = a[5], .sched_hi = a[6],
+			.kretprobe_tramp = a[7], .rethook_tramp = a[8],
+			.from = from,
+		};
+		have = !err;
+	}
+	*t = known;
+	pthread_mutex_unlock(&lock);
 	return err;
 }
 
-const struct ks_ksyms *ks_kernel_syms_get(void)
+static const struct ks_ksyms *syms_get(void)
 {
 	struct ks_ksyms *k;
 
@@ -585,7 +565,7 @@ const struct ks_ksyms *ks_kernel_syms_get(void)
 	return k;
 }
 
-void ks_kernel_syms_put(const struct ks_ksyms *k)
+static void syms_put(const struct ks_ksyms *k)
 {
 	struct ks_ksyms *done = NULL;
 
@@ -714,11 +694,11 @@ int ks_kranges_kernel(struct ks_kranges **kr,
 
 	if (*kr && (*kr)->gen == syms_gen)
 		return 0;
-	k = ks_kernel_syms_get();
+	k = syms_get();
 	if (!k)
 		return -1;
 	n = ks_kranges_build(k, classify);
-	ks_kernel_syms_put(k);
+	syms_put(k);
 	if (!n)
 		return -1;
 	n->gen = syms_gen;

@@ -808,11 +808,11 @@ int ks_run_start(struct ks_run *r)
  * chooses each run's mode in turn (the probes keep caches, and one BTF
  * parse serves them all: ks_probe_hold()) while loader threads (one per
  * other CPU, at least one, at most three) load and attach the runs
- * already chosen and, first, read the kernel's text bounds the lock
- * tools load with (ks_kernel_text(): a scan of /proc/kallsyms that keeps
- * no table; the whole table, ~8 MB, is read at the first report); once
- * all are chosen the calling thread loads too.  A tool's start touches no other tool's state; what they share
- * is locked (the BTF and the kernel's symbols) or per thread (the last
+ * already chosen and, first, look up the kernel text bounds the lock
+ * tools load with (ks_kernel_text(): the kernel's own lookup, no symbol
+ * table; the whole table, ~8 MB, is read at the first report); once all
+ * are chosen the calling thread loads too.  A tool's start touches no
+ * other tool's state; what they share is locked (the BTF and the kernel's symbols) or per thread (the last
  * error, libbpf's last warning, the name errors start with).  The
  * runs' windows are opened by the caller afterwards (ks_run_restart()),
  * so what one tool counts while another loads is not in any report.
@@ -826,7 +826,7 @@ struct start_pool {
 	int chosen;		/* runs[0..chosen) have their mode */
 	int next;		/* the next run a loader takes */
 	int started;
-	bool syms, done;	/* the kernel's text bounds to read; all chosen */
+	bool text, done;	/* the kernel's text bounds to look up; all chosen */
 };
 
 static void pool_load(struct start_pool *p, int i)
@@ -851,10 +851,10 @@ static void *pool_work(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		if (p->syms) {
+		if (p->text) {
 			struct ks_ktext kt;
 
-			p->syms = false;
+			p->text = false;
 			pthread_mutex_unlock(&p->lock);
 			ks_kernel_text(&kt);
 			pthread_mutex_lock(&p->lock);
@@ -883,7 +883,7 @@ int ks_run_start_all(struct ks_run *runs, int n, char (*why)[KS_WHY_LEN])
 	struct start_pool p = {
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.more = PTHREAD_COND_INITIALIZER,
-		.runs = runs, .why = why, .syms = true,
+		.runs = runs, .why = why, .text = true,
 	};
 	pthread_t th[3];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -163,9 +163,9 @@ void ks_libbpf_setup(bool verbose)
  * do (struct ks_tool's hold_heap: three parses, the third for their
  * bpf_get_kmem_cache() object): kscope mlock ready 314 -> 220 ms for
  * +1 MB at its peak; kmem (two parses) would gain 18 ms for +4.6 MB
- * (docs/bench.md).  Their few kernel addresses are a scan of
- * /proc/kallsyms that keeps no table (ks_kernel_syms_addrs()).  Holds nest: a lock tool's start
- * inside report's load leaves report's hold in place.
+ * (docs/bench.md).  Their few kernel addresses come from the kernel's
+ * own lookup, no symbol table (ks_kernel_text()).  Holds nest: a lock
+ * tool's start inside report's load leaves report's hold in place.
  *
  * report loads in threads (ks_run_start_all()): one arena for all, or a
  * loader thread's arena keeps what it freed in a top chunk that

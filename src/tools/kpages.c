@@ -184,7 +184,6 @@ static void kpages_tick(struct ks_run *r)
 	struct kpages_state *st = r->tool_state;
 	uint64_t buf[KS_MAX_STACK_DEPTH], ips[KS_MAX_STACK_DEPTH];
 	uint32_t key, next, *prev = NULL;
-	const struct ks_ksyms *syms = NULL;
 	const uint8_t one = 1;
 	int ids, ok, n;
 
@@ -192,6 +191,9 @@ static void kpages_tick(struct ks_run *r)
 		return;
 	ids = bpf_map__fd(st->skel->maps.short_ids);
 	ok = bpf_map__fd(st->skel->maps.short_ok);
+	/* the first look builds both its ranges (tracing frames, the
+	 * allocators') from one read of the symbols, let go at the end */
+	ks_kernel_syms_keep(true);
 	for (; !bpf_map_get_next_key(ids, prev, &next); prev = &key) {
 		key = next;
 		if (key >= st->short_buckets ||
@@ -201,16 +203,12 @@ static void kpages_tick(struct ks_run *r)
 		if (bpf_map_lookup_elem(ids, &key, buf))
 			continue;
 		st->short_seen[key / 8] |= 1u << key % 8;
-		/* the first look builds the ranges from one read of the
-		 * symbols, let go at the end */
-		if (!st->alloc_text && !syms)
-			syms = ks_kernel_syms_get();
 		n = ks_kstack_clean(r, buf, st->short_slots, ips,
 				    KS_MAX_STACK_DEPTH);
 		if (n > 0 && kpages_site(st, ips, n) != KPAGES_SITE_BEYOND)
 			bpf_map_update_elem(ok, &key, &one, BPF_ANY);
 	}
-	ks_kernel_syms_put(syms);
+	ks_kernel_syms_keep(false);
 }
 
 /* the frames of a count's stack: a short one or a whole one */

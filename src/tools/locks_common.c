@@ -441,13 +441,12 @@ static int set_lock_opts(struct ks_run *r, struct locks_bpf *skel,
 	const struct locks_opts *lo = &state(r)->lo;
 	unsigned int by = lo->by & ~LOCK_BY_OWNER ? lo->by :
 			  lo->by | LOCK_BY_LOCK | LOCK_BY_COMM;
+	struct ks_ktext kt;
 	int ncpu;
 
 	skel->rodata->by_mask = by;
 	skel->rodata->want_caller = (by & LOCK_BY_CALLER) || lo->ncaller;
 	skel->rodata->want_class = (by & LOCK_BY_LOCK) || lo->classes;
-	struct ks_ktext kt;
-
 	/* a few addresses, read without keeping the symbol table while
 	 * tracing (a report reads it for its names) */
 	ks_kernel_text(&kt);
